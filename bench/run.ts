@@ -1,0 +1,12 @@
+// `npm run bench`: prints speed figures (medians); never part of `npm test`.
+// `npm run bench -- envs` runs one section.
+import { benchEnvs } from './envs.js';
+
+const sections: Record<string, () => void | Promise<void>> = {
+  envs: benchEnvs,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length === 0 || wanted.includes(name)) await run();
+}

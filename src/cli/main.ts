@@ -1,0 +1,40 @@
+// `rl` entry point: parses the command line, runs a command, turns user errors into one line
+// and exit code 2.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError, errorMessage } from '../utils/errors.js';
+import { envsCommand } from './envs.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await yargs(argv)
+      .scriptName('rl')
+      .usage('$0 <command> [options]\n\nReinforcement learning for Node.js, in the spirit of Ray RLlib.')
+      .command(envsCommand)
+      .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
+      .demandCommand(1, 'name a command: rl --help lists them')
+      .strict()
+      .recommendCommands()
+      .help()
+      .alias('help', 'h')
+      .version()
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .fail((message, error) => {
+        if (error) throw error;
+        throw new UserError(`${message} (see rl --help)`);
+      })
+      .parseAsync();
+  } catch (error) {
+    if (error instanceof UserError) {
+      process.stderr.write(`rl: ${error.message}\n`);
+      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(verbose && error instanceof Error && error.stack ? `${error.stack}\n` : `rl: internal error: ${errorMessage(error)} (rerun with --verbose for the stack trace)\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(hideBin(process.argv));

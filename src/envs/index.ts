@@ -1,0 +1,17 @@
+export { Box, Discrete, spaceFromJSON, type Space, type SpaceJSON } from './spaces.js';
+export {
+  ClassicControlEnv,
+  checkAction,
+  type Action,
+  type Env,
+  type EnvMetadata,
+  type InPlaceEnv,
+  type Info,
+  type Observation,
+  type ResetOptions,
+  type StepResult,
+} from './env.js';
+export { TimeLimit } from './wrappers.js';
+export { register, registeredEnvs, envSpec, make, makeUnwrapped, resolveEnv, type EnvSpec, type MakeOptions } from './registry.js';
+export { CartPoleEnv } from './classic_control/cartpole.js';
+export { VectorEnv, type VectorEnvOptions } from './vector_env.js';

@@ -1,0 +1,107 @@
+// Where fragments come from: in the main thread (num_workers 0) or from a piscina pool of
+// worker threads, one fragment per rollout worker per round.
+import { randomUUID } from 'node:crypto';
+import { Piscina } from 'piscina';
+import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
+import type { FilterState } from '../policy/filter.js';
+import { logger } from '../utils/log.js';
+import { errorMessage } from '../utils/errors.js';
+import type { SampleTask } from './worker_thread.js';
+
+export type WorkerBaseConfig = Omit<RolloutWorkerConfig, 'workerIndex'>;
+
+export interface Sampler {
+  readonly numWorkers: number;
+  /** One fragment from every rollout worker, ordered by worker index. */
+  sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]>;
+  getStates(): (WorkerState | null)[];
+  setStates(states: (WorkerState | null)[]): void;
+  close(): Promise<void>;
+}
+
+export class LocalSampler implements Sampler {
+  readonly numWorkers = 1;
+  private constructor(private readonly worker: RolloutWorker) {}
+
+  static async create(config: WorkerBaseConfig): Promise<LocalSampler> {
+    return new LocalSampler(await RolloutWorker.create({ ...config, workerIndex: 0 }));
+  }
+
+  async sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]> {
+    return [this.worker.sample(weights, filter)];
+  }
+  getStates(): (WorkerState | null)[] {
+    return [this.worker.getState()];
+  }
+  setStates(states: (WorkerState | null)[]): void {
+    if (states[0]) this.worker.setState(states[0]);
+  }
+  async close(): Promise<void> {}
+}
+
+const MAX_ATTEMPTS = 3;
+
+export class ThreadPoolSampler implements Sampler {
+  private readonly pool: Piscina;
+  private readonly key = randomUUID();
+  private states: (WorkerState | null)[];
+
+  constructor(
+    readonly numWorkers: number,
+    private readonly config: WorkerBaseConfig,
+  ) {
+    this.pool = new Piscina({
+      filename: new URL('./worker_thread.js', import.meta.url).href,
+      minThreads: numWorkers,
+      maxThreads: numWorkers,
+      idleTimeout: 60_000,
+    });
+    this.states = new Array<WorkerState | null>(numWorkers).fill(null);
+  }
+
+  async sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]> {
+    const results = await Promise.all(
+      Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(workerIndex, weights, filter)),
+    );
+    results.forEach((result) => (this.states[result.workerIndex] = result.state));
+    return results;
+  }
+
+  /** A thread that dies is replaced by piscina; its fragment is sampled again from the same state. */
+  private async sampleOne(workerIndex: number, weights: Float32Array, filter: FilterState | null): Promise<SampleResult> {
+    const task: SampleTask = {
+      key: this.key,
+      config: { ...this.config, workerIndex },
+      weights: weights.slice(),
+      filter,
+      state: this.states[workerIndex],
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.run(task)) as SampleResult;
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS) throw error;
+        logger.warn(`rollout worker ${workerIndex} crashed (${errorMessage(error)}); replaced it and sampling its fragment again`);
+        task.weights = weights.slice();
+      }
+    }
+  }
+
+  getStates(): (WorkerState | null)[] {
+    return [...this.states];
+  }
+  setStates(states: (WorkerState | null)[]): void {
+    this.states = states.slice(0, this.numWorkers);
+    while (this.states.length < this.numWorkers) this.states.push(null);
+  }
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+export async function createSampler(numWorkers: number, config: WorkerBaseConfig): Promise<Sampler> {
+  if (numWorkers === 0) return LocalSampler.create(config);
+  // Fail fast in this thread on a bad env id or module, before starting threads.
+  await RolloutWorker.create({ ...config, workerIndex: 0 });
+  return new ThreadPoolSampler(numWorkers, config);
+}

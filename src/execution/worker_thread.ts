@@ -1,0 +1,27 @@
+// The piscina task: one fragment from one logical rollout worker. The worker's state comes
+// with the task and goes back with the result, so any thread can run any worker's fragment
+// and the outcome does not depend on which thread picked it up.
+import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
+import type { FilterState } from '../policy/filter.js';
+
+export interface SampleTask {
+  /** Identifies the trainer's worker configuration in this thread's cache. */
+  key: string;
+  config: RolloutWorkerConfig;
+  weights: Float32Array;
+  filter: FilterState | null;
+  state: WorkerState | null;
+}
+
+const cache = new Map<string, RolloutWorker>();
+
+export default async function sampleTask(task: SampleTask): Promise<SampleResult> {
+  const cacheKey = `${task.key}/${task.config.workerIndex}`;
+  let worker = cache.get(cacheKey);
+  if (!worker) {
+    worker = await RolloutWorker.create(task.config);
+    cache.set(cacheKey, worker);
+  }
+  if (task.state) worker.setState(task.state);
+  return worker.sample(task.weights, task.filter);
+}

@@ -1,0 +1,149 @@
+// The fully connected policy and value networks as RLlib's FullyConnectedNetwork builds them,
+// described as a flat Float32Array of weights (what workers receive) and run here in plain
+// TypeScript: inference never needs tfjs.
+import type { Activation } from '../algorithms/ppo/defaults.js';
+import { Box, Discrete, type Space } from '../envs/spaces.js';
+import type { Random } from '../utils/random.js';
+
+export interface ModelOptions {
+  fcnet_hiddens: number[];
+  fcnet_activation: Activation;
+  vf_share_layers: boolean;
+}
+
+export interface DenseLayer {
+  name: string;
+  inSize: number;
+  outSize: number;
+  activation: Activation;
+  /** normc std of the kernel's columns at initialisation. */
+  initStd: number;
+  kernelOffset: number;
+  biasOffset: number;
+}
+
+export interface ModelLayout {
+  observationSize: number;
+  /** Distribution inputs per sample: logits (Discrete) or means then log-stds (Box). */
+  policyOutputs: number;
+  options: ModelOptions;
+  layers: DenseLayer[];
+  /** Layer indices applied in order for the policy output and for the value output. */
+  policyPath: number[];
+  valuePath: number[];
+  totalSize: number;
+}
+
+export function policyOutputSize(space: Space): number {
+  if (space instanceof Discrete) return space.n;
+  if (space instanceof Box) return 2 * space.size;
+  throw new TypeError('unsupported action space');
+}
+
+export function modelLayout(observationSize: number, actionSpace: Space, options: ModelOptions): ModelLayout {
+  const layers: DenseLayer[] = [];
+  let offset = 0;
+  const add = (name: string, inSize: number, outSize: number, activation: Activation, initStd: number): number => {
+    layers.push({ name, inSize, outSize, activation, initStd, kernelOffset: offset, biasOffset: offset + inSize * outSize });
+    offset += inSize * outSize + outSize;
+    return layers.length - 1;
+  };
+  const outputs = policyOutputSize(actionSpace);
+  const { fcnet_hiddens: hiddens, fcnet_activation: activation } = options;
+  const trunk = (prefix: string): number[] => {
+    let size = observationSize;
+    return hiddens.map((h, i) => {
+      const index = add(`${prefix}fc_${i + 1}`, size, h, activation, 1.0);
+      size = h;
+      return index;
+    });
+  };
+  const lastSize = hiddens.length > 0 ? hiddens[hiddens.length - 1] : observationSize;
+  let policyPath: number[];
+  let valuePath: number[];
+  if (options.vf_share_layers) {
+    const shared = trunk('');
+    policyPath = [...shared, add('fc_out', lastSize, outputs, 'linear', 0.01)];
+    valuePath = [...shared, add('value_out', lastSize, 1, 'linear', 0.01)];
+  } else {
+    policyPath = [...trunk(''), add('fc_out', lastSize, outputs, 'linear', 0.01)];
+    valuePath = [...trunk('value_'), add('value_out', lastSize, 1, 'linear', 0.01)];
+  }
+  return { observationSize, policyOutputs: outputs, options, layers, policyPath, valuePath, totalSize: offset };
+}
+
+/**
+ * RLlib's initialisation: kernels normc(std) (a standard normal matrix whose columns are scaled
+ * to norm std; 1.0 for hidden layers, 0.01 for the outputs, which starts the policy near
+ * uniform), biases zero.
+ */
+export function initialWeights(layout: ModelLayout, rng: Random): Float32Array {
+  const weights = new Float32Array(layout.totalSize);
+  for (const layer of layout.layers) {
+    const { inSize, outSize, kernelOffset } = layer;
+    const kernel = new Float64Array(inSize * outSize);
+    for (let i = 0; i < kernel.length; i++) kernel[i] = rng.normal();
+    for (let j = 0; j < outSize; j++) {
+      let norm = 0;
+      for (let i = 0; i < inSize; i++) norm += kernel[i * outSize + j] ** 2;
+      const scale = layer.initStd / Math.sqrt(norm);
+      for (let i = 0; i < inSize; i++) weights[kernelOffset + i * outSize + j] = kernel[i * outSize + j] * scale;
+    }
+  }
+  return weights;
+}
+
+/** Plain TypeScript forward pass over a batch; buffers are reused between calls. */
+export class ForwardPass {
+  private scratchA = new Float32Array(0);
+  private scratchB = new Float32Array(0);
+  private readonly widest: number;
+
+  constructor(
+    readonly layout: ModelLayout,
+    public weights: Float32Array,
+  ) {
+    if (weights.length !== layout.totalSize) {
+      throw new RangeError(`weights have ${weights.length} values; the model needs ${layout.totalSize}`);
+    }
+    this.widest = Math.max(layout.observationSize, ...layout.layers.map((l) => l.outSize));
+  }
+
+  /** Writes policy outputs (batch x policyOutputs) into distInputs. */
+  policy(observations: Float32Array, batch: number, distInputs: Float32Array): void {
+    this.run(this.layout.policyPath, observations, batch, distInputs);
+  }
+
+  /** Writes V(s) for each observation into values. */
+  value(observations: Float32Array, batch: number, values: Float32Array): void {
+    this.run(this.layout.valuePath, observations, batch, values);
+  }
+
+  private run(path: number[], input: Float32Array, batch: number, output: Float32Array): void {
+    if (this.scratchA.length < batch * this.widest) {
+      this.scratchA = new Float32Array(batch * this.widest);
+      this.scratchB = new Float32Array(batch * this.widest);
+    }
+    const w = this.weights;
+    let source = input;
+    for (let p = 0; p < path.length; p++) {
+      const layer = this.layout.layers[path[p]];
+      const target = p === path.length - 1 ? output : p % 2 === 0 ? this.scratchA : this.scratchB;
+      const { inSize, outSize, kernelOffset, biasOffset, activation } = layer;
+      for (let b = 0; b < batch; b++) {
+        const inRow = b * inSize;
+        const outRow = b * outSize;
+        for (let j = 0; j < outSize; j++) target[outRow + j] = w[biasOffset + j];
+        for (let i = 0; i < inSize; i++) {
+          const x = source[inRow + i];
+          if (x === 0) continue;
+          const k = kernelOffset + i * outSize;
+          for (let j = 0; j < outSize; j++) target[outRow + j] += x * w[k + j];
+        }
+        if (activation === 'tanh') for (let j = 0; j < outSize; j++) target[outRow + j] = Math.tanh(target[outRow + j]);
+        else if (activation === 'relu') for (let j = 0; j < outSize; j++) if (target[outRow + j] < 0) target[outRow + j] = 0;
+      }
+      source = target;
+    }
+  }
+}

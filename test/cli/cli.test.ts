@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { repoRoot } from '../helpers.js';
+
+export function rl(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('rl CLI', () => {
+  test('--help lists the commands', () => {
+    const { code, stdout } = rl(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/rl envs\s+List the registered environments/);
+  });
+
+  test('rl envs prints every id with its spaces and limits', () => {
+    const { code, stdout } = rl(['envs']);
+    expect(code).toBe(0);
+    for (const id of ['CartPole-v0', 'CartPole-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Acrobot-v1', 'Pendulum-v1']) {
+      expect(stdout).toContain(id);
+    }
+    expect(stdout).toMatch(/CartPole-v1 .*Discrete\(2\) .*500 .*475/);
+    expect(stdout).not.toMatch(/\u001b\[/); // NO_COLOR: no escape codes
+  });
+
+  test('rl envs --json prints one parsable line per env', () => {
+    const { stdout } = rl(['envs', '--json']);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(6);
+    expect(lines.find((l) => l.id === 'Pendulum-v1')).toMatchObject({ max_episode_steps: 200, action_space: { type: 'Box', shape: [1] } });
+  });
+
+  test('an unknown flag is one line and exit code 2', () => {
+    const { code, stderr } = rl(['envs', '--nope']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/Unknown argument: nope/);
+  });
+});

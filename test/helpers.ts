@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: tests run compiled from dist/test/. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function readFixture<T>(...parts: string[]): T {
+  return JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', ...parts), 'utf8')) as T;
+}
+
+/** |a - b| <= tol * max(1, |b|): absolute near zero, relative for large values. */
+export function closeTo(a: number, b: number, tol: number): boolean {
+  return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+}
+
+export function decodeNumber(v: number | string): number {
+  return typeof v === 'number' ? v : Number(v);
+}
