@@ -8,6 +8,10 @@ import type { Env } from './env.js';
 import { Box, Discrete, spaceFromJSON, type Space, type SpaceJSON } from './spaces.js';
 import { TimeLimit } from './wrappers.js';
 import { CartPoleEnv } from './classic_control/cartpole.js';
+import { MountainCarEnv } from './classic_control/mountain_car.js';
+import { ContinuousMountainCarEnv } from './classic_control/continuous_mountain_car.js';
+import { AcrobotEnv } from './classic_control/acrobot.js';
+import { PendulumEnv } from './classic_control/pendulum.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 
 export type EnvKwargs = Record<string, unknown>;
@@ -159,3 +163,7 @@ function normalizeSpaces(env: Env): Env {
 
 register({ id: 'CartPole-v0', entryPoint: (kw) => new CartPoleEnv(kw), maxEpisodeSteps: 200, rewardThreshold: 195.0 });
 register({ id: 'CartPole-v1', entryPoint: (kw) => new CartPoleEnv(kw), maxEpisodeSteps: 500, rewardThreshold: 475.0 });
+register({ id: 'MountainCar-v0', entryPoint: (kw) => new MountainCarEnv(kw), maxEpisodeSteps: 200, rewardThreshold: -110.0 });
+register({ id: 'MountainCarContinuous-v0', entryPoint: (kw) => new ContinuousMountainCarEnv(kw), maxEpisodeSteps: 999, rewardThreshold: 90.0 });
+register({ id: 'Acrobot-v1', entryPoint: () => new AcrobotEnv(), maxEpisodeSteps: 500, rewardThreshold: -100.0 });
+register({ id: 'Pendulum-v1', entryPoint: (kw) => new PendulumEnv(kw), maxEpisodeSteps: 200, rewardThreshold: null });

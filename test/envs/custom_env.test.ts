@@ -38,6 +38,6 @@ describe('custom envs from a module path', () => {
   });
 
   test('a module with no env export says what to export', async () => {
-    await expect(resolveEnv('../../helpers.js', path.join(repoRoot, 'dist', 'test', 'envs'))).rejects.toThrow(/exports no env/);
+    await expect(resolveEnv('../helpers.js', path.join(repoRoot, 'dist', 'test', 'envs'))).rejects.toThrow(/exports no env/);
   });
 });

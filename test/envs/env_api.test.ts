@@ -32,7 +32,7 @@ describe('Gymnasium API', () => {
     const env = make('CartPole-v1');
     for (let seed = 0; seed < 50; seed++) {
       const [obs] = env.reset({ seed });
-      for (const v of obs) expect(Math.abs(v)).toBeLessThanOrEqual(0.05);
+      for (const v of obs) expect(Math.abs(v)).toBeLessThanOrEqual(Math.fround(0.05)); // float32 observation
     }
     const [narrow] = env.reset({ seed: 1, options: { low: 0.01, high: 0.02 } });
     for (const v of narrow) expect(v >= 0.0099 && v <= 0.0201).toBe(true);

@@ -39,6 +39,20 @@ function tolerance(id: string, step: number): number {
   return 1e-6;
 }
 
+/**
+ * Rewards are compared exactly, but for Pendulum: its cost squares with Python's `**`, i.e. C's
+ * pow(), which glibc does not round correctly in near-tie cases (measured: 1 reward in 1,400
+ * differs by 1 ulp from x*x even from the exact recorded state), and its state drifts by ulps
+ * through Math.sin as the observations do.
+ */
+function expectReward(id: string, t: number, actual: number, expected: number): void {
+  if (id !== 'Pendulum-v1') {
+    expect({ t, reward: actual }).toEqual({ t, reward: expected });
+  } else if (!closeTo(actual, expected, tolerance(id, t))) {
+    throw new Error(`step ${t} reward: got ${actual}, Gymnasium gave ${expected}`);
+  }
+}
+
 function expectClose(actual: ArrayLike<number>, expected: number[], tol: number, what: string): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
@@ -76,9 +90,9 @@ describe.each(ids)('%s matches Gymnasium', (id) => {
       const tol = tolerance(id, t);
       expectClose(obs, expected.obs, tol, `step ${t} obs`);
       expectClose(stateOf(env), expected.state, tol, `step ${t} state`);
-      expect({ t, reward, terminated, truncated }).toEqual({
+      expectReward(id, t, reward, expected.reward);
+      expect({ t, terminated, truncated }).toEqual({
         t,
-        reward: expected.reward,
         terminated: expected.terminated,
         truncated: expected.truncated,
       });
