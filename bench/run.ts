@@ -1,9 +1,11 @@
 // `npm run bench`: prints speed figures (medians); never part of `npm test`.
 // `npm run bench -- envs` runs one section.
 import { benchEnvs } from './envs.js';
+import { benchTrain } from './train.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
+  train: benchTrain,
 };
 
 const wanted = process.argv.slice(2);

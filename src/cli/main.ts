@@ -4,6 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { envsCommand } from './envs.js';
+import { trainCommand } from './train.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<void> {
     await yargs(argv)
       .scriptName('rl')
       .usage('$0 <command> [options]\n\nReinforcement learning for Node.js, in the spirit of Ray RLlib.')
+      .command(trainCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       .demandCommand(1, 'name a command: rl --help lists them')

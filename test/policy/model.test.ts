@@ -1,0 +1,80 @@
+import { expect, test } from '@jest/globals';
+import * as tf from '@tensorflow/tfjs';
+import { Box, Discrete, Random } from '../../src/index.js';
+import { ForwardPass, initialWeights, modelLayout } from '../../src/policy/model.js';
+import { Categorical, DiagGaussian } from '../../src/policy/distributions.js';
+import { PPOLearner } from '../../src/algorithms/ppo/learner.js';
+import { initBackend } from '../../src/utils/tensor_backend.js';
+
+const hp = { clipParam: 0.3, vfClipParam: 10, vfLossCoeff: 1, klTarget: 0.01, gradClip: null, numSgdIter: 1, sgdMinibatchSize: 8, shuffleSequences: true, useCritic: true };
+
+test.each([
+  ['tanh', false],
+  ['relu', true],
+] as const)('the plain TypeScript forward pass agrees with tfjs to 1e-5 (%s, shared layers %s)', async (activation, shared) => {
+  await initBackend('wasm');
+  const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: [40, 20], fcnet_activation: activation, vf_share_layers: shared });
+  const rng = new Random(3);
+  const weights = initialWeights(layout, rng);
+  for (let i = 0; i < weights.length; i++) weights[i] += 0.3 * rng.normal(); // move away from the tiny output init
+  const learner = new PPOLearner(layout, 2, hp, weights, 0.2, 1e-3);
+  expect(Array.from(learner.getWeights())).toEqual(Array.from(weights));
+  const batch = 16;
+  const obs = new Float32Array(batch * 4).map(() => rng.normal());
+  const logits = new Float32Array(batch * 2);
+  const values = new Float32Array(batch);
+  const forward = new ForwardPass(layout, weights);
+  forward.policy(obs, batch, logits);
+  forward.value(obs, batch, values);
+  const tfLogits = (learner as unknown as { forward(p: number[], x: tf.Tensor2D): tf.Tensor }).forward(layout.policyPath, tf.tensor2d(obs, [batch, 4])).dataSync();
+  const tfValues = (learner as unknown as { forward(p: number[], x: tf.Tensor2D): tf.Tensor }).forward(layout.valuePath, tf.tensor2d(obs, [batch, 4])).dataSync();
+  for (let i = 0; i < logits.length; i++) expect(Math.abs(logits[i] - tfLogits[i])).toBeLessThan(1e-5);
+  for (let i = 0; i < values.length; i++) expect(Math.abs(values[i] - tfValues[i])).toBeLessThan(1e-5);
+  learner.dispose();
+});
+
+test('RLlib initialisation: normc columns, small output layer, zero biases', () => {
+  const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: [40, 20], fcnet_activation: 'tanh', vf_share_layers: false });
+  const weights = initialWeights(layout, new Random(0));
+  for (const layer of layout.layers) {
+    for (let j = 0; j < layer.outSize; j++) {
+      let norm = 0;
+      for (let i = 0; i < layer.inSize; i++) norm += weights[layer.kernelOffset + i * layer.outSize + j] ** 2;
+      expect(Math.sqrt(norm)).toBeCloseTo(layer.initStd, 5);
+    }
+    expect(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize).every((b) => b === 0)).toBe(true);
+  }
+  expect(layout.totalSize).toBe(2 * (4 * 40 + 40 + 40 * 20 + 20) + 20 * 2 + 2 + 20 + 1);
+});
+
+test('categorical distribution: logp, entropy, KL', () => {
+  const d = new Categorical(3);
+  const logits = new Float32Array([0, Math.log(2), Math.log(3)]); // probabilities 1/6, 2/6, 3/6
+  expect(d.logp(logits, 0, [2], 0)).toBeCloseTo(Math.log(0.5), 6);
+  const p = [1 / 6, 2 / 6, 3 / 6];
+  expect(d.entropy(logits, 0)).toBeCloseTo(-p.reduce((s, q) => s + q * Math.log(q), 0), 6);
+  expect(d.kl(logits, 0, logits, 0)).toBeCloseTo(0, 9);
+  const uniform = new Float32Array(3);
+  expect(d.kl(logits, 0, uniform, 0)).toBeCloseTo(p.reduce((s, q) => s + q * Math.log(q * 3), 0), 6);
+  // sampling frequencies follow the probabilities
+  const rng = new Random(1);
+  const counts = [0, 0, 0];
+  const action = new Float32Array(1);
+  for (let i = 0; i < 30000; i++) {
+    d.sample(logits, 0, rng, action, 0);
+    counts[action[0]]++;
+  }
+  counts.forEach((c, k) => expect(c / 30000).toBeCloseTo(p[k], 1));
+});
+
+test('diagonal Gaussian: logp, entropy, KL against closed forms', () => {
+  const d = new DiagGaussian(1);
+  const inputs = new Float32Array([0.5, Math.log(2)]); // mean 0.5, std 2
+  const x = 1.5;
+  expect(d.logp(inputs, 0, [x], 0)).toBeCloseTo(-0.5 * ((x - 0.5) / 2) ** 2 - Math.log(2) - 0.5 * Math.log(2 * Math.PI), 6);
+  expect(d.entropy(inputs, 0)).toBeCloseTo(0.5 * Math.log(2 * Math.PI * Math.E * 4), 6);
+  const other = new Float32Array([0, 0]); // N(0, 1)
+  // KL(N(0.5, 4) || N(0, 1)) = log(1/2) + (4 + 0.25)/2 - 1/2
+  expect(d.kl(inputs, 0, other, 0)).toBeCloseTo(Math.log(0.5) + 4.25 / 2 - 0.5, 6);
+  expect(new Box(-1, 1, [1]).contains([0.5])).toBe(true);
+});
