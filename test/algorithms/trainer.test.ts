@@ -76,3 +76,44 @@ describe('PPOTrainer', () => {
     );
   });
 });
+
+test('a rollout worker thread that dies is replaced and the iteration goes on, with one warning line', async () => {
+  const { mkdtempSync, existsSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { repoRoot } = await import('../helpers.js');
+  const flag = path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-crash-')), 'flag');
+  const warnings: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (warnings.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const config = resolvePPOConfig([
+      {
+        source: 'test',
+        config: {
+          env: path.join(repoRoot, 'test', 'fixtures', 'custom-envs', 'crash-once.js'),
+          env_config: { crash_flag: flag },
+          num_workers: 2,
+          train_batch_size: 200,
+          rollout_fragment_length: 50,
+          sgd_minibatch_size: 50,
+          num_sgd_iter: 1,
+          model: { fcnet_hiddens: [8] },
+          seed: 1,
+        },
+      },
+    ]);
+    const trainer = await PPOTrainer.create(config, { backend: 'wasm' });
+    try {
+      const result = await trainer.train();
+      expect(result.timesteps_total).toBe(200);
+    } finally {
+      await trainer.stop();
+    }
+  } finally {
+    process.stderr.write = write;
+  }
+  expect(existsSync(flag)).toBe(true);
+  const crashLines = warnings.join('').split('\n').filter((l) => /rollout worker \d crashed/.test(l));
+  expect(crashLines).toHaveLength(1);
+});
