@@ -1,0 +1,190 @@
+// loadCheckpoint: reads and verifies a checkpoint (format version, JSON, sha256 of every file)
+// before handing back its manifest and loaders. Every problem is a one-line UserError naming the file.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError, errorMessage } from '../utils/errors.js';
+import {
+  CHECKPOINT_FORMAT_VERSION,
+  NAME_RE,
+  displayPath,
+  isSafeRelativePath,
+  oneLine,
+  sha256,
+  type ArraysEntry,
+  type CheckpointManifest,
+} from './format.js';
+import { MODEL_JSON_FILE, layersModelLoadHandler, weightPaths } from './layers_io.js';
+import { resolveCheckpointPath } from './resolve.js';
+
+export interface LoadedCheckpoint {
+  /** Absolute path of the manifest file. */
+  manifestPath: string;
+  /** Absolute path of the checkpoint directory. */
+  dir: string;
+  manifest: CheckpointManifest;
+  /** A new tfjs LayersModel with the saved topology and weights. */
+  loadModel(name: string): Promise<tf.LayersModel>;
+  /** The saved Float32Arrays of that name, each in its own buffer. */
+  loadArrays(name: string): Float32Array[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNonNegInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/** The first problem with a parsed manifest of a supported version, or null. */
+function manifestProblem(m: Record<string, unknown>): string | null {
+  if (typeof m.algorithm !== 'string') return "its manifest has no 'algorithm' string";
+  if (typeof m.env !== 'string') return "its manifest has no 'env' string";
+  if (!isObject(m.config)) return "its manifest has no 'config' object";
+  if (!isNonNegInt(m.iteration)) return "its manifest has no valid 'iteration'";
+  if (typeof m.timesteps_total !== 'number') return "its manifest has no 'timesteps_total' number";
+  if (typeof m.time_total_s !== 'number') return "its manifest has no 'time_total_s' number";
+  if (!isObject(m.metrics)) return "its manifest has no 'metrics' object";
+  if (!('filter' in m)) return "its manifest has no 'filter' entry";
+  if (!isObject(m.state)) return "its manifest has no 'state' object";
+  if (typeof m.created_at !== 'string') return "its manifest has no 'created_at' time";
+  if (!Array.isArray(m.models) || !m.models.every((n) => typeof n === 'string' && NAME_RE.test(n))) {
+    return "its manifest's 'models' is not a list of model names";
+  }
+  if (!isObject(m.files)) return "its manifest has no 'files' object";
+  for (const [rel, hash] of Object.entries(m.files)) {
+    if (!isSafeRelativePath(rel)) return `its manifest lists a file outside the checkpoint ('${rel}')`;
+    if (typeof hash !== 'string' || !SHA256_RE.test(hash)) return `its manifest has no valid sha256 for ${rel}`;
+  }
+  const arrays = m.arrays ?? {};
+  if (!isObject(arrays)) return "its manifest's 'arrays' is not an object";
+  for (const [name, entry] of Object.entries(arrays)) {
+    if (!NAME_RE.test(name) || !isObject(entry) || typeof entry.file !== 'string') return `its manifest's arrays entry '${name}' is malformed`;
+    if (!Array.isArray(entry.lengths) || !entry.lengths.every(isNonNegInt)) return `its manifest's arrays entry '${name}' has no valid lengths`;
+    if (!(entry.file in m.files)) return `its manifest does not list the sha256 of ${entry.file} (arrays '${name}')`;
+  }
+  for (const name of m.models as string[]) {
+    if (!(`${name}/${MODEL_JSON_FILE}` in m.files)) return `its manifest does not list the sha256 of ${name}/${MODEL_JSON_FILE} (model '${name}')`;
+  }
+  return null;
+}
+
+/** Splits float32 bytes into arrays of the given lengths, each in its own buffer. */
+function unpackArrays(bytes: Uint8Array, lengths: number[]): Float32Array[] {
+  let offset = 0;
+  return lengths.map((length) => {
+    const array = new Float32Array(length);
+    new Uint8Array(array.buffer).set(bytes.subarray(offset, offset + 4 * length));
+    offset += 4 * length;
+    return array;
+  });
+}
+
+/**
+ * Loads the checkpoint whose manifest is `manifestPath` (any form resolveCheckpointPath accepts works too).
+ * Checks the format version (a newer one is refused), the manifest's JSON and fields, and the sha256 of
+ * every file it lists, before returning. Any problem -> UserError naming the file and the problem in one line.
+ */
+export async function loadCheckpoint(manifestPath: string): Promise<LoadedCheckpoint> {
+  let file = path.resolve(manifestPath);
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) file = resolveCheckpointPath(manifestPath);
+  const dir = path.dirname(file);
+  const shown = displayPath(file);
+  const fail = (what: string, problem: string): never => {
+    throw new UserError(oneLine(`checkpoint ${what} ${problem}`));
+  };
+
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return fail(shown, `cannot be read: ${errorMessage(error)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return fail(shown, `is damaged: its manifest is not valid JSON (${errorMessage(error)})`);
+  }
+  if (!isObject(parsed)) return fail(shown, 'is damaged: its manifest is not a JSON object');
+  const version = parsed.format_version;
+  if (!Number.isSafeInteger(version) || (version as number) < 1) {
+    return fail(shown, 'is not a checkpoint manifest: it has no valid format_version');
+  }
+  if ((version as number) > CHECKPOINT_FORMAT_VERSION) {
+    return fail(
+      shown,
+      `has format version ${version}, newer than this rl reads (up to ${CHECKPOINT_FORMAT_VERSION}): upgrade rl to load it`,
+    );
+  }
+  const problem = manifestProblem(parsed);
+  if (problem) return fail(shown, `is damaged: ${problem}`);
+  const manifest = { ...parsed, arrays: parsed.arrays ?? {} } as unknown as CheckpointManifest;
+
+  // Verify every listed file, keeping the verified bytes: the loaders below use exactly these.
+  const verified = new Map<string, Uint8Array>();
+  for (const [rel, expected] of Object.entries(manifest.files)) {
+    const fileShown = displayPath(path.join(dir, ...rel.split('/')));
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path.join(dir, ...rel.split('/')));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT'
+        ? fail(fileShown, `is missing: the manifest ${shown} lists it`)
+        : fail(fileShown, `cannot be read: ${errorMessage(error)}`);
+    }
+    if (sha256(bytes) !== expected) return fail(fileShown, 'is damaged: its sha256 does not match the manifest');
+    verified.set(rel, bytes);
+  }
+
+  // Parse each model.json now, so a model whose weight files are not covered by the manifest is refused up front.
+  const modelJsons = new Map<string, tf.io.ModelJSON>();
+  for (const name of manifest.models) {
+    const rel = `${name}/${MODEL_JSON_FILE}`;
+    const fileShown = displayPath(path.join(dir, name, MODEL_JSON_FILE));
+    let modelJSON: tf.io.ModelJSON;
+    try {
+      modelJSON = JSON.parse(new TextDecoder().decode(verified.get(rel)!)) as tf.io.ModelJSON;
+    } catch (error) {
+      return fail(fileShown, `is damaged: it is not valid JSON (${errorMessage(error)})`);
+    }
+    if (!isObject(modelJSON) || !isObject(modelJSON.modelTopology) || !Array.isArray(modelJSON.weightsManifest)) {
+      return fail(fileShown, 'is not a TF.js LayersModel model.json: it lacks modelTopology or weightsManifest');
+    }
+    for (const weights of weightPaths(modelJSON)) {
+      if (!isSafeRelativePath(weights) || !verified.has(`${name}/${weights}`)) {
+        return fail(fileShown, `refers to weights '${weights}', which the manifest does not list`);
+      }
+    }
+    modelJsons.set(name, modelJSON);
+  }
+  const arrays = manifest.arrays as Record<string, ArraysEntry>;
+  for (const [name, entry] of Object.entries(arrays)) {
+    const bytes = verified.get(entry.file)!;
+    const expected = 4 * entry.lengths.reduce((n, l) => n + l, 0);
+    if (bytes.byteLength !== expected) {
+      return fail(displayPath(path.join(dir, entry.file)), `is damaged: it holds ${bytes.byteLength} bytes; the manifest's layout of '${name}' needs ${expected}`);
+    }
+  }
+
+  const known = (kind: string, names: string[]) => (names.length ? `it has ${kind} ${names.join(', ')}` : `it has no ${kind}`);
+  return {
+    manifestPath: file,
+    dir,
+    manifest,
+    async loadModel(name: string): Promise<tf.LayersModel> {
+      const modelJSON = modelJsons.get(name);
+      if (!modelJSON) return fail(shown, `has no model '${name}': ${known('models', manifest.models)}`);
+      const handler = layersModelLoadHandler(modelJSON, async (rel) => verified.get(`${name}/${rel}`)!);
+      try {
+        return await tf.loadLayersModel(handler);
+      } catch (error) {
+        return fail(shown, `has a model '${name}' that tfjs cannot load: ${errorMessage(error)}`);
+      }
+    },
+    loadArrays(name: string): Float32Array[] {
+      const entry = Object.hasOwn(arrays, name) ? arrays[name] : undefined;
+      if (!entry) return fail(shown, `has no arrays '${name}': ${known('arrays', Object.keys(arrays))}`);
+      return unpackArrays(verified.get(entry.file)!, entry.lengths);
+    },
+  };
+}
