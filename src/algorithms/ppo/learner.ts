@@ -33,6 +33,8 @@ export interface LearnerStats {
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** Variable names are global in tfjs: each learner gets its own prefix. */
+let learnerCount = 0;
 
 export class PPOLearner {
   readonly variables: tf.Variable[];
@@ -53,9 +55,10 @@ export class PPOLearner {
     this.discrete = numActions > 0;
     this.actionSize = this.discrete ? 1 : layout.policyOutputs / 2;
     this.klCoeff = klCoeff;
+    const prefix = `ppo_learner_${++learnerCount}`;
     this.variables = layout.layers.flatMap((layer) => [
-      tf.variable(tf.tensor2d(weights.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]), true, `${layer.name}/kernel`),
-      tf.variable(tf.tensor1d(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)), true, `${layer.name}/bias`),
+      tf.variable(tf.tensor2d(weights.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]), true, `${prefix}/${layer.name}/kernel`),
+      tf.variable(tf.tensor1d(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)), true, `${prefix}/${layer.name}/bias`),
     ]);
     this.optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
   }
@@ -87,8 +90,9 @@ export class PPOLearner {
 
   async setOptimizerState(arrays: Float32Array[]): Promise<void> {
     const current = await this.optimizer.getWeights();
-    if (current.length === 0) {
-      // Adam creates its slots on the first step: take one zero-gradient step to create them.
+    if (current.length < arrays.length) {
+      // Adam creates its moment slots on its first step: a zero-gradient step creates them
+      // without moving the weights; setWeights then overwrites the step count and moments.
       this.optimizer.applyGradients(Object.fromEntries(this.variables.map((v) => [v.name, tf.zerosLike(v)])));
     }
     const slots = await this.optimizer.getWeights();

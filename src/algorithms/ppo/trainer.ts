@@ -15,10 +15,15 @@ import { EpisodeHistory } from '../../metrics/episodes.js';
 import { Random, entropySeed, type RandomState } from '../../utils/random.js';
 import { logger, setLogLevel } from '../../utils/log.js';
 import { initBackend, type BackendChoice } from '../../utils/tensor_backend.js';
+import { UserError } from '../../utils/errors.js';
 import { PPOLearner, type LearnerStats } from './learner.js';
 import { standardize } from './postprocessing.js';
 import { scheduleValue } from './schedule.js';
 import type { PPOConfig } from './defaults.js';
+import { resolvePPOConfig, type ConfigLayer } from './config.js';
+import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/index.js';
+import { displayPath } from '../../checkpoint/format.js';
+import { toLayersModels, weightsFromLayersModels } from '../../policy/layers_model.js';
 
 export interface TrainResult {
   training_iteration: number;
@@ -232,6 +237,58 @@ export class PPOTrainer {
     this.history = EpisodeHistory.fromJSON(this.config.metrics_smoothing_episodes, state.episode_history);
     this.sampler.setStates(state.workers);
     if (filter && this.filter) this.filter = MeanStdFilter.fromState(filter);
+  }
+
+  /**
+   * Writes <root>/checkpoint_<iteration>/checkpoint-<iteration> atomically: both networks as TF.js
+   * LayersModels, Adam's state, the filter and everything state() holds. Returns the manifest path.
+   */
+  async save(root: string): Promise<string> {
+    const models = toLayersModels(this.layout, this.learner.getWeights());
+    try {
+      return await saveCheckpoint(root, this.iteration, {
+        manifest: {
+          algorithm: 'PPO',
+          env: this.envId,
+          config: { ...this.config, env: this.envId } as unknown as Record<string, unknown>,
+          iteration: this.iteration,
+          timesteps_total: this.timestepsTotal,
+          time_total_s: this.timeTotal,
+          metrics: (this.lastResult ?? {}) as unknown as Record<string, unknown>,
+          filter: this.filterState(),
+          state: this.state() as unknown as Record<string, unknown>,
+        },
+        models,
+        arrays: { optimizer: await this.learner.getOptimizerState() },
+      });
+    } finally {
+      for (const model of Object.values(models)) model.dispose();
+    }
+  }
+
+  /**
+   * A trainer that continues a checkpoint's run: weights, Adam's state, filter, KL coefficient,
+   * counters, random streams and rollout workers, so the curve goes on where it stopped.
+   * Config layers given here override the checkpoint's config (e.g. num_workers).
+   */
+  static async restore(checkpoint: string, overrides: ConfigLayer[] = [], options: TrainerOptions = {}): Promise<PPOTrainer> {
+    const loaded = await loadCheckpoint(checkpoint);
+    const source = displayPath(loaded.manifestPath);
+    if (loaded.manifest.algorithm !== 'PPO') throw new UserError(`${source} was trained with ${loaded.manifest.algorithm}, not PPO`);
+    const state = loaded.manifest.state as unknown as TrainerState;
+    const config = resolvePPOConfig([{ source, config: loaded.manifest.config }, ...overrides, { source, config: { seed: state.seed } }]);
+    const trainer = await PPOTrainer.create(config, options);
+    const [policy, value] = [await loaded.loadModel('policy'), await loaded.loadModel('value')];
+    try {
+      trainer.learner.setWeights(weightsFromLayersModels(trainer.layout, { policy, value }, source));
+    } finally {
+      policy.dispose();
+      value.dispose();
+    }
+    await trainer.learner.setOptimizerState(loaded.loadArrays('optimizer'));
+    trainer.loadState(state, loaded.manifest.filter as FilterState | null);
+    trainer.lastResult = loaded.manifest.metrics as unknown as TrainResult;
+    return trainer;
   }
 
   async stop(): Promise<void> {
