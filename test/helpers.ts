@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,4 +17,14 @@ export function closeTo(a: number, b: number, tol: number): boolean {
 
 export function decodeNumber(v: number | string): number {
   return typeof v === 'number' ? v : Number(v);
+}
+
+/** Runs the rl CLI from the package root, colours off. */
+export function rl(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -1,16 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { repoRoot } from '../helpers.js';
-
-export function rl(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { rl } from '../helpers.js';
 
 describe('rl CLI', () => {
   test('--help lists the commands', () => {

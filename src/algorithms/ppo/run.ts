@@ -1,0 +1,87 @@
+// A whole training run, as `rl train` does it and as a library call: create or restore the
+// trainer, train until a stop criterion is met, write results and checkpoints beside each other,
+// and on an abort (Ctrl-C) finish the iteration in progress and checkpoint it.
+import path from 'node:path';
+import { pruneCheckpoints } from '../../checkpoint/index.js';
+import { ResultWriter } from '../../metrics/result_writer.js';
+import type { BackendChoice } from '../../utils/tensor_backend.js';
+import type { ConfigLayer } from './config.js';
+import { stopReached } from './config.js';
+import type { PPOConfig } from './defaults.js';
+import { PPOTrainer, type TrainResult } from './trainer.js';
+
+export interface RunOptions {
+  /** The resolved config of a new run; ignored when restoring (see overrides). */
+  config?: PPOConfig;
+  /** A checkpoint to continue from, and config layers to apply over its config. */
+  restore?: string;
+  overrides?: ConfigLayer[];
+  /** RLlib's stop dict; without one, 20 iterations from where the run starts. */
+  stop?: Record<string, number>;
+  /** Where checkpoints and result files go (default: checkpoints, or the restored checkpoint's folder). */
+  checkpointDir?: string;
+  checkpointFreq?: number;
+  checkpointAtEnd?: boolean;
+  keepCheckpointsNum?: number | null;
+  backend?: BackendChoice;
+  signal?: AbortSignal;
+  onStart?: (trainer: PPOTrainer) => void;
+  onSampleProgress?: (steps: number, total: number) => void;
+  onResult?: (result: TrainResult) => void;
+}
+
+export interface RunOutcome {
+  results: TrainResult[];
+  stoppedBy: string;
+  lastCheckpoint: string | null;
+  checkpointDir: string;
+}
+
+export async function runTraining(options: RunOptions): Promise<RunOutcome> {
+  const trainer = options.restore
+    ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend })
+    : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend });
+  const checkpointDir =
+    options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(path.resolve(options.restore))) : 'checkpoints');
+  const stop = options.stop ?? { training_iteration: trainer.iteration + 20 };
+  const writer = new ResultWriter(checkpointDir);
+  writer.start({ ...trainer.config, env: trainer.envId }, Boolean(options.restore));
+  const results: TrainResult[] = [];
+  let lastCheckpoint: string | null = null;
+  let savedIteration = -1;
+  const save = async () => {
+    if (savedIteration === trainer.iteration) return;
+    lastCheckpoint = await trainer.save(checkpointDir);
+    savedIteration = trainer.iteration;
+    if (options.keepCheckpointsNum) pruneCheckpoints(checkpointDir, options.keepCheckpointsNum, [path.dirname(lastCheckpoint)]);
+  };
+  let stoppedBy = '';
+  options.onStart?.(trainer);
+  try {
+    for (;;) {
+      const result = await trainer.train({ onSampleProgress: options.onSampleProgress });
+      results.push(result);
+      writer.write(result);
+      options.onResult?.(result);
+      if (options.checkpointFreq && trainer.iteration % options.checkpointFreq === 0) await save();
+      const reason = stopReached(stop, result as unknown as Record<string, unknown>);
+      if (reason) {
+        stoppedBy = reason;
+        break;
+      }
+      if (options.signal?.aborted) {
+        stoppedBy = 'interrupted';
+        break;
+      }
+    }
+    if (options.checkpointAtEnd !== false || stoppedBy === 'interrupted') await save();
+  } finally {
+    await trainer.stop();
+  }
+  return { results, stoppedBy, lastCheckpoint, checkpointDir };
+}
+
+function requireConfig(config: PPOConfig | undefined): PPOConfig {
+  if (!config) throw new RangeError('runTraining needs a config or a checkpoint to restore');
+  return config;
+}
