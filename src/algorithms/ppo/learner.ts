@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelLayout } from '../../policy/model.js';
 import type { SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
+import { FlatAdam, clipByGlobalNorm } from './adam.js';
 
 export interface LearnerHyperparams {
   clipParam: number;
@@ -38,7 +39,11 @@ let learnerCount = 0;
 
 export class PPOLearner {
   readonly variables: tf.Variable[];
-  private optimizer: tf.AdamOptimizer;
+  /** The weights' source of truth, in the layout's order; variables mirror it for the forward pass. */
+  private readonly params: Float32Array;
+  private readonly grads: Float32Array;
+  private readonly optimizer: FlatAdam;
+  private lr: number;
   klCoeff: number;
   private readonly discrete: boolean;
   private readonly actionSize: number;
@@ -60,44 +65,41 @@ export class PPOLearner {
       tf.variable(tf.tensor2d(weights.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]), true, `${prefix}/${layer.name}/kernel`),
       tf.variable(tf.tensor1d(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)), true, `${prefix}/${layer.name}/bias`),
     ]);
-    this.optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+    this.params = weights.slice();
+    this.grads = new Float32Array(layout.totalSize);
+    this.optimizer = new FlatAdam(layout.totalSize);
+    this.lr = lr;
   }
 
   /** The current weights as one flat array in the layout's order (what workers receive). */
   getWeights(): Float32Array {
-    const flat = new Float32Array(this.layout.totalSize);
-    this.layout.layers.forEach((layer, i) => {
-      flat.set(this.variables[2 * i].dataSync() as Float32Array, layer.kernelOffset);
-      flat.set(this.variables[2 * i + 1].dataSync() as Float32Array, layer.biasOffset);
-    });
-    return flat;
+    return this.params.slice();
   }
 
   setWeights(flat: Float32Array): void {
+    if (flat.length !== this.params.length) throw new RangeError(`weights have ${flat.length} values; the model needs ${this.params.length}`);
+    this.params.set(flat);
+    this.syncVariables();
+  }
+
+  /** Adam's step count and moments, for checkpoints: [[step], m, v]. */
+  getOptimizerState(): Float32Array[] {
+    const { step, m, v } = this.optimizer.state();
+    return [Float32Array.of(step), m, v];
+  }
+
+  setOptimizerState(arrays: Float32Array[]): void {
+    if (arrays.length !== 3 || arrays[0].length !== 1) throw new RangeError('optimizer state must be [[step], m, v]');
+    this.optimizer.load({ step: arrays[0][0], m: arrays[1], v: arrays[2] });
+  }
+
+  private syncVariables(): void {
     this.layout.layers.forEach((layer, i) => {
       tf.tidy(() => {
-        this.variables[2 * i].assign(tf.tensor2d(flat.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]));
-        this.variables[2 * i + 1].assign(tf.tensor1d(flat.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)));
+        this.variables[2 * i].assign(tf.tensor2d(this.params.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]));
+        this.variables[2 * i + 1].assign(tf.tensor1d(this.params.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)));
       });
     });
-  }
-
-  /** Adam's moments and step count, for checkpoints. */
-  async getOptimizerState(): Promise<Float32Array[]> {
-    const weights = await this.optimizer.getWeights();
-    return weights.map((w) => w.tensor.dataSync() as Float32Array);
-  }
-
-  async setOptimizerState(arrays: Float32Array[]): Promise<void> {
-    const current = await this.optimizer.getWeights();
-    if (current.length < arrays.length) {
-      // Adam creates its moment slots on its first step: a zero-gradient step creates them
-      // without moving the weights; setWeights then overwrites the step count and moments.
-      this.optimizer.applyGradients(Object.fromEntries(this.variables.map((v) => [v.name, tf.zerosLike(v)])));
-    }
-    const slots = await this.optimizer.getWeights();
-    if (slots.length !== arrays.length) throw new RangeError(`optimizer state has ${arrays.length} arrays; expected ${slots.length}`);
-    await this.optimizer.setWeights(slots.map((slot, i) => ({ name: slot.name, tensor: tf.tensor(arrays[i], slot.tensor.shape) })));
   }
 
   private forward(path: number[], x: tf.Tensor2D): tf.Tensor2D {
@@ -113,8 +115,7 @@ export class PPOLearner {
 
   /** num_sgd_iter epochs of shuffled minibatches over the batch (advantages already standardised). */
   learnOnBatch(batch: SampleBatch, lr: number, entropyCoeff: number, rng: Random): LearnerStats {
-    // tfjs keeps Adam's learning rate in a protected field that applyGradients reads on every step.
-    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+    this.lr = lr;
     const { numSgdIter, sgdMinibatchSize } = this.hp;
     const n = batch.count;
     const size = Math.min(sgdMinibatchSize, n);
@@ -208,9 +209,14 @@ export class PPOLearner {
         return total;
       };
       const { grads } = tf.variableGrads(lossFn, this.variables);
-      if (gradClip !== null) clipByGlobalNorm(grads, gradClip);
-      this.optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+      this.layout.layers.forEach((layer, i) => {
+        this.grads.set(grads[this.variables[2 * i].name].dataSync() as Float32Array, layer.kernelOffset);
+        this.grads.set(grads[this.variables[2 * i + 1].name].dataSync() as Float32Array, layer.biasOffset);
+      });
     });
+    if (gradClip !== null) clipByGlobalNorm(this.grads, gradClip);
+    this.optimizer.apply(this.params, this.grads, this.lr);
+    this.syncVariables();
     const values = (terms as unknown as tf.Tensor1D).dataSync();
     (terms as unknown as tf.Tensor1D).dispose();
     return { policy_loss: values[0], vf_loss: values[1], total_loss: values[2], kl: values[3], entropy: values[4] };
@@ -218,7 +224,6 @@ export class PPOLearner {
 
   dispose(): void {
     for (const v of this.variables) v.dispose();
-    this.optimizer.dispose();
   }
 }
 
@@ -226,14 +231,6 @@ export function nextKlCoeff(klCoeff: number, sampledKl: number, klTarget: number
   if (sampledKl > 2.0 * klTarget) return klCoeff * 1.5;
   if (sampledKl < 0.5 * klTarget) return klCoeff * 0.5;
   return klCoeff;
-}
-
-/** Scales all gradients together so that their global norm is at most maxNorm (tf.clip_by_global_norm). */
-function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): void {
-  const names = Object.keys(grads);
-  const norm = tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(grads[name])))));
-  const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
-  for (const name of names) grads[name] = tf.mul(grads[name], scale);
 }
 
 /** The rows of one minibatch, gathered from the batch into reused arrays. */

@@ -259,7 +259,7 @@ export class PPOTrainer {
           state: this.state() as unknown as Record<string, unknown>,
         },
         models,
-        arrays: { optimizer: await this.learner.getOptimizerState() },
+        arrays: { optimizer: this.learner.getOptimizerState() },
       });
     } finally {
       for (const model of Object.values(models)) model.dispose();
@@ -285,7 +285,7 @@ export class PPOTrainer {
       policy.dispose();
       value.dispose();
     }
-    await trainer.learner.setOptimizerState(loaded.loadArrays('optimizer'));
+    trainer.learner.setOptimizerState(loaded.loadArrays('optimizer'));
     trainer.loadState(state, loaded.manifest.filter as FilterState | null);
     trainer.lastResult = loaded.manifest.metrics as unknown as TrainResult;
     return trainer;
