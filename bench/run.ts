@@ -2,10 +2,12 @@
 // `npm run bench -- envs` runs one section.
 import { benchEnvs } from './envs.js';
 import { benchTrain } from './train.js';
+import { benchPendulum } from './pendulum.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
   train: benchTrain,
+  pendulum: benchPendulum,
 };
 
 const wanted = process.argv.slice(2);

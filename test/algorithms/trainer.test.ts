@@ -117,3 +117,32 @@ test('a rollout worker thread that dies is replaced and the iteration goes on, w
   const crashLines = warnings.join('').split('\n').filter((l) => /rollout worker \d crashed/.test(l));
   expect(crashLines).toHaveLength(1);
 });
+
+test('Box actions (Pendulum): sampled actions are stored unclipped, and an iteration trains', async () => {
+  const config = resolvePPOConfig([
+    {
+      source: 'test',
+      config: { env: 'Pendulum-v1', num_workers: 0, num_envs_per_worker: 4, train_batch_size: 400, rollout_fragment_length: 100, sgd_minibatch_size: 100, num_sgd_iter: 2, model: { fcnet_hiddens: [8] }, observation_filter: 'MeanStdFilter', seed: 3 },
+    },
+  ]);
+  const { RolloutWorker } = await import('../../src/execution/rollout_worker.js');
+  const worker = await RolloutWorker.create({
+    env: 'Pendulum-v1', envConfig: {}, numEnvs: 2, fragmentLength: 50, horizon: null, clipActions: true, observationFilter: 'NoFilter',
+    model: config.model, advantages: { gamma: 0.99, lambda: 1, useGae: true, useCritic: true }, seed: 1, workerIndex: 0,
+  });
+  // log-std 1.5 (std ~4.5) makes most samples fall outside [-2, 2]
+  const weights = new Float32Array(worker.layout.totalSize);
+  const out = worker.layout.layers[worker.layout.policyPath[worker.layout.policyPath.length - 1]];
+  weights[out.biasOffset + 1] = 1.5;
+  const { batch } = worker.sample(weights, null);
+  expect(Array.from(batch.actions).some((a) => Math.abs(a) > 2)).toBe(true);
+  const trainer = await PPOTrainer.create(config, { backend: 'wasm' });
+  try {
+    const result = await trainer.train();
+    expect(result.timesteps_total).toBe(400);
+    expect(Number.isFinite(result.info.learner.policy_loss)).toBe(true);
+    expect(result.episodes_this_iter).toBe(0); // 200-step episodes do not end within 100 steps per env
+  } finally {
+    await trainer.stop();
+  }
+});

@@ -78,3 +78,18 @@ test('diagonal Gaussian: logp, entropy, KL against closed forms', () => {
   expect(d.kl(inputs, 0, other, 0)).toBeCloseTo(Math.log(0.5) + 4.25 / 2 - 0.5, 6);
   expect(new Box(-1, 1, [1]).contains([0.5])).toBe(true);
 });
+
+test('Box action spaces: the network outputs means and log-stds, and agrees with tfjs', async () => {
+  await initBackend('wasm');
+  const layout = modelLayout(3, new Box(-2, 2, [1]), { fcnet_hiddens: [16], fcnet_activation: 'tanh', vf_share_layers: false });
+  expect(layout.policyOutputs).toBe(2);
+  const rng = new Random(9);
+  const weights = initialWeights(layout, rng).map((w) => w + 0.2 * rng.normal());
+  const learner = new PPOLearner(layout, 0, hp, weights, 0.2, 1e-3);
+  const obs = new Float32Array(12).map(() => rng.normal());
+  const out = new Float32Array(8);
+  new ForwardPass(layout, weights).policy(obs, 4, out);
+  const tfOut = (learner as unknown as { forward(p: number[], x: tf.Tensor2D): tf.Tensor }).forward(layout.policyPath, tf.tensor2d(obs, [4, 3])).dataSync();
+  for (let i = 0; i < 8; i++) expect(Math.abs(out[i] - tfOut[i])).toBeLessThan(1e-5);
+  learner.dispose();
+});
