@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolvePPOConfig } from '../src/algorithms/ppo/config.js';
+import { resolvePPOConfig } from '../src/config/index.js';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
-import { stopReached } from '../src/algorithms/ppo/config.js';
+import { stopReached } from '../src/config/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

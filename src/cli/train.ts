@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { resolvePPOConfig, type ConfigLayer } from '../algorithms/ppo/config.js';
+import { resolvePPOConfig, type ConfigLayer } from '../config/index.js';
 import { runTraining } from '../algorithms/ppo/run.js';
 import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';

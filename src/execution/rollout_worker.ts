@@ -11,13 +11,19 @@ import { distributionFor, type ActionDistribution } from '../policy/distribution
 import { makeFilter, MeanStdFilter, type FilterState, type ObservationFilter, type RunningStatState } from '../policy/filter.js';
 import { computeAdvantages, type AdvantageOptions } from '../algorithms/ppo/postprocessing.js';
 import { Random, type RandomState } from '../utils/random.js';
-import { allocateBatch, type SampleBatch } from './sample_batch.js';
+import { allocateBatch, concatBatches, type SampleBatch } from './sample_batch.js';
+
+function emptyEpisode(): PendingEpisode {
+  return { obs: [], actions: [], logp: [], distInputs: [], vfPreds: [], rewards: [] };
+}
 
 export interface RolloutWorkerConfig {
   env: string;
   envConfig: EnvKwargs;
   numEnvs: number;
   fragmentLength: number;
+  /** truncate_episodes: fragments of fragmentLength steps per env; complete_episodes: whole episodes, at least that many steps in all. */
+  batchMode: 'truncate_episodes' | 'complete_episodes';
   horizon: number | null;
   clipActions: boolean;
   observationFilter: 'NoFilter' | 'MeanStdFilter';
@@ -27,10 +33,21 @@ export interface RolloutWorkerConfig {
   workerIndex: number;
 }
 
+/** An episode in progress, kept between fragments in complete_episodes mode. */
+export interface PendingEpisode {
+  obs: number[];
+  actions: number[];
+  logp: number[];
+  distInputs: number[];
+  vfPreds: number[];
+  rewards: number[];
+}
+
 export interface WorkerState {
   env: VectorEnvState | null;
   rng: RandomState;
   started: boolean;
+  pending: PendingEpisode[];
 }
 
 export interface EpisodeStats {
@@ -55,6 +72,7 @@ export class RolloutWorker {
   private filter: ObservationFilter;
   private rng: Random;
   private started = false;
+  private pending: PendingEpisode[];
   // per-step scratch, allocated once
   private readonly stepObs: Float32Array;
   private readonly stepDistInputs: Float32Array;
@@ -91,16 +109,18 @@ export class RolloutWorker {
     this.actionLow = space instanceof Box && config.clipActions ? space.low : null;
     this.actionHigh = space instanceof Box && config.clipActions ? space.high : null;
     this.actionStart = space instanceof Discrete ? space.start : 0;
+    this.pending = Array.from({ length: config.numEnvs }, emptyEpisode);
   }
 
   getState(): WorkerState {
-    return { env: this.venv.getState(), rng: this.rng.getState(), started: this.started };
+    return { env: this.venv.getState(), rng: this.rng.getState(), started: this.started, pending: this.pending };
   }
 
   setState(state: WorkerState): void {
     if (state.env) this.venv.setState(state.env);
     this.rng = Random.fromState(state.rng);
     this.started = state.started;
+    this.pending = state.pending;
   }
 
   /** Collects one fragment with the given weights and filter. */
@@ -112,6 +132,7 @@ export class RolloutWorker {
       this.venv.reset(this.config.seed + this.config.workerIndex * this.config.numEnvs);
       this.started = true;
     }
+    if (this.config.batchMode === 'complete_episodes') return this.sampleCompleteEpisodes();
     const { numEnvs, fragmentLength: T } = this.config;
     const venv = this.venv;
     const O = venv.observationSize;
@@ -154,6 +175,66 @@ export class RolloutWorker {
     return {
       workerIndex: this.config.workerIndex,
       batch,
+      episodes,
+      filterBuffer: this.filter instanceof MeanStdFilter ? this.filter.buffer.toJSON() : null,
+      state: this.getState(),
+    };
+  }
+
+  /**
+   * complete_episodes: steps until episodes totalling at least fragmentLength x numEnvs steps have
+   * ended; episodes still running are kept for the next call (RLlib's complete_episodes).
+   */
+  private sampleCompleteEpisodes(): SampleResult {
+    const { numEnvs, fragmentLength } = this.config;
+    const venv = this.venv;
+    const O = venv.observationSize;
+    const A = this.distribution.actionSize;
+    const P = this.layout.policyOutputs;
+    const finished: SampleBatch[] = [];
+    const episodes: EpisodeStats = { returns: [], lengths: [] };
+    const stepActions = new Float32Array(numEnvs * A);
+    let count = 0;
+    while (count < fragmentLength * numEnvs) {
+      for (let i = 0; i < numEnvs; i++) this.filter.apply(venv.observations, i * O, this.stepObs, i * O, true);
+      this.forward.policy(this.stepObs, numEnvs, this.stepDistInputs);
+      this.forward.value(this.stepObs, numEnvs, this.stepValues);
+      for (let i = 0; i < numEnvs; i++) {
+        const episode = this.pending[i];
+        for (let k = 0; k < O; k++) episode.obs.push(this.stepObs[i * O + k]);
+        for (let k = 0; k < P; k++) episode.distInputs.push(this.stepDistInputs[i * P + k]);
+        episode.vfPreds.push(this.stepValues[i]);
+        episode.logp.push(this.distribution.sample(this.stepDistInputs, i * P, this.rng, stepActions, i * A));
+        for (let k = 0; k < A; k++) episode.actions.push(stepActions[i * A + k]);
+        this.toEnvAction(stepActions, i * A, i * A);
+      }
+      venv.step(this.envActions);
+      for (let i = 0; i < numEnvs; i++) {
+        const episode = this.pending[i];
+        episode.rewards.push(venv.rewards[i]);
+        const terminated = venv.terminated[i] === 1;
+        if (terminated || venv.truncated[i] === 1) {
+          episodes.returns.push(venv.finishedReturns[i]);
+          episodes.lengths.push(venv.finishedLengths[i]);
+          const lastValue = terminated ? 0 : this.valueOf(venv.finalObservations, i * O);
+          const n = episode.rewards.length;
+          const batch = allocateBatch(n, O, A, P);
+          batch.obs.set(episode.obs);
+          batch.actions.set(episode.actions);
+          batch.logp.set(episode.logp);
+          batch.distInputs.set(episode.distInputs);
+          batch.vfPreds.set(episode.vfPreds);
+          batch.rewards.set(episode.rewards);
+          this.finishSegment(batch, 0, n, lastValue);
+          finished.push(batch);
+          count += n;
+          this.pending[i] = emptyEpisode();
+        }
+      }
+    }
+    return {
+      workerIndex: this.config.workerIndex,
+      batch: concatBatches(finished),
       episodes,
       filterBuffer: this.filter instanceof MeanStdFilter ? this.filter.buffer.toJSON() : null,
       state: this.getState(),

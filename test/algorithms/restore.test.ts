@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { PPOTrainer, type TrainResult } from '../../src/algorithms/ppo/trainer.js';
-import { resolvePPOConfig } from '../../src/algorithms/ppo/config.js';
+import { resolvePPOConfig } from '../../src/config/index.js';
 import { ForwardPass } from '../../src/policy/model.js';
 import { layersModelLoadHandler, dirWeightReader } from '../../src/checkpoint/index.js';
 

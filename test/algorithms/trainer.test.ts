@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { PPOTrainer } from '../../src/algorithms/ppo/trainer.js';
-import { resolvePPOConfig } from '../../src/algorithms/ppo/config.js';
+import { resolvePPOConfig } from '../../src/config/index.js';
 
 function smallConfig(overrides: Record<string, unknown>) {
   return resolvePPOConfig([
@@ -127,7 +127,7 @@ test('Box actions (Pendulum): sampled actions are stored unclipped, and an itera
   ]);
   const { RolloutWorker } = await import('../../src/execution/rollout_worker.js');
   const worker = await RolloutWorker.create({
-    env: 'Pendulum-v1', envConfig: {}, numEnvs: 2, fragmentLength: 50, horizon: null, clipActions: true, observationFilter: 'NoFilter',
+    env: 'Pendulum-v1', envConfig: {}, numEnvs: 2, fragmentLength: 50, batchMode: 'truncate_episodes', horizon: null, clipActions: true, observationFilter: 'NoFilter',
     model: config.model, advantages: { gamma: 0.99, lambda: 1, useGae: true, useCritic: true }, seed: 1, workerIndex: 0,
   });
   // log-std 1.5 (std ~4.5) makes most samples fall outside [-2, 2]
@@ -145,4 +145,25 @@ test('Box actions (Pendulum): sampled actions are stored unclipped, and an itera
   } finally {
     await trainer.stop();
   }
+});
+
+test('config values are checked, naming the layer that set them and what is allowed', () => {
+  const bad: [Record<string, unknown>, string][] = [
+    [{ num_workers: 'eight' }, `f.json: 'num_workers' must be a non-negative integer, got "eight"`],
+    [{ gamma: 1.5 }, "f.json: 'gamma' must be a number in [0, 1], got 1.5"],
+    [{ batch_mode: 'episodes' }, `f.json: 'batch_mode' must be one of 'truncate_episodes', 'complete_episodes', got "episodes"`],
+    [{ model: { fcnet_activation: 'gelu' } }, `f.json: 'model.fcnet_activation' must be one of 'tanh', 'relu', 'linear', got "gelu"`],
+    [{ model: { fcnet_hiddens: [64, 0] } }, "f.json: 'model.fcnet_hiddens' must be a list of positive integers, e.g. [256, 256], got [64,0]"],
+    [{ lr_schedule: [[100, 1e-3], [50, 1e-4]] }, "'lr_schedule' must be null or a list of [timestep, value] pairs with increasing timesteps"],
+    [{ grad_clip: -1 }, "'grad_clip' must be null or a positive number, got -1"],
+  ];
+  for (const [config, message] of bad) {
+    expect(() => resolvePPOConfig([{ source: 'f.json', config }])).toThrow(message);
+  }
+  // the layer that set a value is the one named
+  expect(() => resolvePPOConfig([{ source: 'f.json', config: { lr: 1 } }, { source: '--config', config: { lr: -1 } }])).toThrow("--config: 'lr' must be a positive number, got -1");
+  // later layers win, nested objects merge
+  const merged = resolvePPOConfig([{ source: 'a', config: { lr: 1e-3, model: { fcnet_hiddens: [8] } } }, { source: 'b', config: { model: { fcnet_activation: 'relu' } } }]);
+  expect(merged.lr).toBe(1e-3);
+  expect(merged.model).toEqual({ fcnet_hiddens: [8], fcnet_activation: 'relu', vf_share_layers: false });
 });

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { pruneCheckpoints } from '../../checkpoint/index.js';
 import { ResultWriter } from '../../metrics/result_writer.js';
 import type { BackendChoice } from '../../utils/tensor_backend.js';
-import type { ConfigLayer } from './config.js';
-import { stopReached } from './config.js';
+import type { ConfigLayer } from '../../config/index.js';
+import { stopReached } from '../../config/index.js';
 import type { PPOConfig } from './defaults.js';
 import { PPOTrainer, type TrainResult } from './trainer.js';
 

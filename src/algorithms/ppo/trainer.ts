@@ -20,7 +20,7 @@ import { PPOLearner, type LearnerStats } from './learner.js';
 import { standardize } from './postprocessing.js';
 import { scheduleValue } from './schedule.js';
 import type { PPOConfig } from './defaults.js';
-import { resolvePPOConfig, type ConfigLayer } from './config.js';
+import { resolvePPOConfig, type ConfigLayer } from '../../config/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/index.js';
 import { displayPath } from '../../checkpoint/format.js';
 import { toLayersModels, weightsFromLayersModels } from '../../policy/layers_model.js';
@@ -134,6 +134,7 @@ export class PPOTrainer {
       envConfig: config.env_config,
       numEnvs: config.num_envs_per_worker,
       fragmentLength,
+      batchMode: config.batch_mode,
       horizon: config.horizon,
       clipActions: config.clip_actions,
       observationFilter: config.observation_filter,
