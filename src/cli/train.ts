@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { resolvePPOConfig, type ConfigLayer } from '../config/index.js';
+import { loadExperimentFile, parseJSONOrFile, parseStopCriteria, readConfigLayer, resolvePPOConfig, type ConfigLayer } from '../config/index.js';
 import { runTraining } from '../algorithms/ppo/run.js';
 import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';
-import { UserError, errorMessage } from '../utils/errors.js';
+import { UserError } from '../utils/errors.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 
 interface TrainArgs {
+  file?: string;
   env?: string;
   run: string;
   config?: string;
@@ -23,31 +23,12 @@ interface TrainArgs {
   backend: BackendChoice;
 }
 
-/** A flag value that is inline JSON ({...}) or the path of a JSON file. */
-function readJSONArg(flag: string, value: string): unknown {
-  const text = value.trim().startsWith('{') ? value : existsSync(value) ? readFileSync(value, 'utf8') : null;
-  if (text === null) throw new UserError(`${flag}: ${value} is neither inline JSON nor an existing file`);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${flag}: ${value.trim().startsWith('{') ? 'inline JSON' : value} is not valid JSON (${errorMessage(error)})`);
-  }
-}
-
-function parseStop(value: string): Record<string, number> {
-  const stop = readJSONArg('--stop', value);
-  if (stop === null || typeof stop !== 'object' || Array.isArray(stop)) throw new UserError('--stop must be a JSON object such as {"training_iteration": 20}');
-  for (const [key, threshold] of Object.entries(stop)) {
-    if (typeof threshold !== 'number') throw new UserError(`--stop: '${key}' must be a number, got ${JSON.stringify(threshold)}`);
-  }
-  return stop as Record<string, number>;
-}
-
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train a policy with PPO and print a reward table per iteration',
   builder: (yargs) =>
     yargs
+      .option('file', { alias: 'f', type: 'string', describe: 'Experiment file (YAML or JSON) in RLlib tuned-example form: name: {env, run, stop, config}' })
       .option('env', { type: 'string', describe: 'Env id (rl envs lists them) or path to a JS env module' })
       .option('run', { type: 'string', default: 'PPO', describe: 'Algorithm (PPO)' })
       .option('config', { type: 'string', describe: 'Config as inline JSON or a JSON file; RLlib PPO keys' })
@@ -62,15 +43,19 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for the learner' })
       .example('$0 train --env CartPole-v1', 'PPO with RLlib defaults, 20 iterations')
       .example('$0 train --config configs/ppo-cartpole.json', "The book's CartPole config")
+      .example('$0 train -f experiments/cartpole-ppo.yaml', 'An RLlib tuned-example file')
       .example('$0 train --restore checkpoints/checkpoint_20/checkpoint-20 --stop \'{"training_iteration": 40}\'', 'Continue a run'),
   handler: async (args) => {
-    if (args.run !== 'PPO') throw new UserError(`--run ${args.run} is not available; use --run PPO`);
+    const experiment = args.file ? loadExperimentFile(args.file) : null;
+    const run = args.run !== 'PPO' || !experiment ? args.run : experiment.run;
+    if (run !== 'PPO') throw new UserError(`${experiment && args.run === 'PPO' ? `${experiment.source}: run` : '--run'} ${run} is not available; use PPO`);
     for (const flag of ['checkpoint-freq', 'keep-checkpoints-num'] as const) {
       const value = args[flag];
       if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new UserError(`--${flag} must be a non-negative integer, got ${value}`);
     }
     const layers: ConfigLayer[] = [];
-    if (args.config) layers.push({ source: args.config.trim().startsWith('{') ? '--config' : args.config, config: readJSONArg('--config', args.config) });
+    if (experiment) layers.push({ source: experiment.source, config: { ...experiment.config, ...(experiment.env ? { env: experiment.env } : {}) } });
+    if (args.config) layers.push(readConfigLayer('--config', args.config, process.cwd()));
     const flags: Record<string, unknown> = {};
     if (args.env) flags.env = args.env;
     if (args.seed !== undefined) flags.seed = args.seed;
@@ -92,10 +77,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         config,
         restore: args.restore,
         overrides: layers,
-        stop: args.stop ? parseStop(args.stop) : undefined,
-        checkpointDir: args['checkpoint-dir'],
-        checkpointFreq: args['checkpoint-freq'],
-        checkpointAtEnd: args['checkpoint-at-end'],
+        stop: args.stop ? parseStopCriteria(parseJSONOrFile('--stop', args.stop, process.cwd()), '--stop') : (experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined),
+        checkpointDir: args['checkpoint-dir'] ?? experiment?.local_dir,
+        checkpointFreq: args['checkpoint-freq'] || experiment?.checkpoint_freq || 0,
+        checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],
         backend: args.backend,
         signal: abort.signal,

@@ -130,7 +130,7 @@ export function parseJSONOrFile(flag: string, value: string, cwd: string): unkno
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     return parseJSONText(trimmed, ({ line, column }, reason) => {
       const at = line === 1 ? `column ${column}` : `line ${line} column ${column}`;
-      return `${flag}: invalid inline JSON at ${at}: ${reason}; write keys and strings in double quotes, e.g. ${flag} '{"lr": 0.001}'`;
+      return `${flag}: invalid inline JSON at ${at}: ${reason} (quote the whole value in single quotes and keys and strings in double quotes, e.g. ${flag} '{"lr": 0.001}')`;
     });
   }
   if (trimmed === '') throw userError(`${flag}: empty value; pass inline JSON such as '{"lr": 0.001}' or the path of a .json, .yaml or .yml file`);

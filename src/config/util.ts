@@ -4,8 +4,10 @@ import { UserError } from '../utils/errors.js';
 /** A plain object (JSON/YAML mapping): not null, not an array, not a Map/Date/class instance. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  // Object.prototype of any realm (structuredClone and vm contexts, as under jest, make objects
+  // whose prototype is another realm's Object.prototype), or no prototype at all.
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** A value as it appears in an error message: JSON where possible, on one line, shortened. */

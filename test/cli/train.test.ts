@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
@@ -52,7 +52,7 @@ describe('rl train', () => {
     const cases: [string[], RegExp][] = [
       [['train', '--env', 'CartPol-v1'], /unknown env id 'CartPol-v1': did you mean 'CartPole-v1'/],
       [['train', '--env', 'CartPole-v1', '--config', '{"num_sgd_itr": 3}'], /unknown config key 'num_sgd_itr'; did you mean 'num_sgd_iter'/],
-      [['train', '--env', 'CartPole-v1', '--config', '{"lr": '], /--config: inline JSON is not valid JSON/],
+      [['train', '--env', 'CartPole-v1', '--config', '{"lr": '], /--config: invalid inline JSON at column 7/],
       [['train', '--env', 'CartPole-v1', '--stop', '{"training_iteration": "ten"}'], /--stop: 'training_iteration' must be a number/],
       [['train', '--restore', 'checkpoint-99'], /no checkpoint/],
       [['train'], /no env given/],
@@ -92,4 +92,22 @@ describe('rl train', () => {
     expect(existsSync(path.join(dir, `checkpoint_${iteration}`, `checkpoint-${iteration}`))).toBe(true);
     expect((await loadCheckpoint(path.join(dir, `checkpoint_${iteration}`))).manifest.iteration).toBe(iteration);
   });
+});
+
+test('rl train -f runs an RLlib tuned-example YAML file with its stop criteria', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-yaml-'));
+  const file = path.join(dir, 'exp.yaml');
+  writeFileSync(
+    file,
+    ['tiny-cartpole:', '  env: CartPole-v1', '  run: PPO', '  stop:', '    timesteps_total: 600', '  config:', '    num_workers: 0', '    train_batch_size: 300', '    sgd_minibatch_size: 100', '    num_sgd_iter: 1', '    model:', '      fcnet_hiddens: [8]', ''].join('\n'),
+  );
+  const { code, stdout, stderr } = rl(['train', '-f', file, '--seed', '1', '--checkpoint-dir', dir]);
+  expect(stderr).toMatch(/stopped: timesteps_total >= 600/);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/last checkpoint file: .*checkpoint_2\/checkpoint-2/);
+  const bad = path.join(dir, 'bad.yaml');
+  writeFileSync(bad, 'x:\n  run: PPO\n  config:\n    lr: [\n');
+  const failed = rl(['train', '-f', bad]);
+  expect(failed.code).toBe(2);
+  expect(failed.stderr).toMatch(/bad\.yaml/);
 });
