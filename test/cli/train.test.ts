@@ -53,7 +53,7 @@ describe('rl train', () => {
       [['train', '--env', 'CartPol-v1'], /unknown env id 'CartPol-v1': did you mean 'CartPole-v1'/],
       [['train', '--env', 'CartPole-v1', '--config', '{"num_sgd_itr": 3}'], /unknown config key 'num_sgd_itr'; did you mean 'num_sgd_iter'/],
       [['train', '--env', 'CartPole-v1', '--config', '{"lr": '], /--config: invalid inline JSON at column 7/],
-      [['train', '--env', 'CartPole-v1', '--stop', '{"training_iteration": "ten"}'], /--stop: 'training_iteration' must be a number/],
+      [['train', '--env', 'CartPole-v1', '--stop', '{"training_iteration": "ten"}'], /--stop: stop criterion 'training_iteration' must be a number/],
       [['train', '--restore', 'checkpoint-99'], /no checkpoint/],
       [['train'], /no env given/],
     ];
