@@ -153,7 +153,14 @@ export class PPOLearner {
     return this.klCoeff;
   }
 
-  private step(mb: MinibatchBuffers, entropyCoeff: number) {
+  /** The loss terms over the whole batch at the current weights, without updating anything. */
+  evaluate(batch: SampleBatch, entropyCoeff: number) {
+    const mb = new MinibatchBuffers(batch.count, batch);
+    mb.gather(batch, Int32Array.from({ length: batch.count }, (_, i) => i), 0);
+    return this.step(mb, entropyCoeff, false);
+  }
+
+  private step(mb: MinibatchBuffers, entropyCoeff: number, update = true) {
     const { clipParam, vfClipParam, vfLossCoeff, gradClip, useCritic } = this.hp;
     const klCoeff = this.klCoeff;
     let terms: tf.Tensor1D | null = null;
@@ -208,15 +215,21 @@ export class PPOLearner {
         terms = tf.keep(tf.stack([policyLoss, vfLoss, total, meanKl, meanEntropy]) as tf.Tensor1D);
         return total;
       };
+      if (!update) {
+        lossFn();
+        return;
+      }
       const { grads } = tf.variableGrads(lossFn, this.variables);
       this.layout.layers.forEach((layer, i) => {
         this.grads.set(grads[this.variables[2 * i].name].dataSync() as Float32Array, layer.kernelOffset);
         this.grads.set(grads[this.variables[2 * i + 1].name].dataSync() as Float32Array, layer.biasOffset);
       });
     });
-    if (gradClip !== null) clipByGlobalNorm(this.grads, gradClip);
-    this.optimizer.apply(this.params, this.grads, this.lr);
-    this.syncVariables();
+    if (update) {
+      if (gradClip !== null) clipByGlobalNorm(this.grads, gradClip);
+      this.optimizer.apply(this.params, this.grads, this.lr);
+      this.syncVariables();
+    }
     const values = (terms as unknown as tf.Tensor1D).dataSync();
     (terms as unknown as tf.Tensor1D).dispose();
     return { policy_loss: values[0], vf_loss: values[1], total_loss: values[2], kl: values[3], entropy: values[4] };
