@@ -2,3 +2,9 @@
 export * from './envs/index.js';
 export { Random } from './utils/random.js';
 export { UserError } from './utils/errors.js';
+export { PPO_DEFAULTS, type PPOConfig, type ModelConfig } from './algorithms/ppo/defaults.js';
+export { PPOTrainer, type TrainResult, type TrainerOptions } from './algorithms/ppo/trainer.js';
+export { runTraining, type RunOptions, type RunOutcome } from './algorithms/ppo/run.js';
+export { resolvePPOConfig, loadExperimentFile, stopReached, type ConfigLayer, type Experiment } from './config/index.js';
+export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, listCheckpoints } from './checkpoint/index.js';
+export { initBackend, type BackendChoice } from './utils/tensor_backend.js';

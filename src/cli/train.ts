@@ -93,7 +93,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           );
           if (!args.json) process.stdout.write(`${tableHeader()}\n`);
         },
-        onSampleProgress: (steps, total) => progress.update(iteration, steps, total),
+        onSampleProgress: (steps, total) => progress.update(iteration, 'sampling', steps, total),
+        onLearnProgress: (done, total) => progress.update(iteration, 'learning', done, total),
         onResult: (result) => {
           progress.clear();
           iteration = result.training_iteration + 1;

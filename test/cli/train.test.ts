@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
@@ -110,4 +110,12 @@ test('rl train -f runs an RLlib tuned-example YAML file with its stop criteria',
   const failed = rl(['train', '-f', bad]);
   expect(failed.code).toBe(2);
   expect(failed.stderr).toMatch(/bad\.yaml/);
+});
+
+test('--checkpoint-freq with --keep-checkpoints-num keeps the newest checkpoints only', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-keep-'));
+  const tiny = JSON.stringify({ num_workers: 0, train_batch_size: 200, sgd_minibatch_size: 100, num_sgd_iter: 1, model: { fcnet_hiddens: [4] } });
+  const { code } = rl(['train', '--env', 'CartPole-v1', '--config', tiny, '--stop', '{"training_iteration": 4}', '--checkpoint-freq', '1', '--keep-checkpoints-num', '2', '--checkpoint-dir', dir]);
+  expect(code).toBe(0);
+  expect(readdirSync(dir).filter((f) => f.startsWith('checkpoint_')).sort()).toEqual(['checkpoint_3', 'checkpoint_4']);
 });

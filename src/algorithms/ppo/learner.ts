@@ -114,7 +114,7 @@ export class PPOLearner {
   }
 
   /** num_sgd_iter epochs of shuffled minibatches over the batch (advantages already standardised). */
-  learnOnBatch(batch: SampleBatch, lr: number, entropyCoeff: number, rng: Random): LearnerStats {
+  learnOnBatch(batch: SampleBatch, lr: number, entropyCoeff: number, rng: Random, onProgress?: (done: number, total: number) => void): LearnerStats {
     this.lr = lr;
     const { numSgdIter, sgdMinibatchSize } = this.hp;
     const n = batch.count;
@@ -130,6 +130,7 @@ export class PPOLearner {
       for (let m = 0; m < numMinibatches; m++) {
         mb.gather(batch, order, m * size);
         const stats = this.step(mb, entropyCoeff);
+        onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
         // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
         if (last) for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += stats[key];
       }

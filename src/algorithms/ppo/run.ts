@@ -27,6 +27,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   onStart?: (trainer: PPOTrainer) => void;
   onSampleProgress?: (steps: number, total: number) => void;
+  onLearnProgress?: (minibatches: number, total: number) => void;
   onResult?: (result: TrainResult) => void;
 }
 
@@ -59,7 +60,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   options.onStart?.(trainer);
   try {
     for (;;) {
-      const result = await trainer.train({ onSampleProgress: options.onSampleProgress });
+      const result = await trainer.train({ onSampleProgress: options.onSampleProgress, onLearnProgress: options.onLearnProgress });
       results.push(result);
       writer.write(result);
       options.onResult?.(result);

@@ -58,6 +58,8 @@ export interface TrainerOptions {
   backend?: BackendChoice;
   /** Called while sampling with the steps collected so far, for progress bars. */
   onSampleProgress?: (steps: number, total: number) => void;
+  /** Called after each SGD minibatch. */
+  onLearnProgress?: (minibatches: number, total: number) => void;
 }
 
 /** RLlib 1.x raises rollout_fragment_length when train_batch_size is not a multiple of one round of fragments. */
@@ -172,7 +174,7 @@ export class PPOTrainer {
     const sampleTime = (performance.now() - start) / 1000;
 
     const learnStart = performance.now();
-    const stats = this.learner.learnOnBatch(batch, lr, entropyCoeff, this.rng);
+    const stats = this.learner.learnOnBatch(batch, lr, entropyCoeff, this.rng, options.onLearnProgress);
     this.learner.updateKl(stats.kl);
     const learnTime = (performance.now() - learnStart) / 1000;
 
