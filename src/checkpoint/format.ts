@@ -75,3 +75,16 @@ export function isSafeRelativePath(rel: string): boolean {
   if (rel === '' || rel.includes('\\') || rel.includes('\0') || path.posix.isAbsolute(rel) || /^[A-Za-z]:/.test(rel)) return false;
   return rel.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
+
+export const MODEL_JSON_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+
+/** The subset of a TF.js model.json this package reads without loading tfjs. */
+export interface ModelJSONLike {
+  modelTopology?: unknown;
+  weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[];
+}
+
+export function weightPaths(modelJSON: ModelJSONLike): string[] {
+  return (modelJSON.weightsManifest ?? []).flatMap((group) => group.paths);
+}

@@ -7,8 +7,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isSafeRelativePath } from './format.js';
 
-export const MODEL_JSON_FILE = 'model.json';
-export const WEIGHTS_FILE = 'weights.bin';
+import { MODEL_JSON_FILE, WEIGHTS_FILE } from './format.js';
+export { MODEL_JSON_FILE, WEIGHTS_FILE, weightPaths } from './format.js';
 
 /** Writes `data` to `file` (which must not exist yet) and fsyncs it. */
 export async function writeFileDurable(file: string, data: Uint8Array | string): Promise<void> {
@@ -59,10 +59,6 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 }
 
 /** The weight files a parsed model.json refers to (relative to its directory). */
-export function weightPaths(modelJSON: tf.io.ModelJSON): string[] {
-  return (modelJSON.weightsManifest ?? []).flatMap((group) => group.paths);
-}
-
 /** Reads one weight file, given its path relative to the model directory. */
 export type WeightReader = (relativePath: string) => Promise<Uint8Array>;
 

@@ -2,7 +2,7 @@
 // before handing back its manifest and loaders. Every problem is a one-line UserError naming the file.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { UserError, errorMessage } from '../utils/errors.js';
 import {
   CHECKPOINT_FORMAT_VERSION,
@@ -14,7 +14,7 @@ import {
   type ArraysEntry,
   type CheckpointManifest,
 } from './format.js';
-import { MODEL_JSON_FILE, layersModelLoadHandler, weightPaths } from './layers_io.js';
+import { MODEL_JSON_FILE, weightPaths } from './format.js';
 import { resolveCheckpointPath } from './resolve.js';
 
 export interface LoadedCheckpoint {
@@ -23,8 +23,10 @@ export interface LoadedCheckpoint {
   /** Absolute path of the checkpoint directory. */
   dir: string;
   manifest: CheckpointManifest;
-  /** A new tfjs LayersModel with the saved topology and weights. */
+  /** A new tfjs LayersModel with the saved topology and weights (loads tfjs on first use). */
   loadModel(name: string): Promise<tf.LayersModel>;
+  /** The saved weights of a model by weight name (e.g. 'fc_1/kernel'), read without tfjs. */
+  modelWeights(name: string): Map<string, { shape: number[]; values: Float32Array }>;
   /** The saved Float32Arrays of that name, each in its own buffer. */
   loadArrays(name: string): Float32Array[];
 }
@@ -82,6 +84,16 @@ function unpackArrays(bytes: Uint8Array, lengths: number[]): Float32Array[] {
  * Checks the format version (a newer one is refused), the manifest's JSON and fields, and the sha256 of
  * every file it lists, before returning. Any problem -> UserError naming the file and the problem in one line.
  */
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
 export async function loadCheckpoint(manifestPath: string): Promise<LoadedCheckpoint> {
   let file = path.resolve(manifestPath);
   const info = await stat(file).catch(() => null);
@@ -174,12 +186,31 @@ export async function loadCheckpoint(manifestPath: string): Promise<LoadedCheckp
     async loadModel(name: string): Promise<tf.LayersModel> {
       const modelJSON = modelJsons.get(name);
       if (!modelJSON) return fail(shown, `has no model '${name}': ${known('models', manifest.models)}`);
+      const [tfjs, { layersModelLoadHandler }] = await Promise.all([import('@tensorflow/tfjs'), import('./layers_io.js')]);
       const handler = layersModelLoadHandler(modelJSON, async (rel) => verified.get(`${name}/${rel}`)!);
       try {
-        return await tf.loadLayersModel(handler);
+        return await tfjs.loadLayersModel(handler);
       } catch (error) {
         return fail(shown, `has a model '${name}' that tfjs cannot load: ${errorMessage(error)}`);
       }
+    },
+    modelWeights(name: string) {
+      const modelJSON = modelJsons.get(name);
+      if (!modelJSON) return fail(shown, `has no model '${name}': ${known('models', manifest.models)}`);
+      const weights = new Map<string, { shape: number[]; values: Float32Array }>();
+      for (const group of modelJSON.weightsManifest ?? []) {
+        const bytes = concatBytes(group.paths.map((rel) => verified.get(`${name}/${rel}`)!));
+        let offset = 0;
+        for (const spec of group.weights) {
+          const count = spec.shape.reduce((a, b) => a * b, 1);
+          if ((spec.dtype ?? 'float32') !== 'float32' || offset + 4 * count > bytes.byteLength) {
+            return fail(displayPath(path.join(dir, name, MODEL_JSON_FILE)), `is damaged: weight '${spec.name}' does not fit its weight files`);
+          }
+          weights.set(spec.name, { shape: spec.shape, values: new Float32Array(bytes.slice(offset, offset + 4 * count).buffer) });
+          offset += 4 * count;
+        }
+      }
+      return weights;
     },
     loadArrays(name: string): Float32Array[] {
       const entry = Object.hasOwn(arrays, name) ? arrays[name] : undefined;

@@ -3,7 +3,6 @@
 // shared hidden layers, so each file is a complete model that tf.loadLayersModel can run.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelLayout } from './model.js';
-import { UserError } from '../utils/errors.js';
 
 export type NetworkName = 'policy' | 'value';
 export const NETWORKS: NetworkName[] = ['policy', 'value'];
@@ -39,30 +38,4 @@ export function toLayersModels(layout: ModelLayout, weights: Float32Array): Reco
     return model;
   };
   return { policy: build('policy'), value: build('value') };
-}
-
-/** Reads the flat weights back; a model of another shape is one clear error naming both shapes. */
-export function weightsFromLayersModels(layout: ModelLayout, models: Record<NetworkName, tf.LayersModel>, source: string): Float32Array {
-  const weights = new Float32Array(layout.totalSize);
-  for (const network of NETWORKS) {
-    const path = pathOf(layout, network);
-    const model = models[network];
-    const expected = path.map((i) => `${layout.layers[i].inSize}x${layout.layers[i].outSize}`).join(', ');
-    const actual = model.layers.map((l) => {
-      const kernel = l.getWeights()[0];
-      return kernel ? kernel.shape.join('x') : '?';
-    });
-    if (actual.join(', ') !== expected) {
-      throw new UserError(
-        `${source}: the checkpoint's ${network} network has layers [${actual.join(', ')}] but the config describes [${expected}]; drop the conflicting model settings or use a matching checkpoint`,
-      );
-    }
-    path.forEach((index, k) => {
-      const layer = layout.layers[index];
-      const [kernel, bias] = model.layers[k].getWeights();
-      weights.set(kernel.dataSync() as Float32Array, layer.kernelOffset);
-      weights.set(bias.dataSync() as Float32Array, layer.biasOffset);
-    });
-  }
-  return weights;
 }

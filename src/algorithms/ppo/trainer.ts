@@ -23,7 +23,8 @@ import type { PPOConfig } from './defaults.js';
 import { resolvePPOConfig, type ConfigLayer } from '../../config/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/index.js';
 import { displayPath } from '../../checkpoint/format.js';
-import { toLayersModels, weightsFromLayersModels } from '../../policy/layers_model.js';
+import { toLayersModels } from '../../policy/layers_model.js';
+import { weightsFromSavedNetworks } from '../../policy/saved_weights.js';
 
 export interface TrainResult {
   training_iteration: number;
@@ -281,13 +282,7 @@ export class PPOTrainer {
     const state = loaded.manifest.state as unknown as TrainerState;
     const config = resolvePPOConfig([{ source, config: loaded.manifest.config }, ...overrides, { source, config: { seed: state.seed } }]);
     const trainer = await PPOTrainer.create(config, options);
-    const [policy, value] = [await loaded.loadModel('policy'), await loaded.loadModel('value')];
-    try {
-      trainer.learner.setWeights(weightsFromLayersModels(trainer.layout, { policy, value }, source));
-    } finally {
-      policy.dispose();
-      value.dispose();
-    }
+    trainer.learner.setWeights(weightsFromSavedNetworks(trainer.layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source));
     trainer.learner.setOptimizerState(loaded.loadArrays('optimizer'));
     trainer.loadState(state, loaded.manifest.filter as FilterState | null);
     trainer.lastResult = loaded.manifest.metrics as unknown as TrainResult;

@@ -1,0 +1,27 @@
+// Reads the flat weight layout back from a checkpoint's saved networks (their weight arrays in
+// saved order: kernel, bias per dense layer), without tfjs, so replaying and serving start fast.
+import type { ModelLayout } from './model.js';
+import { UserError } from '../utils/errors.js';
+
+export type SavedNetwork = Map<string, { shape: number[]; values: Float32Array }>;
+
+export function weightsFromSavedNetworks(layout: ModelLayout, networks: { policy: SavedNetwork; value: SavedNetwork }, source: string): Float32Array {
+  const weights = new Float32Array(layout.totalSize);
+  for (const network of ['policy', 'value'] as const) {
+    const path = network === 'policy' ? layout.policyPath : layout.valuePath;
+    const saved = [...networks[network].values()];
+    const expected = path.map((i) => `${layout.layers[i].inSize}x${layout.layers[i].outSize}`).join(', ');
+    const actual = saved.filter((w) => w.shape.length === 2).map((w) => w.shape.join('x')).join(', ');
+    if (actual !== expected || saved.length !== 2 * path.length) {
+      throw new UserError(
+        `${source}: the checkpoint's ${network} network has layers [${actual}] but the config describes [${expected}]; drop the conflicting model settings or use a matching checkpoint`,
+      );
+    }
+    path.forEach((index, k) => {
+      const layer = layout.layers[index];
+      weights.set(saved[2 * k].values, layer.kernelOffset);
+      weights.set(saved[2 * k + 1].values, layer.biasOffset);
+    });
+  }
+  return weights;
+}
