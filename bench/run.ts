@@ -3,10 +3,12 @@
 import { benchEnvs } from './envs.js';
 import { benchTrain } from './train.js';
 import { benchPendulum } from './pendulum.js';
+import { benchRollout } from './rollout.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
   train: benchTrain,
+  rollout: benchRollout,
   pendulum: benchPendulum,
 };
 

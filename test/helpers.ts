@@ -20,9 +20,9 @@ export function decodeNumber(v: number | string): number {
 }
 
 /** Runs the rl CLI from the package root, colours off. */
-export function rl(args: string[], env: Record<string, string> = {}) {
+export function rl(args: string[], env: Record<string, string> = {}, cwd = repoRoot) {
   const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), ...args], {
-    cwd: repoRoot,
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
   });

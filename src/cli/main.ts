@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { envsCommand } from './envs.js';
 import { trainCommand } from './train.js';
+import { rolloutCommand } from './rollout.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
       .scriptName('rl')
       .usage('$0 <command> [options]\n\nReinforcement learning for Node.js, in the spirit of Ray RLlib.')
       .command(trainCommand)
+      .command(rolloutCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       .demandCommand(1, 'name a command: rl --help lists them')
