@@ -6,6 +6,7 @@ import { UserError, errorMessage } from '../utils/errors.js';
 import { envsCommand } from './envs.js';
 import { trainCommand } from './train.js';
 import { rolloutCommand } from './rollout.js';
+import { tuneCommand } from './tune.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<void> {
       .usage('$0 <command> [options]\n\nReinforcement learning for Node.js, in the spirit of Ray RLlib.')
       .command(trainCommand)
       .command(rolloutCommand)
+      .command(tuneCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       .demandCommand(1, 'name a command: rl --help lists them')

@@ -1,0 +1,76 @@
+import type { CommandModule } from 'yargs';
+import { loadTuneExperiment } from '../tune/experiment.js';
+import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
+import { eventLine, finalTable, statusTable } from '../tune/report.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
+import { UserError } from '../utils/errors.js';
+
+interface TuneArgs {
+  experiment: string;
+  resume: boolean;
+  'max-concurrent'?: number;
+  cpus?: number;
+  backend: BackendChoice;
+}
+
+export const tuneCommand: CommandModule<object, TuneArgs> = {
+  command: 'tune <experiment>',
+  describe: 'Search hyperparameters: run the trials of an experiment file (grid and random search)',
+  builder: (yargs) =>
+    yargs
+      .positional('experiment', { type: 'string', demandOption: true, describe: 'Experiment file (JSON or YAML), as tune.run takes it' })
+      .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted experiment: unfinished trials from their last checkpoints' })
+      .option('max-concurrent', { type: 'number', describe: 'At most this many trials at once' })
+      .option('cpus', { type: 'number', describe: 'CPUs to schedule trials on [default: this machine\'s]' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for the learners' })
+      .example('$0 tune configs/tune-cartpole-grid.json', "The book's grid search (Table 3-2)")
+      .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C'),
+  handler: async (args) => {
+    for (const flag of ['max-concurrent', 'cpus'] as const) {
+      const value = args[flag];
+      if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new UserError(`--${flag} must be a positive integer, got ${value}`);
+    }
+    const experiment = loadTuneExperiment(args.experiment);
+    const live = process.stderr.isTTY === true;
+    let drawnLines = 0;
+    const draw = (trials: TrialRecord[]) => {
+      const text = statusTable(trials, experiment.metric, experiment.parameter_columns);
+      process.stderr.write(`${drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
+      drawnLines = text.split('\n').length;
+    };
+    const abort = new AbortController();
+    const onSigint = () => {
+      if (abort.signal.aborted) process.exit(130);
+      abort.abort();
+      drawnLines = 0;
+      process.stderr.write('\nstopping: running trials checkpoint their last iteration (Ctrl-C again to quit now)\n');
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const outcome = await runTune(experiment, {
+        resume: args.resume,
+        maxConcurrent: args['max-concurrent'],
+        cpus: args.cpus,
+        backend: args.backend,
+        signal: abort.signal,
+        onEvent: (event: TuneEvent, trials) => {
+          if (live && !abort.signal.aborted) draw(trials);
+          else process.stderr.write(`${eventLine(event, experiment.metric)}\n`);
+        },
+      });
+      if (outcome.interrupted) {
+        process.stderr.write(`interrupted; results in ${outcome.dir}. Continue with: rl tune ${args.experiment} --resume\n`);
+        return;
+      }
+      process.stdout.write(`${finalTable(outcome.trials, experiment.metric, experiment.parameter_columns, outcome.best)}\n`);
+      if (outcome.best) {
+        process.stdout.write(`Best trial: ${outcome.best.id} (${experiment.metric} ${String(outcome.best.last_result?.[experiment.metric])})\n`);
+        process.stdout.write(`Best config: ${JSON.stringify(outcome.best.config)}\n`);
+      }
+      process.stderr.write(`${outcome.trials.length} trials in ${outcome.wallTimeS.toFixed(1)} s; results in ${outcome.dir}\n`);
+      if (outcome.trials.some((t) => t.status === 'ERROR')) process.exitCode = 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

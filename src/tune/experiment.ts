@@ -1,0 +1,76 @@
+// An rl tune experiment: tune.run's arguments, read from an experiment file (YAML or JSON; the
+// flat form or RLlib's tuned-example form `name: {env, run, stop, config, num_samples}`).
+import path from 'node:path';
+import { closest } from 'fastest-levenshtein';
+import { loadExperimentFile } from '../config/index.js';
+import { UserError } from '../utils/errors.js';
+
+export interface TuneExperiment {
+  name: string;
+  /** 'PPO', or the absolute path of a module exporting a trainable function. */
+  run: string;
+  config: Record<string, unknown>;
+  stop: Record<string, number>;
+  num_samples: number;
+  metric: string;
+  mode: 'max' | 'min';
+  local_dir: string;
+  scheduler: unknown;
+  max_concurrent_trials: number | null;
+  checkpoint_freq: number;
+  checkpoint_at_end: boolean;
+  keep_checkpoints_num: number | null;
+  max_failures: number;
+  /** Column labels for searched parameters, by path (model.fcnet_hiddens[0]) or short label (fcnet_hiddens[0]). */
+  parameter_columns: Record<string, string>;
+  /** Seeds the random search spaces (the trials' own seeds are in config). */
+  seed: number;
+  source: string;
+}
+
+const TUNE_KEYS = ['metric', 'mode', 'scheduler', 'max_concurrent_trials', 'max_failures', 'keep_checkpoints_num', 'parameter_columns', 'seed'];
+
+function intAt(file: string, key: string, value: unknown, min: number): number {
+  if (!(Number.isInteger(value) && (value as number) >= min)) throw new UserError(`${file}: '${key}' must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+export function loadTuneExperiment(file: string): TuneExperiment {
+  const experiment = loadExperimentFile(file);
+  const extra = experiment.extra;
+  for (const key of Object.keys(extra)) {
+    if (!TUNE_KEYS.includes(key)) {
+      throw new UserError(`${file}: unknown experiment key '${key}'; did you mean '${closest(key, [...TUNE_KEYS, 'run', 'env', 'stop', 'config', 'num_samples', 'local_dir', 'checkpoint_freq', 'checkpoint_at_end', 'name'])}'?`);
+    }
+  }
+  const mode = extra.mode ?? 'max';
+  if (mode !== 'max' && mode !== 'min') throw new UserError(`${file}: 'mode' must be "max" or "min", got ${JSON.stringify(mode)}`);
+  if (extra.metric !== undefined && typeof extra.metric !== 'string') throw new UserError(`${file}: 'metric' must be a result key such as "episode_reward_mean"`);
+  const columns = extra.parameter_columns ?? {};
+  if (typeof columns !== 'object' || columns === null || Array.isArray(columns) || !Object.values(columns).every((v) => typeof v === 'string')) {
+    throw new UserError(`${file}: 'parameter_columns' must map parameter paths to column labels, e.g. {"model.fcnet_hiddens[0]": "layer1"}`);
+  }
+  const run = experiment.run === 'PPO' ? 'PPO' : /\.(c|m)?js$/.test(experiment.run) ? path.resolve(experiment.run) : null;
+  if (!run) throw new UserError(`${file}: run ${experiment.run} is not available; use PPO or a path to a JS module exporting a trainable function`);
+  const config = { ...experiment.config };
+  if (experiment.env) config.env = experiment.env;
+  return {
+    name: experiment.name,
+    run,
+    config,
+    stop: experiment.stop,
+    num_samples: experiment.num_samples ?? 1,
+    metric: (extra.metric as string | undefined) ?? 'episode_reward_mean',
+    mode,
+    local_dir: experiment.local_dir ?? 'ray_results',
+    scheduler: extra.scheduler ?? null,
+    max_concurrent_trials: extra.max_concurrent_trials === undefined ? null : intAt(file, 'max_concurrent_trials', extra.max_concurrent_trials, 1),
+    checkpoint_freq: experiment.checkpoint_freq ?? 0,
+    checkpoint_at_end: experiment.checkpoint_at_end ?? true,
+    keep_checkpoints_num: extra.keep_checkpoints_num === undefined ? null : intAt(file, 'keep_checkpoints_num', extra.keep_checkpoints_num, 1),
+    max_failures: extra.max_failures === undefined ? 0 : intAt(file, 'max_failures', extra.max_failures, 0),
+    parameter_columns: columns as Record<string, string>,
+    seed: extra.seed === undefined ? 0 : intAt(file, 'seed', extra.seed, 0),
+    source: file,
+  };
+}

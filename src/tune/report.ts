@@ -1,0 +1,63 @@
+// What rl tune shows: a status table while trials run (redrawn in place on a TTY, one line per
+// event otherwise) and, at the end, the book's table of searched parameters and outcomes.
+import { renderTable } from '../report/table.js';
+import type { TrialRecord, TuneEvent } from './runner.js';
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+  return JSON.stringify(value);
+}
+
+function metricCell(trial: TrialRecord, metric: string): string {
+  const value = trial.last_result?.[metric];
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(2) : '-';
+}
+
+function columnLabel(label: string, labels: Record<string, string>): string {
+  return labels[label] ?? Object.entries(labels).find(([pathLabel]) => pathLabel.endsWith(label))?.[1] ?? label;
+}
+
+export function statusTable(trials: TrialRecord[], metric: string, labels: Record<string, string>): string {
+  const params = trials.length > 0 ? Object.keys(trials[0].varied) : [];
+  const counts = ['RUNNING', 'PENDING', 'TERMINATED', 'ERROR'].map((s) => `${trials.filter((t) => t.status === s).length} ${s}`).join(', ');
+  const table = renderTable(
+    ['trial', 'status', ...params.map((p) => columnLabel(p, labels)), 'iter', 'total time (s)', metric],
+    trials.map((t) => [t.id, t.status, ...params.map((p) => formatValue(t.varied[p])), t.iteration, t.time_total_s.toFixed(1), metricCell(t, metric)]),
+  );
+  return `Trials: ${counts}\n${table}`;
+}
+
+export function eventLine(event: TuneEvent, metric: string): string {
+  const { trial } = event;
+  const params = Object.entries(trial.varied).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
+  switch (event.type) {
+    case 'start':
+      return `${trial.id} RUNNING ${params}${trial.checkpoint ? ` (from ${trial.checkpoint})` : ''}`;
+    case 'result':
+      return `${trial.id} iter ${trial.iteration} ${metric} ${metricCell(trial, metric)} (${trial.time_total_s.toFixed(1)} s)`;
+    case 'terminated':
+      return `${trial.id} TERMINATED after ${trial.iteration} iterations: ${trial.stop_reason}`;
+    case 'retry':
+      return `${trial.id} failed (${event.message}); retrying from ${trial.checkpoint ?? 'the start'} (failure ${trial.failures})`;
+    case 'error':
+      return `${trial.id} ERROR: ${event.message} (see ${trial.error_file})`;
+  }
+}
+
+/** The book's Table 3-2: one column per searched parameter, iterations, total time, metric; best marked. */
+export function finalTable(trials: TrialRecord[], metric: string, labels: Record<string, string>, best: TrialRecord | null): string {
+  const params = trials.length > 0 ? Object.keys(trials[0].varied) : [];
+  const metricTitle = metric === 'episode_reward_mean' ? 'Mean reward' : metric;
+  const rows = trials.map((t) => [
+    ...params.map((p) => formatValue(t.varied[p])),
+    t.iteration,
+    t.time_total_s.toFixed(2),
+    `${metricCell(t, metric)}${t === best ? ' *' : ''}`,
+    t.status === 'TERMINATED' ? (t.stop_reason ?? '') : t.status,
+  ]);
+  return renderTable(
+    [...params.map((p) => columnLabel(p, labels)), 'Iterations', 'Total time (s)', metricTitle, 'Stopped by'],
+    rows,
+    [...params.map(() => 'right' as const), 'right', 'right', 'right', 'left'],
+  );
+}

@@ -1,0 +1,271 @@
+// Runs an experiment as Ray Tune does: expand the search space into trials, run as many at once
+// as the CPUs allow (each trial in its own worker thread), stop each by the stop criteria or the
+// scheduler, retry failures from their last checkpoint, and keep experiment_state.json current so
+// that an interrupted or killed experiment resumes without rerunning finished trials.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { resolvePPOConfig, stopReached } from '../config/index.js';
+import { UserError } from '../utils/errors.js';
+import type { BackendChoice } from '../utils/tensor_backend.js';
+import { expandSearchSpace } from './search_space.js';
+import { makeScheduler } from './schedulers.js';
+import type { TuneExperiment } from './experiment.js';
+import type { RunnerMessage, TrialMessage, TrialTask } from './trial_thread.js';
+
+export type TrialStatus = 'PENDING' | 'RUNNING' | 'TERMINATED' | 'ERROR';
+
+export interface TrialRecord {
+  id: string;
+  config: Record<string, unknown>;
+  varied: Record<string, unknown>;
+  status: TrialStatus;
+  cpus: number;
+  iteration: number;
+  time_total_s: number;
+  last_result: Record<string, unknown> | null;
+  checkpoint: string | null;
+  failures: number;
+  stop_reason: string | null;
+  error_file: string | null;
+  dir: string;
+}
+
+export interface TuneEvent {
+  type: 'start' | 'result' | 'terminated' | 'error' | 'retry';
+  trial: TrialRecord;
+  message?: string;
+}
+
+export interface TuneOptions {
+  resume?: boolean;
+  maxConcurrent?: number;
+  /** CPUs to schedule on (default: this machine's). */
+  cpus?: number;
+  backend?: BackendChoice;
+  signal?: AbortSignal;
+  onEvent?: (event: TuneEvent, trials: TrialRecord[]) => void;
+}
+
+export interface TuneOutcome {
+  trials: TrialRecord[];
+  best: TrialRecord | null;
+  dir: string;
+  interrupted: boolean;
+  wallTimeS: number;
+}
+
+interface ExperimentState {
+  name: string;
+  source: string;
+  trials: TrialRecord[];
+  scheduler: unknown;
+}
+
+/** CPUs a trial holds, as Tune accounts them: the trainer's plus its rollout workers'. */
+export function trialCpus(run: string, config: Record<string, unknown>): number {
+  if (run !== 'PPO') return 1;
+  const ppo = resolvePPOConfig([{ source: 'trial', config }]);
+  return ppo.num_cpus_for_driver + ppo.num_workers * ppo.num_cpus_per_worker;
+}
+
+function writeJSONAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+function trialName(run: string, config: Record<string, unknown>, index: number): string {
+  const base = run === 'PPO' ? `PPO_${String(config.env ?? 'env').replace(/[^A-Za-z0-9_.-]/g, '_')}` : path.basename(run).replace(/\.(c|m)?js$/, '');
+  return `${base}_${String(index).padStart(5, '0')}`;
+}
+
+export function bestTrial(trials: TrialRecord[], metric: string, mode: 'max' | 'min'): TrialRecord | null {
+  let best: TrialRecord | null = null;
+  let bestValue = NaN;
+  for (const trial of trials) {
+    const value = trial.last_result?.[metric];
+    if (typeof value !== 'number' || Number.isNaN(value)) continue;
+    if (best === null || (mode === 'max' ? value > bestValue : value < bestValue)) {
+      best = trial;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+export async function runTune(experiment: TuneExperiment, options: TuneOptions = {}): Promise<TuneOutcome> {
+  const start = performance.now();
+  const dir = path.resolve(experiment.local_dir, experiment.name);
+  const statePath = path.join(dir, 'experiment_state.json');
+  const cpus = options.cpus ?? os.availableParallelism();
+  const maxConcurrent = options.maxConcurrent ?? experiment.max_concurrent_trials ?? Infinity;
+  const scheduler = makeScheduler(experiment.scheduler, experiment.metric, experiment.mode);
+
+  let trials: TrialRecord[];
+  if (options.resume) {
+    if (!existsSync(statePath)) throw new UserError(`nothing to resume: ${path.relative(process.cwd(), statePath) || statePath} does not exist; run without --resume`);
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as ExperimentState;
+    trials = state.trials.map((t) => (t.status === 'RUNNING' ? { ...t, status: 'PENDING' } : t));
+    scheduler.load(state.scheduler);
+  } else {
+    if (existsSync(statePath)) {
+      throw new UserError(
+        `${path.relative(process.cwd(), dir) || dir} already holds this experiment: add --resume to continue it, or give it another name (or local_dir)`,
+      );
+    }
+    trials = expandSearchSpace(experiment.config, experiment.num_samples, experiment.seed).map((variant, index) => {
+      const config = experiment.run === 'PPO' && variant.config.seed === undefined ? { ...variant.config, seed: experiment.seed * 1000 + index } : variant.config;
+      const id = trialName(experiment.run, config, index);
+      return {
+        id,
+        config,
+        varied: variant.varied,
+        status: 'PENDING' as const,
+        cpus: trialCpus(experiment.run, config),
+        iteration: 0,
+        time_total_s: 0,
+        last_result: null,
+        checkpoint: null,
+        failures: 0,
+        stop_reason: null,
+        error_file: null,
+        dir: path.join(dir, id),
+      };
+    });
+  }
+  const tooBig = trials.find((t) => t.cpus > cpus);
+  if (tooBig) {
+    throw new UserError(
+      `trial ${tooBig.id} needs ${tooBig.cpus} CPUs (1 for the trainer + num_workers x num_cpus_per_worker) but ${cpus} are available: ` +
+        'set "num_cpus_per_worker": 0 in config so that rollout workers share the trainer\'s CPU, or lower num_workers',
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  const save = () => writeJSONAtomic(statePath, { name: experiment.name, source: experiment.source, trials, scheduler: scheduler.state() } satisfies ExperimentState);
+  save();
+
+  const running = new Map<string, Worker>();
+  let interrupted = false;
+  const emit = (event: TuneEvent) => options.onEvent?.(event, trials);
+
+  await new Promise<void>((resolve) => {
+    const interrupt = () => {
+      interrupted = true;
+      for (const worker of running.values()) worker.postMessage({ type: 'interrupt' } satisfies RunnerMessage);
+      if (running.size === 0) resolve();
+    };
+    options.signal?.addEventListener('abort', interrupt, { once: true });
+
+    const finish = (trial: TrialRecord, status: TrialStatus) => {
+      trial.status = status;
+      running.delete(trial.id);
+      save();
+      schedule();
+    };
+
+    const launch = (trial: TrialRecord) => {
+      mkdirSync(trial.dir, { recursive: true });
+      const task: TrialTask = {
+        id: trial.id,
+        run: experiment.run,
+        config: trial.config,
+        dir: trial.dir,
+        restore: trial.checkpoint,
+        checkpointFreq: experiment.checkpoint_freq,
+        checkpointAtEnd: experiment.checkpoint_at_end,
+        keepCheckpointsNum: experiment.keep_checkpoints_num,
+        backend: options.backend ?? 'auto',
+      };
+      const worker = new Worker(new URL('./trial_thread.js', import.meta.url), { workerData: task });
+      running.set(trial.id, worker);
+      trial.status = 'RUNNING';
+      save();
+      emit({ type: 'start', trial });
+      let settled = false;
+      const fail = (message: string, stack?: string) => {
+        if (settled) return;
+        settled = true;
+        trial.failures += 1;
+        const errorFile = path.join(trial.dir, 'error.txt');
+        writeFileSync(errorFile, `${stack ?? message}\n`, { flag: 'a' });
+        trial.error_file = errorFile;
+        void worker.terminate();
+        if (trial.failures <= experiment.max_failures && !interrupted) {
+          emit({ type: 'retry', trial, message });
+          trial.status = 'PENDING';
+          running.delete(trial.id);
+          save();
+          schedule();
+        } else {
+          emit({ type: 'error', trial, message });
+          finish(trial, 'ERROR');
+        }
+      };
+      worker.on('message', (message: TrialMessage) => {
+        if (message.type === 'result') {
+          const result = message.result;
+          trial.last_result = result;
+          trial.iteration = typeof result.training_iteration === 'number' ? result.training_iteration : trial.iteration + 1;
+          trial.time_total_s = typeof result.time_total_s === 'number' ? result.time_total_s : trial.time_total_s;
+          const reached = stopReached(experiment.stop, result);
+          const decision = reached ? null : scheduler.onResult(trial.id, result);
+          const stop = reached !== null || decision?.action === 'STOP';
+          if (stop) trial.stop_reason = reached ?? (decision?.action === 'STOP' ? decision.reason : null);
+          worker.postMessage({ type: 'decision', stop } satisfies RunnerMessage);
+          save();
+          emit({ type: 'result', trial });
+        } else if (message.type === 'checkpoint') {
+          trial.checkpoint = message.path;
+          save();
+        } else if (message.type === 'done') {
+          settled = true;
+          void worker.terminate();
+          if (message.interrupted && !trial.stop_reason) {
+            trial.status = 'PENDING';
+            running.delete(trial.id);
+            save();
+            if (running.size === 0) resolve();
+            return;
+          }
+          trial.stop_reason ??= 'the trainable returned';
+          emit({ type: 'terminated', trial });
+          finish(trial, 'TERMINATED');
+        } else if (message.type === 'error') {
+          fail(message.message, message.stack);
+        }
+      });
+      worker.on('error', (error) => fail(error.message, error.stack));
+      worker.on('exit', (code) => {
+        if (!settled) fail(`trial thread exited with code ${code}`);
+      });
+    };
+
+    const schedule = () => {
+      if (interrupted) {
+        if (running.size === 0) resolve();
+        return;
+      }
+      let used = trials.filter((t) => t.status === 'RUNNING').reduce((n, t) => n + t.cpus, 0);
+      for (const trial of trials) {
+        if (trial.status !== 'PENDING' || running.has(trial.id)) continue;
+        if (running.size >= maxConcurrent || used + trial.cpus > cpus) break;
+        used += trial.cpus;
+        launch(trial);
+      }
+      if (running.size === 0) resolve();
+    };
+    if (options.signal?.aborted) interrupt();
+    else schedule();
+  });
+  save();
+  return {
+    trials,
+    best: bestTrial(trials.filter((t) => t.status === 'TERMINATED'), experiment.metric, experiment.mode),
+    dir,
+    interrupted,
+    wallTimeS: (performance.now() - start) / 1000,
+  };
+}
