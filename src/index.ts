@@ -8,3 +8,10 @@ export { runTraining, type RunOptions, type RunOutcome } from './algorithms/ppo/
 export { resolvePPOConfig, loadExperimentFile, stopReached, type ConfigLayer, type Experiment } from './config/index.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, listCheckpoints } from './checkpoint/index.js';
 export { initBackend, type BackendChoice } from './utils/tensor_backend.js';
+export { serve, Router, RequestError, type DeploymentSpec, type ServeOptions } from './serve/router.js';
+export { buildServer } from './serve/http.js';
+export { CheckpointPolicy } from './policy/checkpoint_policy.js';
+export { replay, type ReplayOptions, type ReplaySummary } from './execution/replay.js';
+export { runTune, type TuneOptions, type TuneOutcome } from './tune/runner.js';
+export { loadTuneExperiment, type TuneExperiment } from './tune/experiment.js';
+export { expandSearchSpace } from './tune/search_space.js';

@@ -7,6 +7,7 @@ import { envsCommand } from './envs.js';
 import { trainCommand } from './train.js';
 import { rolloutCommand } from './rollout.js';
 import { tuneCommand } from './tune.js';
+import { serveCommand } from './serve.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(trainCommand)
       .command(rolloutCommand)
       .command(tuneCommand)
+      .command(serveCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       .demandCommand(1, 'name a command: rl --help lists them')
