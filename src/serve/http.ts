@@ -39,6 +39,16 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
     }
   });
 
+  // Graceful shutdown: requests in flight when close() starts are answered with Connection: close,
+  // so their keep-alive sockets end and close() can finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const deployment = (request.params as { deployment?: string } | undefined)?.deployment ?? '-';
     const status = error instanceof RequestError ? error.status : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : (error.statusCode ?? 500);
