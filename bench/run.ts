@@ -4,11 +4,13 @@ import { benchEnvs } from './envs.js';
 import { benchTrain } from './train.js';
 import { benchPendulum } from './pendulum.js';
 import { benchRollout } from './rollout.js';
+import { benchServe } from './serve.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
   train: benchTrain,
   rollout: benchRollout,
+  serve: benchServe,
   pendulum: benchPendulum,
 };
 

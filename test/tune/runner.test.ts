@@ -153,3 +153,40 @@ describe('rl tune', () => {
     ]);
   });
 });
+
+test('an interrupt (Ctrl-C) checkpoints running PPO trials; --resume continues them from there', async () => {
+  const exp = experiment({
+    run: 'PPO',
+    metric: 'episode_reward_mean',
+    stop: { training_iteration: 4 },
+    config: { env: 'CartPole-v1', num_workers: 0, train_batch_size: 200, sgd_minibatch_size: 100, num_sgd_iter: 1, model: { fcnet_hiddens: [{ grid_search: [4, 8] }] } },
+  });
+  const abort = new AbortController();
+  const first = await runTune(exp, {
+    cpus: 2,
+    backend: 'wasm',
+    signal: abort.signal,
+    onEvent: (event) => {
+      if (event.type === 'result' && event.trial.iteration >= 2) abort.abort();
+    },
+  });
+  expect(first.interrupted).toBe(true);
+  const paused = first.trials.filter((t) => t.status === 'PENDING');
+  expect(paused.length).toBeGreaterThan(0);
+  // a trial interrupted before its first result has nothing to checkpoint and restarts
+  for (const t of paused) {
+    if (t.iteration > 0) expect(t.checkpoint).toMatch(new RegExp(`checkpoint_${t.iteration}/checkpoint-${t.iteration}$`));
+    else expect(t.checkpoint).toBeNull();
+  }
+  const iterationsAtPause = Object.fromEntries(paused.map((t) => [t.id, t.iteration]));
+  const resumed = await runTune(exp, { cpus: 2, backend: 'wasm', resume: true });
+  expect(resumed.trials.map((t) => [t.status, t.iteration])).toEqual([
+    ['TERMINATED', 4],
+    ['TERMINATED', 4],
+  ]);
+  // the curve went on from the checkpoint: result.json holds each iteration once
+  for (const id of Object.keys(iterationsAtPause)) {
+    const lines = readFileSync(path.join(exp.local_dir, 'exp', id, 'result.json'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).training_iteration)).toEqual([1, 2, 3, 4]);
+  }
+});
