@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { expect } from '@jest/globals';
+import { UserError } from '../src/utils/errors.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,4 +29,18 @@ export function rl(args: string[], env: Record<string, string> = {}, cwd = repoR
     env: { ...process.env, NO_COLOR: '1', ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The UserError fn throws, checked to be one line; fails the test if it throws nothing or something else. */
+export function userErrorOf(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof UserError) {
+      expect(error.message).not.toMatch(/[\r\n]/);
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected a UserError');
 }

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadExperimentFile, resolvePPOConfig } from '../../src/config/index.js';
-import { UserError } from '../../src/utils/errors.js';
+import { userErrorOf } from '../helpers.js';
+
+const messageOf = (fn: () => unknown): string => userErrorOf(fn).message;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-config-experiment-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,18 +16,6 @@ function write(name: string, text: string): string {
   return file;
 }
 
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) {
-      expect(error.message).not.toMatch(/[\r\n]/);
-      return error.message;
-    }
-    throw error;
-  }
-  throw new Error('expected a UserError');
-}
 
 // RLlib 1.x rllib/tuned_examples/ppo/cartpole-ppo.yaml, as written there
 const RLLIB_CARTPOLE = `cartpole-ppo:

@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseJSONOrFile, readConfigLayer, resolvePPOConfig } from '../../src/config/index.js';
-import { UserError } from '../../src/utils/errors.js';
-import { repoRoot } from '../helpers.js';
+import { repoRoot, userErrorOf } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-config-parse-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,18 +13,6 @@ function write(name: string, text: string): string {
   return name;
 }
 
-function userErrorOf(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) {
-      expect(error.message).not.toMatch(/[\r\n]/);
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('inline JSON', () => {
   test('a value starting with { is parsed as JSON, surrounding spaces allowed', () => {

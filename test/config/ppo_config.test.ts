@@ -1,21 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { PPO_DEFAULTS } from '../../src/algorithms/ppo/defaults.js';
 import { deepMerge, resolvePPOConfig, type ConfigLayer } from '../../src/config/index.js';
-import { UserError } from '../../src/utils/errors.js';
+import { userErrorOf } from '../helpers.js';
 
-/** The UserError fn throws; fails the test if it throws nothing or something else. */
-function userErrorOf(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) {
-      expect(error.message).not.toMatch(/[\r\n]/);
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a UserError');
-}
 
 const one = (config: unknown, source = 'configs/x.json'): ConfigLayer[] => [{ source, config }];
 const messageFor = (config: unknown, source = 'configs/x.json') => userErrorOf(() => resolvePPOConfig(one(config, source))).message;

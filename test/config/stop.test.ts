@@ -1,16 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseStopCriteria, stopReached } from '../../src/config/index.js';
-import { UserError } from '../../src/utils/errors.js';
+import { userErrorOf } from '../helpers.js';
 
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a UserError');
-}
+const messageOf = (fn: () => unknown): string => userErrorOf(fn).message;
+
 
 describe('parseStopCriteria', () => {
   test('an object of result key -> number, dotted keys kept', () => {
