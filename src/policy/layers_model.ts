@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelLayout } from './model.js';
 
 export type NetworkName = 'policy' | 'value';
-export const NETWORKS: NetworkName[] = ['policy', 'value'];
 
 function pathOf(layout: ModelLayout, network: NetworkName): number[] {
   return network === 'policy' ? layout.policyPath : layout.valuePath;

@@ -32,6 +32,13 @@ describe('rl train', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'params.json'), 'utf8'))).toMatchObject({ env: 'CartPole-v1', num_workers: 2, seed: 1 });
     const checkpoint = await loadCheckpoint(path.join(dir, 'checkpoint_2', 'checkpoint-2'));
     expect(checkpoint.manifest).toMatchObject({ algorithm: 'PPO', env: 'CartPole-v1', iteration: 2, timesteps_total: 800 });
+
+    // --restore <dir>/latest continues the curve and writes beside the checkpoint it came from
+    const resumed = rl(['train', '--restore', path.join(dir, 'latest'), '--stop', '{"training_iteration": 3}']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^\s+3\s.*\s1200\s/m);
+    expect(existsSync(path.join(dir, 'checkpoint_3', 'checkpoint-3'))).toBe(true);
+    expect(readFileSync(path.join(dir, 'result.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).training_iteration)).toEqual([1, 2, 3]);
   });
 
   test('--json prints one result record per iteration; same seed, same records', () => {

@@ -2,7 +2,7 @@
 // trainer, train until a stop criterion is met, write results and checkpoints beside each other,
 // and on an abort (Ctrl-C) finish the iteration in progress and checkpoint it.
 import path from 'node:path';
-import { pruneCheckpoints } from '../../checkpoint/index.js';
+import { pruneCheckpoints, resolveCheckpointPath } from '../../checkpoint/index.js';
 import { ResultWriter } from '../../metrics/result_writer.js';
 import type { BackendChoice } from '../../utils/tensor_backend.js';
 import type { ConfigLayer } from '../../config/index.js';
@@ -42,8 +42,8 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const trainer = options.restore
     ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend })
     : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend });
-  const checkpointDir =
-    options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(path.resolve(options.restore))) : 'checkpoints');
+  // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
+  const checkpointDir = options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : 'checkpoints');
   const stop = options.stop ?? { training_iteration: trainer.iteration + 20 };
   const writer = new ResultWriter(checkpointDir);
   writer.start({ ...trainer.config, env: trainer.envId }, Boolean(options.restore));

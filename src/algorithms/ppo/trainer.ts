@@ -7,7 +7,7 @@ import { Discrete } from '../../envs/spaces.js';
 import { resolveEnv, envSpec } from '../../envs/registry.js';
 import { VectorEnv } from '../../envs/vector_env.js';
 import { initialWeights, modelLayout, type ModelLayout } from '../../policy/model.js';
-import { MeanStdFilter, type FilterState } from '../../policy/filter.js';
+import { MeanStdFilter, RunningStat, type FilterState } from '../../policy/filter.js';
 import { createSampler, type Sampler } from '../../execution/worker_pool.js';
 import { concatBatches, type SampleBatch } from '../../execution/sample_batch.js';
 import type { SampleResult, WorkerState } from '../../execution/rollout_worker.js';
@@ -166,7 +166,7 @@ export class PPOTrainer {
       for (const result of round) {
         fragments.push(result);
         steps += result.batch.count;
-        if (this.filter && result.filterBuffer) this.filter.running.merge(rebuildStat(result.filterBuffer));
+        if (this.filter && result.filterBuffer) this.filter.running.merge(RunningStat.fromJSON(result.filterBuffer));
       }
       options.onSampleProgress?.(steps, config.train_batch_size);
     }
@@ -293,8 +293,4 @@ export class PPOTrainer {
     await this.sampler.close();
     this.learner.dispose();
   }
-}
-
-function rebuildStat(state: { n: number; mean: number[]; m2: number[] }) {
-  return MeanStdFilter.fromState({ type: 'MeanStdFilter', running: state, buffer: state }).running;
 }
