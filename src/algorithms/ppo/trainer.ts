@@ -198,7 +198,7 @@ export class PPOTrainer {
       info: {
         learner: stats,
         num_steps_sampled: this.timestepsTotal,
-        num_steps_trained: this.iteration * config.num_sgd_iter * batch.count,
+        num_steps_trained: this.timestepsTotal, // synchronous PPO trains on every sampled step
         sample_time_s: sampleTime,
         learn_time_s: learnTime,
       },
