@@ -12,6 +12,7 @@ import { colorEnabled } from '../report/style.js';
 import { renderTable } from '../report/table.js';
 import { displayPath } from '../checkpoint/format.js';
 import { UserError } from '../utils/errors.js';
+import { checkIntegerFlag } from './common.js';
 
 interface RolloutArgs {
   checkpoint: string;
@@ -53,10 +54,6 @@ function checkAgainstCheckpoint(policy: CheckpointPolicy, args: RolloutArgs): vo
   }
 }
 
-function positiveInt(flag: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new UserError(`--${flag} must be a positive integer, got ${value}`);
-}
-
 export const rolloutCommand: CommandModule<object, RolloutArgs> = {
   command: 'rollout <checkpoint>',
   describe: 'Replay a trained policy from a checkpoint',
@@ -77,8 +74,8 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
       .example('$0 rollout checkpoint-20 --steps 2000', 'The book\'s replay')
       .example('$0 rollout latest --episodes 3 --video cartpole.gif', 'Record three episodes'),
   handler: async (args) => {
-    positiveInt('steps', args.steps);
-    positiveInt('episodes', args.episodes);
+    checkIntegerFlag('steps', args.steps, 1);
+    checkIntegerFlag('episodes', args.episodes, 1);
     if (args.fps !== undefined && !(args.fps >= 0)) throw new UserError(`--fps must be a number >= 0, got ${args.fps}`);
     const policy = await CheckpointPolicy.load(args.checkpoint);
     checkAgainstCheckpoint(policy, args);

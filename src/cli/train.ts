@@ -5,6 +5,7 @@ import { runTraining } from '../algorithms/ppo/run.js';
 import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';
 import { UserError } from '../utils/errors.js';
+import { checkIntegerFlag, onInterrupt } from './common.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 
 interface TrainArgs {
@@ -49,10 +50,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const experiment = args.file ? loadExperimentFile(args.file) : null;
     const run = args.run !== 'PPO' || !experiment ? args.run : experiment.run;
     if (run !== 'PPO') throw new UserError(`${experiment && args.run === 'PPO' ? `${experiment.source}: run` : '--run'} ${run} is not available; use PPO`);
-    for (const flag of ['checkpoint-freq', 'keep-checkpoints-num'] as const) {
-      const value = args[flag];
-      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new UserError(`--${flag} must be a non-negative integer, got ${value}`);
-    }
+    checkIntegerFlag('checkpoint-freq', args['checkpoint-freq'], 0);
+    checkIntegerFlag('keep-checkpoints-num', args['keep-checkpoints-num'], 0);
     const layers: ConfigLayer[] = [];
     if (experiment) layers.push({ source: experiment.source, config: { ...experiment.config, ...(experiment.env ? { env: experiment.env } : {}) } });
     if (args.config) layers.push(readConfigLayer('--config', args.config, process.cwd()));
@@ -63,13 +62,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const config = args.restore ? undefined : resolvePPOConfig(layers);
     if (config && !config.env) throw new UserError('no env given: pass --env CartPole-v1 (rl envs lists the ids) or set "env" in --config');
 
-    const abort = new AbortController();
-    const onSigint = () => {
-      if (abort.signal.aborted) process.exit(130);
-      abort.abort();
-      process.stderr.write('\nstopping after this iteration and checkpointing it (Ctrl-C again to quit now)\n');
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = onInterrupt('stopping after this iteration and checkpointing it');
     const progress = new IterationProgress();
     let iteration = 0;
     try {
@@ -83,7 +76,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],
         backend: args.backend,
-        signal: abort.signal,
+        signal: interrupt.signal,
         onStart: (trainer) => {
           iteration = trainer.iteration + 1;
           const { config: c } = trainer;
@@ -107,7 +100,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       }
     } finally {
       progress.clear();
-      process.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
   },
 };

@@ -3,7 +3,7 @@ import { loadTuneExperiment } from '../tune/experiment.js';
 import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
 import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
-import { UserError } from '../utils/errors.js';
+import { checkIntegerFlag, onInterrupt } from './common.js';
 
 interface TuneArgs {
   experiment: string;
@@ -26,10 +26,8 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       .example('$0 tune configs/tune-cartpole-grid.json', "The book's grid search (Table 3-2)")
       .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C'),
   handler: async (args) => {
-    for (const flag of ['max-concurrent', 'cpus'] as const) {
-      const value = args[flag];
-      if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new UserError(`--${flag} must be a positive integer, got ${value}`);
-    }
+    checkIntegerFlag('max-concurrent', args['max-concurrent'], 1);
+    checkIntegerFlag('cpus', args.cpus, 1);
     const experiment = loadTuneExperiment(args.experiment);
     const live = process.stderr.isTTY === true;
     let drawnLines = 0;
@@ -38,23 +36,16 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       process.stderr.write(`${drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
       drawnLines = text.split('\n').length;
     };
-    const abort = new AbortController();
-    const onSigint = () => {
-      if (abort.signal.aborted) process.exit(130);
-      abort.abort();
-      drawnLines = 0;
-      process.stderr.write('\nstopping: running trials checkpoint their last iteration (Ctrl-C again to quit now)\n');
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = onInterrupt('stopping: running trials checkpoint their last iteration', () => (drawnLines = 0));
     try {
       const outcome = await runTune(experiment, {
         resume: args.resume,
         maxConcurrent: args['max-concurrent'],
         cpus: args.cpus,
         backend: args.backend,
-        signal: abort.signal,
+        signal: interrupt.signal,
         onEvent: (event: TuneEvent, trials) => {
-          if (live && !abort.signal.aborted) draw(trials);
+          if (live && !interrupt.signal.aborted) draw(trials);
           else process.stderr.write(`${eventLine(event, experiment.metric)}\n`);
         },
       });
@@ -70,7 +61,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       process.stderr.write(`${outcome.trials.length} trials in ${outcome.wallTimeS.toFixed(1)} s; results in ${outcome.dir}\n`);
       if (outcome.trials.some((t) => t.status === 'ERROR')) process.exitCode = 1;
     } finally {
-      process.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
   },
 };

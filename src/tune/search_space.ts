@@ -3,6 +3,7 @@
 // quniform, loguniform, randint) are drawn for each of num_samples repetitions of the grid.
 import { Random } from '../utils/random.js';
 import { UserError } from '../utils/errors.js';
+import { isPlainObject } from '../config/util.js';
 
 type Json = unknown;
 const RANDOM_KINDS = ['choice', 'uniform', 'quniform', 'loguniform', 'randint'] as const;
@@ -21,10 +22,6 @@ interface Found {
   path: ConfigPath;
   kind: 'grid_search' | RandomKind;
   spec: unknown;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function searchKind(node: Record<string, unknown>): Found['kind'] | null {

@@ -1,0 +1,25 @@
+// Pieces every command shares: integer flag checks and the two-stage Ctrl-C.
+import { UserError } from '../utils/errors.js';
+
+/** Refuses a flag value that is not an integer >= min (undefined: the flag was not given). */
+export function checkIntegerFlag(flag: string, value: number | undefined, min: 0 | 1): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+    throw new UserError(`--${flag} must be a ${min === 1 ? 'positive' : 'non-negative'} integer, got ${value}`);
+  }
+}
+
+/**
+ * The first Ctrl-C aborts the returned signal (the command finishes what it is doing and saves),
+ * a second one quits at once. Call dispose() when the command is done.
+ */
+export function onInterrupt(message: string, onFirst?: () => void): { signal: AbortSignal; dispose: () => void } {
+  const abort = new AbortController();
+  const handler = () => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+    onFirst?.();
+    process.stderr.write(`\n${message} (Ctrl-C again to quit now)\n`);
+  };
+  process.on('SIGINT', handler);
+  return { signal: abort.signal, dispose: () => process.off('SIGINT', handler) };
+}
