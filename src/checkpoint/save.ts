@@ -6,6 +6,7 @@ import {
   CHECKPOINT_FORMAT_VERSION,
   NAME_RE,
   checkpointDirName,
+  manifestDigest,
   manifestFileName,
   sha256,
   type ArraysEntry,
@@ -110,6 +111,8 @@ export async function saveCheckpoint(root: string, iteration: number, content: C
       created_at: new Date().toISOString(),
     };
     manifest.format_version = CHECKPOINT_FORMAT_VERSION; // even if the caller's manifest carried one
+    delete manifest.manifest_sha256;
+    manifest.manifest_sha256 = manifestDigest(manifest as unknown as Record<string, unknown>);
     // The manifest goes last: a directory holding one is complete.
     await writeFileDurable(path.join(tmp, manifestName), `${JSON.stringify(manifest, null, 2)}\n`);
     await syncDir(tmp);
