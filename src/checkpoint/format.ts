@@ -16,7 +16,10 @@ export interface ArraysEntry {
 export interface CheckpointManifest {
   format_version: number;
   algorithm: string;
+  /** A registered env id, or (custom envs) the path of the module it was trained with: recorded, never imported. */
   env: string;
+  /** For a custom env: the module's file name and sha256, to check the module the user names on load. */
+  env_module?: { name: string; sha256: string } | null;
   config: Record<string, unknown>;
   iteration: number;
   timesteps_total: number;

@@ -47,6 +47,9 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 function manifestProblem(m: Record<string, unknown>): string | null {
   if (typeof m.algorithm !== 'string') return "its manifest has no 'algorithm' string";
   if (typeof m.env !== 'string') return "its manifest has no 'env' string";
+  if (m.env_module != null && (!isObject(m.env_module) || typeof m.env_module.name !== 'string' || typeof m.env_module.sha256 !== 'string' || !SHA256_RE.test(m.env_module.sha256))) {
+    return "its manifest's 'env_module' is not a {name, sha256} record";
+  }
   if (!isObject(m.config)) return "its manifest has no 'config' object";
   if (!isNonNegInt(m.iteration)) return "its manifest has no valid 'iteration'";
   if (typeof m.timesteps_total !== 'number') return "its manifest has no 'timesteps_total' number";
