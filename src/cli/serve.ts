@@ -16,6 +16,7 @@ interface ServeArgs {
   'body-limit': number;
   'admin-token'?: string;
   seed: number;
+  env?: string;
 }
 
 /** A string flag given twice arrives as an array. */
@@ -54,11 +55,14 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('body-limit', { type: 'number', default: 1048576, describe: 'Largest request body in bytes' })
       .option('admin-token', { type: 'string', describe: 'Require "Authorization: Bearer <token>" for PUT /-/routes (default: $RL_SERVE_ADMIN_TOKEN; the variable keeps it out of `ps`)' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed for the traffic split and explore sampling' })
+      .option('env', { type: 'string', describe: 'For checkpoints trained on a custom env module: your copy of that module (a checkpoint never runs code it names)' })
       .example('$0 serve checkpoints/checkpoint_20/checkpoint-20 --port 8000', 'One deployment named default')
       .example('$0 serve --deployment cartpole=checkpoints/checkpoint_20:0.9,checkpoints/checkpoint_40:0.1', 'A canary split'),
   handler: async (args) => {
     const deployments = (args.deployment ?? []).map(parseDeployment);
     if (args.checkpoint) deployments.unshift({ name: args.name, versions: [{ checkpoint: args.checkpoint }] });
+    const env = single('env', args.env);
+    if (env !== undefined) for (const d of deployments) for (const v of d.versions) v.env = env;
     if (!(Number.isInteger(args.port) && args.port >= 0 && args.port < 65536)) throw new UserError(`--port must be an integer from 0 to 65535, got ${args.port}`);
     checkIntegerFlag('body-limit', args['body-limit'], 1);
     const host = single('host', args.host)!;

@@ -12,6 +12,8 @@ export interface VersionSpec {
   weight?: number;
   /** Defaults to the checkpoint's folder name, e.g. checkpoint_20. */
   name?: string;
+  /** For a checkpoint trained on a custom env module: the module to use (a checkpoint never names code to run). */
+  env?: string;
 }
 
 export interface DeploymentSpec {
@@ -162,7 +164,7 @@ export class Router {
       const versions = new Map<string, Version>();
       let observationSize = -1;
       for (const [i, v] of spec.versions.entries()) {
-        const policy = await CheckpointPolicy.load(v.checkpoint);
+        const policy = await CheckpointPolicy.load(v.checkpoint, { env: v.env });
         if (observationSize >= 0 && policy.layout.observationSize !== observationSize) {
           throw new UserError(`deployment '${spec.name}': ${v.checkpoint} takes ${policy.layout.observationSize} observation values, the others ${observationSize}`);
         }
