@@ -101,7 +101,7 @@ describe('PopulationBasedTraining decisions', () => {
     expect(exploit.action === 'PAUSE' && exploit.clone?.record).toMatchObject({ trial: 't0', donor: 't1', iteration: 5, donor_iteration: 4, old_config: { x: 1 }, donor_config: { x: 2 } });
     // the clone takes the donor's perturbation time: checked again at 4 + 2, not 5 + 2
     expect(pbt.onResult('t0', { training_iteration: 5, score: 7 }, trials)).toEqual({ action: 'CONTINUE' });
-    expect(pbt.onResult('t0', { training_iteration: 6, score: 7 }, trials).action).toBe('CONTINUE');
+    expect(pbt.onResult('t0', { training_iteration: 6, score: 7 }, trials)).toEqual({ action: 'CONTINUE', checkpoint: true });
   });
 
   test('populations of 3 and 4: only the bottom trial exploits, only the top one checkpoints; min mode ranks the other way', async () => {
