@@ -5,6 +5,7 @@ import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
 import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
+import { UserError } from '../utils/errors.js';
 
 interface TuneArgs {
   experiment?: string;
@@ -32,14 +33,11 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       .example('$0 tune configs/tune-cartpole-grid.json', "The book's grid search (Table 3-2)")
       .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C')
       .example('$0 tune configs/pbt-cartpole.yaml', 'Population Based Training')
-      .example('$0 tune --replay ray_results/pbt-cartpole/PPO_CartPole-v1_00002', "Replay one PBT trial's schedule")
-      .check((args) => {
-        if (args.experiment === undefined && args.replay === undefined) throw new Error('name an experiment file, or --replay <trial folder>');
-        return true;
-      }),
+      .example('$0 tune --replay ray_results/pbt-cartpole/PPO_CartPole-v1_00002', "Replay one PBT trial's schedule"),
   handler: async (args) => {
     checkIntegerFlag('max-concurrent', args['max-concurrent'], 1);
     checkIntegerFlag('cpus', args.cpus, 1);
+    if (args.experiment === undefined && args.replay === undefined) throw new UserError('rl tune needs an experiment file (rl tune <experiment>) or --replay <trial folder>');
     const own = args.experiment === undefined ? null : loadTuneExperiment(args.experiment);
     const experiment = args.replay === undefined ? own! : replayExperiment(args.replay, own);
     const command = args.replay === undefined ? `rl tune ${args.experiment}` : `rl tune ${args.experiment ? `${args.experiment} ` : ''}--replay ${args.replay}`;

@@ -136,9 +136,22 @@ describe('PBT in rl tune', () => {
     });
     expect(replayed.map((r) => r.lr_used)).toEqual(expected);
 
+    const bare = rl(['tune']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr.trim()).toBe('rl: rl tune needs an experiment file (rl tune <experiment>) or --replay <trial folder>');
     const again = rl(['tune', '--replay', path.join(exp.local_dir, 'nowhere')]);
     expect(again.code).toBe(2);
     expect(again.stderr.trim()).toMatch(/^rl: --replay .*nowhere: no such trial folder or pbt_policy.jsonl$/);
+  });
+
+  test('a trainable whose results lack time_attr fails with the reason in error.txt (require_attrs)', async () => {
+    const exp = experiment({ config: { lr: { grid_search: [0.1, 0.4] } }, scheduler: { type: 'pbt', time_attr: 'epoch', hyperparam_mutations: { lr: [0.1, 0.4] } } });
+    const outcome = await runTune(exp, { cpus: 2 });
+    expect(outcome.trials.map((t) => [t.status, t.iteration])).toEqual([
+      ['ERROR', 1],
+      ['ERROR', 1],
+    ]);
+    expect(readFileSync(outcome.trials[0].error_file!, 'utf8')).toMatch(/PBT: the result has no time_attr 'epoch'; report it from the trainable, or set "require_attrs": false/);
   });
 
   test('bad input is refused before any trial starts: a mutated key the config lacks, a time_attr PPO does not report', () => {
