@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { resolvePPOConfig, stopReached } from '../config/index.js';
 import { UserError, errorMessage } from '../utils/errors.js';
+import { logger } from '../utils/log.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 import { expandSearchSpace } from './search_space.js';
 import { makeScheduler, type Decision } from './schedulers.js';
@@ -181,10 +182,10 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       const { clone } = decision;
       if (clone) {
         const donor = trials.find((t) => t.id === clone.donor)!;
-        trial.perturbations = (trial.perturbations ?? 0) + 1;
-        trial.checkpoint = cloneCheckpoint(clone.checkpoint, trial.dir, trial.perturbations);
+        trial.checkpoint = cloneCheckpoint(clone.checkpoint, trial.dir, (trial.perturbations ?? 0) + 1);
         if (clone.record) recordChange(trial.dir, donor.dir, clone.record);
-      } else if (decision.config) trial.perturbations = (trial.perturbations ?? 0) + 1;
+      }
+      if (decision.config) trial.perturbations = (trial.perturbations ?? 0) + 1;
       if (decision.config) trial.config = decision.config;
       Object.assign(trial.varied, decision.varied ?? {});
     };
@@ -252,8 +253,9 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
             try {
               applyPause(trial, decision);
             } catch (error) {
-              fail(`PBT could not clone ${decision.clone?.donor}'s checkpoint: ${errorMessage(error)}`);
-              return;
+              // e.g. keep_checkpoints_num pruned the donor's checkpoint: no exploit, the trial just pauses
+              logger.warn(`${trial.id} could not clone ${decision.clone?.donor}'s checkpoint (${errorMessage(error)}); it goes on with its own`);
+              decision = { action: 'PAUSE', checkpoint: true };
             }
           }
           const checkpoint = decision?.action === 'PAUSE' || decision?.action === 'CONTINUE' ? decision.checkpoint : undefined;
