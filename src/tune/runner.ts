@@ -210,6 +210,8 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       emit({ type: 'start', trial });
       let settled = false;
       let pausing = false;
+      /** Set once the trial is to continue from a donor's checkpoint: a late checkpoint of its own (an interrupt racing the decision) must not replace it. */
+      let cloned = false;
       const fail = (message: string, stack?: string) => {
         if (settled) return;
         settled = true;
@@ -252,6 +254,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
             pausing = true;
             try {
               applyPause(trial, decision);
+              cloned = decision.clone !== undefined;
             } catch (error) {
               // e.g. keep_checkpoints_num pruned the donor's checkpoint: no exploit, the trial just pauses
               logger.warn(`${trial.id} could not clone ${decision.clone?.donor}'s checkpoint (${errorMessage(error)}); it goes on with its own`);
@@ -264,6 +267,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
           emit({ type: 'result', trial });
           if (decision?.action === 'PAUSE' && decision.config) emit({ type: 'exploit', trial, message: decision.clone ? `cloned ${decision.clone.donor}` : 'next config of the schedule' });
         } else if (message.type === 'checkpoint') {
+          if (cloned) return;
           trial.checkpoint = message.path;
           scheduler.onCheckpoint?.(trial.id, message.path);
           save();

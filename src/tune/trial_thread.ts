@@ -103,7 +103,7 @@ async function runPPO(): Promise<void> {
       if (verdict.stop || interrupted) break;
     }
     // An interrupted trial keeps a checkpoint, so that --resume continues it (unless it goes on from another's).
-    if (verdict.checkpoint !== false && (task.checkpointAtEnd || interrupted)) await save();
+    if (!(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) await save();
   } finally {
     await trainer.stop();
   }
@@ -166,7 +166,7 @@ async function runFunction(): Promise<void> {
   } catch (error) {
     if (!(error instanceof TrialStopped)) throw error;
   }
-  if (verdict.checkpoint !== false && (task.checkpointAtEnd || interrupted)) save();
+  if (!(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) save();
 }
 
 try {

@@ -9,6 +9,8 @@ import { readHistory, replayPolicy } from '../../src/tune/pbt_history.js';
 import type { TuneExperiment } from '../../src/tune/experiment.js';
 
 const toy = path.join(repoRoot, 'test', 'fixtures', 'trainables', 'pbt_toy.js');
+/** These tests start many trial threads and CLI processes: room for a loaded machine (not a timing assertion). */
+const SLOW = 180_000;
 
 function experiment(overrides: Partial<TuneExperiment> = {}): TuneExperiment {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-pbt-'));
@@ -83,7 +85,7 @@ describe('PBT in rl tune', () => {
     const table = finalTable(outcome.trials, 'score', {}, outcome.best);
     for (const trial of exploited) expect(table).toContain(`${String(Number((trial.config.lr as number).toPrecision(4)))} †`);
     expect(table).toMatch(/† changed during training \(.*1x.*\); each trial's changes are in its pbt_policy.jsonl/);
-  });
+  }, SLOW);
 
   test('interrupted right after an exploit, --resume finishes the population from the clone and the scheduler\'s state', async () => {
     const exp = experiment({ config: { lr: { grid_search: [0.1, 0.4] } }, stop: { training_iteration: 8 } });
@@ -108,7 +110,7 @@ describe('PBT in rl tune', () => {
     const change = readHistory(path.join(cloned.dir, 'pbt_policy.jsonl'))[0];
     const after = results(second.trials.find((t) => t.id === cloned.id)!).find((r) => r.training_iteration === change.donor_iteration + 1 && r.lr_used === change.new_config.lr);
     expect(after).toBeDefined();
-  });
+  }, SLOW);
 
   test('rl tune --replay trains one trial through the configs its lineage had, changing at the recorded iterations', async () => {
     const exp = experiment({ config: { lr: { grid_search: [0.1, 0.4] } } });
@@ -135,6 +137,8 @@ describe('PBT in rl tune', () => {
       return lr;
     });
     expect(replayed.map((r) => r.lr_used)).toEqual(expected);
+    // seeded and deterministic, the replay ends where the PBT trial did
+    expect(replayed.at(-1)!.score).toBe(results(trial).at(-1)!.score);
 
     const bare = rl(['tune']);
     expect(bare.code).toBe(2);
@@ -142,7 +146,7 @@ describe('PBT in rl tune', () => {
     const again = rl(['tune', '--replay', path.join(exp.local_dir, 'nowhere')]);
     expect(again.code).toBe(2);
     expect(again.stderr.trim()).toMatch(/^rl: --replay .*nowhere: no such trial folder or pbt_policy.jsonl$/);
-  });
+  }, SLOW);
 
   test('a trainable whose results lack time_attr fails with the reason in error.txt (require_attrs)', async () => {
     const exp = experiment({ config: { lr: { grid_search: [0.1, 0.4] } }, scheduler: { type: 'pbt', time_attr: 'epoch', hyperparam_mutations: { lr: [0.1, 0.4] } } });
@@ -152,7 +156,7 @@ describe('PBT in rl tune', () => {
       ['ERROR', 1],
     ]);
     expect(readFileSync(outcome.trials[0].error_file!, 'utf8')).toMatch(/PBT: the result has no time_attr 'epoch'; report it from the trainable, or set "require_attrs": false/);
-  });
+  }, SLOW);
 
   test('bad input is refused before any trial starts: a mutated key the config lacks, a time_attr PPO does not report', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-pbt-bad-'));
@@ -176,5 +180,5 @@ describe('PBT in rl tune', () => {
       expect(stderr.trim().split('\n')).toHaveLength(1);
       expect(existsSync(path.join(dir, `bad${i}`))).toBe(false);
     });
-  });
+  }, SLOW);
 });
