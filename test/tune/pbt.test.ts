@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { explore, makePBT, parseMutations, quantiles } from '../../src/tune/pbt.js';
 import { replayPolicy, type ConfigChange } from '../../src/tune/pbt_history.js';
@@ -123,6 +126,28 @@ describe('PopulationBasedTraining decisions', () => {
     }
   });
 
+  test('custom_explore_fn: the user\'s module runs after the built-in perturbations; a module without a function is refused', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-explore-'));
+    const good = path.join(dir, 'explore.mjs');
+    writeFileSync(good, 'export default (config) => ({ ...config, x: config.x * 100, explored: true });\n');
+    const trials = population(2);
+    const pbt = makePBT({ ...spec, custom_explore_fn: good, resample_probability: 0 }, 'score', 'max');
+    await pbt.setup('fn.js', trials, false);
+    pbt.onResult('t0', { training_iteration: 2, score: 1 }, trials);
+    expect(pbt.onResult('t1', { training_iteration: 2, score: 5 }, trials)).toEqual({ action: 'CONTINUE', checkpoint: true });
+    pbt.onCheckpoint('t1', 'ckpt');
+    const decision = pbt.onResult('t0', { training_iteration: 4, score: 1 }, trials);
+    // the list moves x from the donor's 2 to 1 or 3, then the custom function multiplies it by 100
+    const config = decision.action === 'PAUSE' ? decision.config : undefined;
+    expect(config?.explored).toBe(true);
+    expect([100, 300]).toContain(config?.x);
+
+    const bad = path.join(dir, 'nothing.mjs');
+    writeFileSync(bad, 'export const x = 1;\n');
+    await expect(makePBT({ ...spec, custom_explore_fn: bad }, 'score', 'max').setup('fn.js', population(2), false)).rejects.toThrow(/exports no function; export default \(config\) => config/);
+    await expect(makePBT({ ...spec, custom_explore_fn: path.join(dir, 'missing.js') }, 'score', 'max').setup('fn.js', population(2), false)).rejects.toThrow(/custom_explore_fn module .*missing.js not found/);
+  });
+
   test('waiting trials make a checked trial pause (with a checkpoint), least-trained first', async () => {
     const trials = population(3);
     trials[2].status = 'PENDING';
@@ -146,13 +171,18 @@ describe('PopulationBasedTraining decisions', () => {
     const trials = population(2);
     const a = makePBT(spec, 'score', 'max');
     await a.setup('fn.js', trials, false);
+    a.onResult('t0', { training_iteration: 2, score: 1 }, trials);
     a.onResult('t1', { training_iteration: 2, score: 5 }, trials);
     a.onCheckpoint('t1', 'ckpt');
+    expect(a.onResult('t0', { training_iteration: 4, score: 1 }, trials).action).toBe('PAUSE'); // draws from the stream
     const b = makePBT(spec, 'score', 'max');
     b.load(JSON.parse(JSON.stringify(a.state())));
     await b.setup('fn.js', trials, true);
-    const next = (s: typeof a) => s.onResult('t0', { training_iteration: 2, score: 1 }, trials);
-    expect(next(b)).toEqual(next(a));
+    // the same exploits, explored with the same draws
+    const next = (s: typeof a) => [6, 8, 10, 12, 14, 16, 18, 20].map((t) => s.onResult('t0', { training_iteration: t, score: 1 }, trials));
+    const resumed = next(b);
+    for (const decision of resumed) expect(decision).toMatchObject({ action: 'PAUSE', clone: { donor: 't1', checkpoint: 'ckpt' } });
+    expect(resumed).toEqual(next(a));
   });
 });
 
