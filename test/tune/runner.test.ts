@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { repoRoot, rl } from '../helpers.js';
+import { readEventFile } from '../tfrecord_reader.js';
 import { runTune, trialCpus } from '../../src/tune/runner.js';
 import type { TuneExperiment } from '../../src/tune/experiment.js';
 
@@ -44,6 +45,9 @@ describe('runTune', () => {
     const trialDir = path.join(exp.local_dir, 'exp', 'quadratic_00000');
     expect(readFileSync(path.join(trialDir, 'result.json'), 'utf8').trim().split('\n')).toHaveLength(3);
     expect(existsSync(path.join(trialDir, 'progress.csv'))).toBe(true);
+    const eventFile = readdirSync(trialDir).find((f) => f.startsWith('events.out.tfevents.'));
+    const events = readEventFile(readFileSync(path.join(trialDir, String(eventFile))));
+    expect(events.slice(1).map((e) => [e.step, e.scalars['ray/tune/score']])).toEqual([1, 2, 3].map((i) => [i, Math.fround(-4 + 0.1 * i)]));
     expect(JSON.parse(readFileSync(path.join(trialDir, 'params.json'), 'utf8'))).toEqual({ x: 1 });
     const state = JSON.parse(readFileSync(path.join(exp.local_dir, 'exp', 'experiment_state.json'), 'utf8'));
     expect(state.trials.map((t: { status: string }) => t.status)).toEqual(['TERMINATED', 'TERMINATED']);
