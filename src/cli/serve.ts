@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { serve, type DeploymentSpec } from '../serve/router.js';
 import { buildServer, listen } from '../serve/http.js';
 import { UserError } from '../utils/errors.js';
+import { checkPortFlag } from './common.js';
 
 interface ServeArgs {
   checkpoint?: string;
@@ -49,7 +50,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   handler: async (args) => {
     const deployments = (args.deployment ?? []).map(parseDeployment);
     if (args.checkpoint) deployments.unshift({ name: args.name, versions: [{ checkpoint: args.checkpoint }] });
-    if (!(Number.isInteger(args.port) && args.port >= 0 && args.port < 65536)) throw new UserError(`--port must be an integer from 0 to 65535, got ${args.port}`);
+    checkPortFlag(args.port);
     const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed });
     const app = buildServer(router, { bodyLimit: args['body-limit'] });
     const address = await listen(app, args.port, args.host);

@@ -1,9 +1,11 @@
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadTuneExperiment } from '../tune/experiment.js';
 import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
 import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
+import { dashboardHint } from './dashboard.js';
 
 interface TuneArgs {
   experiment: string;
@@ -29,6 +31,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     checkIntegerFlag('max-concurrent', args['max-concurrent'], 1);
     checkIntegerFlag('cpus', args.cpus, 1);
     const experiment = loadTuneExperiment(args.experiment);
+    process.stderr.write(dashboardHint(path.join(experiment.local_dir, experiment.name)));
     const live = process.stderr.isTTY === true;
     let drawnLines = 0;
     const draw = (trials: TrialRecord[]) => {

@@ -1,0 +1,178 @@
+// What `rl dashboard` shows: every run folder (one holding progress.csv: an `rl train` run or a
+// Tune trial) and every Tune experiment (experiment_state.json) under the folders it watches.
+// Files are read as data only (CSV and JSON); nothing from them is ever run.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../utils/errors.js';
+
+export interface RunData {
+  /** Path relative to the watched folder it was found in, prefixed with that folder's name. */
+  id: string;
+  dir: string;
+  columns: string[];
+  /** One array a progress.csv row, a number per column (null where empty or not a number). */
+  rows: (number | null)[][];
+  /** Set when progress.csv cannot be read; then columns and rows are empty. */
+  error?: string;
+}
+
+export interface TrialData {
+  id: string;
+  status: string;
+  iteration: number;
+  params: Record<string, unknown>;
+  runId: string | null;
+}
+
+export interface ExperimentData {
+  id: string;
+  trials: TrialData[];
+  error?: string;
+}
+
+export interface Snapshot {
+  runs: RunData[];
+  experiments: ExperimentData[];
+}
+
+/** Splits one CSV line as result_writer writes it (cells with , or " are quoted, "" inside). */
+export function splitCsvLine(line: string): string[] | null {
+  const cells: string[] = [];
+  let at = 0;
+  for (;;) {
+    if (line[at] === '"') {
+      let text = '';
+      at += 1;
+      for (;;) {
+        const close = line.indexOf('"', at);
+        if (close < 0) return null;
+        text += line.slice(at, close);
+        at = close + 1;
+        if (line[at] !== '"') break;
+        text += '"';
+        at += 1;
+      }
+      cells.push(text);
+      if (at === line.length) return cells;
+      if (line[at] !== ',') return null;
+      at += 1;
+    } else {
+      const comma = line.indexOf(',', at);
+      cells.push(line.slice(at, comma < 0 ? undefined : comma));
+      if (comma < 0) return cells;
+      at = comma + 1;
+    }
+  }
+}
+
+/** Parses progress.csv; a line still being written (no newline yet) is left for the next read. */
+export function parseProgressCsv(text: string): Pick<RunData, 'columns' | 'rows'> {
+  const lines = text.split('\n');
+  lines.pop();
+  if (lines.length === 0) return { columns: [], rows: [] };
+  const columns = splitCsvLine(lines[0]);
+  if (!columns || columns.some((c) => c === '')) throw new Error('the header line is not a CSV header');
+  const rows = lines.slice(1).map((line, index) => {
+    const cells = splitCsvLine(line);
+    if (!cells || cells.length !== columns.length) throw new Error(`line ${index + 2} has ${cells ? cells.length : 'unbalanced quotes and'} cells, the header ${columns.length}`);
+    return cells.map((cell) => {
+      if (cell === 'true' || cell === 'false') return cell === 'true' ? 1 : 0;
+      const value = cell === '' ? NaN : Number(cell);
+      return Number.isFinite(value) ? value : null;
+    });
+  });
+  return { columns, rows };
+}
+
+export function readRun(id: string, dir: string): RunData {
+  try {
+    return { id, dir, ...parseProgressCsv(readFileSync(path.join(dir, 'progress.csv'), 'utf8')) };
+  } catch (error) {
+    return { id, dir, columns: [], rows: [], error: `progress.csv is damaged: ${(error as Error).message}` };
+  }
+}
+
+export function readExperiment(id: string, dir: string, runIdOf: (dir: string) => string | null): ExperimentData {
+  try {
+    const state = JSON.parse(readFileSync(path.join(dir, 'experiment_state.json'), 'utf8')) as { trials?: unknown };
+    if (!Array.isArray(state.trials)) throw new Error('it has no trials list');
+    const trials = state.trials.map((value: unknown) => {
+      const t = (value ?? {}) as Record<string, unknown>;
+      const trialId = String(t.id ?? '?');
+      const params = (t.varied && typeof t.varied === 'object' ? t.varied : {}) as Record<string, unknown>;
+      return { id: trialId, status: String(t.status ?? '?'), iteration: Number(t.iteration ?? 0), params, runId: runIdOf(path.join(dir, trialId)) };
+    });
+    return { id, trials };
+  } catch (error) {
+    return { id, trials: [], error: `experiment_state.json cannot be read: ${(error as Error).message}` };
+  }
+}
+
+// Checkpoint folders and hidden folders hold no runs; six levels is deeper than Tune nests them.
+const MAX_DEPTH = 6;
+
+interface Found {
+  runs: { id: string; dir: string }[];
+  experiments: { id: string; dir: string }[];
+}
+
+function walk(root: string, dir: string, depth: number, found: Found): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  const id = path.join(path.basename(root), path.relative(root, dir)).split(path.sep).join('/');
+  if (entries.some((e) => e.name === 'progress.csv' && e.isFile())) found.runs.push({ id, dir });
+  if (entries.some((e) => e.name === 'experiment_state.json' && e.isFile())) found.experiments.push({ id, dir });
+  if (depth >= MAX_DEPTH) return;
+  for (const entry of entries) {
+    if (entry.isDirectory() && !entry.name.startsWith('.') && !/^checkpoint_\d+$/.test(entry.name) && entry.name !== 'node_modules') {
+      walk(root, path.join(dir, entry.name), depth + 1, found);
+    }
+  }
+}
+
+/** Every run and experiment under the roots, read now. */
+export function scan(roots: string[]): Snapshot {
+  const found: Found = { runs: [], experiments: [] };
+  for (const root of roots) walk(root, root, 0, found);
+  const runs = found.runs.map((r) => readRun(r.id, r.dir));
+  const runIdOf = (dir: string) => found.runs.find((r) => r.dir === dir)?.id ?? null;
+  return { runs, experiments: found.experiments.map((e) => readExperiment(e.id, e.dir, runIdOf)) };
+}
+
+/** A signature that changes whenever a file the snapshot reads changes (size and mtime). */
+export function signature(snapshot: Snapshot): string {
+  const parts: string[] = [];
+  const add = (file: string) => {
+    try {
+      const s = statSync(file);
+      parts.push(`${file}:${s.size}:${s.mtimeMs}`);
+    } catch {
+      parts.push(`${file}:-`);
+    }
+  };
+  for (const run of snapshot.runs) add(path.join(run.dir, 'progress.csv'));
+  return parts.join('\n');
+}
+
+/**
+ * The folders to watch: those named, each of which must exist, or by default ray_results and
+ * checkpoints where they exist. Fails with one line when there is nothing to show.
+ */
+export function resolveRoots(dirs: string[], cwd = process.cwd()): string[] {
+  const named = dirs.length > 0;
+  const roots = (named ? dirs : ['ray_results', 'checkpoints']).map((d) => path.resolve(cwd, d));
+  for (const [i, root] of roots.entries()) {
+    if (named && !(existsSync(root) && statSync(root).isDirectory())) throw new UserError(`${dirs[i]} is not a folder: name a folder that holds runs (a checkpoint dir or a Tune local_dir)`);
+  }
+  const present = roots.filter((root) => existsSync(root) && statSync(root).isDirectory());
+  const { runs, experiments } = scan(present);
+  if (runs.length === 0 && experiments.length === 0) {
+    const where = named ? dirs.join(', ') : 'ray_results or checkpoints';
+    throw new UserError(`no runs in ${where} (no progress.csv or experiment_state.json): train first with rl train or rl tune, or name the folder they wrote to`);
+  }
+  return present;
+}

@@ -1,0 +1,101 @@
+// `rl dashboard`: a local web page with the live learning curves of the runs under some folders.
+// The page gets a snapshot of every run from /api/runs, then a new one over server-sent events
+// (/api/events) whenever a progress.csv or experiment_state.json changes, found by polling.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { scan, signature, type Snapshot } from './runs.js';
+
+const require = createRequire(import.meta.url);
+// The page's own files live in src/dashboard/public (plain browser JS, not compiled).
+const publicDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'dashboard', 'public');
+
+/** Files the page loads: its own and the charting library, served from node_modules (nothing from the internet). */
+function assets(): Record<string, { file: string; type: string }> {
+  const uplot = path.dirname(require.resolve('uplot/package.json'));
+  return {
+    '/': { file: path.join(publicDir, 'index.html'), type: 'text/html; charset=utf-8' },
+    '/app.js': { file: path.join(publicDir, 'app.js'), type: 'text/javascript; charset=utf-8' },
+    '/app.css': { file: path.join(publicDir, 'app.css'), type: 'text/css; charset=utf-8' },
+    '/vendor/uPlot.iife.min.js': { file: path.join(uplot, 'dist', 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+    '/vendor/uPlot.min.css': { file: path.join(uplot, 'dist', 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  };
+}
+
+export interface DashboardOptions {
+  roots: string[];
+  /** How often to look for changed files; a new row shows within this plus the page's redraw. */
+  pollMs?: number;
+}
+
+/** Watches the roots and keeps the latest snapshot; listeners hear of every change. */
+export class RunWatcher {
+  private current: Snapshot;
+  private lastSignature: string;
+  private readonly listeners = new Set<(snapshot: Snapshot) => void>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly roots: string[],
+    pollMs: number,
+  ) {
+    this.current = scan(roots);
+    this.lastSignature = this.signatureOf(this.current);
+    this.timer = setInterval(() => this.poll(), pollMs);
+    this.timer.unref();
+  }
+
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  private signatureOf(snapshot: Snapshot): string {
+    // experiment_state.json is rewritten atomically, so its content is part of the signature
+    return `${signature(snapshot)}\n${JSON.stringify(snapshot.experiments)}\n${snapshot.runs.map((r) => r.id).join(',')}`;
+  }
+
+  poll(): void {
+    const next = scan(this.roots);
+    const nextSignature = this.signatureOf(next);
+    if (nextSignature === this.lastSignature) return;
+    this.current = next;
+    this.lastSignature = nextSignature;
+    for (const listener of this.listeners) listener(next);
+  }
+
+  subscribe(listener: (snapshot: Snapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.listeners.clear();
+  }
+}
+
+export function buildDashboard(options: DashboardOptions): FastifyInstance {
+  const watcher = new RunWatcher(options.roots, options.pollMs ?? 250);
+  const app = Fastify();
+  for (const [url, asset] of Object.entries(assets())) {
+    app.get(url, async (_request, reply) => reply.type(asset.type).send(readFileSync(asset.file)));
+  }
+  app.get('/api/runs', async () => watcher.snapshot);
+  app.get('/api/events', (request, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (snapshot: Snapshot) => res.write(`data: ${JSON.stringify(snapshot)}\n\n`);
+    send(watcher.snapshot);
+    const unsubscribe = watcher.subscribe(send);
+    request.raw.on('close', unsubscribe);
+  });
+  app.addHook('onClose', async () => watcher.close());
+  // SSE connections stay open; closing the server ends them rather than waiting on them.
+  app.addHook('preClose', async () => {
+    app.server.closeAllConnections();
+  });
+  return app;
+}

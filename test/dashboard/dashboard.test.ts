@@ -1,0 +1,134 @@
+/// <reference lib="dom" />
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Browser, Page } from 'puppeteer-core';
+import type { FastifyInstance } from 'fastify';
+import { buildDashboard } from '../../src/dashboard/server.js';
+import { runTune } from '../../src/tune/runner.js';
+import type { TuneExperiment } from '../../src/tune/experiment.js';
+import { repoRoot, rl, userErrorOf } from '../helpers.js';
+import { resolveRoots } from '../../src/dashboard/runs.js';
+import { hasChromium, launchBrowser } from '../browser.js';
+
+const trainable = path.join(repoRoot, 'test', 'fixtures', 'trainables', 'quadratic.js');
+const small = JSON.stringify({ num_workers: 1, train_batch_size: 200, rollout_fragment_length: 100, sgd_minibatch_size: 100, num_sgd_iter: 2, model: { fcnet_hiddens: [8] } });
+
+/** ray_results/ with a real `rl train` run and a real Tune experiment (quadratic trainable, 2 trials, one damaged). */
+async function makeResults(): Promise<string> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'rl-dash-'));
+  const results = path.join(root, 'ray_results');
+  const train = rl(['train', '--env', 'CartPole-v1', '--config', small, '--seed', '3', '--stop', '{"training_iteration": 3}', '--checkpoint-dir', path.join(results, 'cartpole')]);
+  if (train.code !== 0) throw new Error(train.stderr);
+  const experiment: TuneExperiment = {
+    name: 'grid', run: trainable, stop: { training_iteration: 5 }, num_samples: 1, metric: 'score', mode: 'max', local_dir: results, scheduler: null,
+    max_concurrent_trials: 1, checkpoint_freq: 0, checkpoint_at_end: false, keep_checkpoints_num: null, max_failures: 0, parameter_columns: {}, seed: 0, source: 'test',
+    config: { x: { grid_search: [1, 2, 3] } },
+  };
+  await runTune(experiment, { cpus: 1 });
+  // the third trial's progress.csv gets a row with a missing cell
+  appendFileSync(path.join(results, 'grid', 'quadratic_00002', 'progress.csv'), '6,1.5\n');
+  return root;
+}
+
+function csvRows(file: string): number {
+  return readFileSync(file, 'utf8').trim().split('\n').length - 1;
+}
+
+if (hasChromium('rl dashboard')) {
+  describe('rl dashboard in headless Chromium', () => {
+    let root = '';
+    let app: FastifyInstance;
+    let browser: { browser: Browser; close: () => Promise<void> };
+    let page: Page;
+    const errors: string[] = [];
+
+    beforeAll(async () => {
+      root = await makeResults();
+      app = buildDashboard({ roots: [path.join(root, 'ray_results')] });
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      browser = await launchBrowser();
+      page = await browser.browser.newPage();
+      await page.setViewport({ width: 1240, height: 1100 });
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      page.on('pageerror', (error) => errors.push(String(error)));
+      page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
+      await page.goto(address, { waitUntil: 'load' });
+      await page.waitForFunction(() => (window as unknown as { rlDashboard: { updates: number } }).rlDashboard.updates > 0);
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await app?.close();
+    });
+
+    const points = (runId: string, column: string) =>
+      page.evaluate((r, c) => (window as unknown as { rlDashboard: { points: (r: string, c: string) => number } }).rlDashboard.points(r, c), runId, column);
+
+    test('the page loads with no console errors; each curve has a point a progress.csv row', async () => {
+      const trainCsv = path.join(root, 'ray_results', 'cartpole', 'progress.csv');
+      expect(csvRows(trainCsv)).toBe(3);
+      expect(await points('ray_results/cartpole', 'episode_reward_mean')).toBe(3);
+      expect(await points('ray_results/cartpole', 'info/learner/kl')).toBe(3);
+      // trials of a function trainable get their metrics' curves, overlaid
+      expect(await points('ray_results/grid/quadratic_00000', 'score')).toBe(5);
+      expect(await points('ray_results/grid/quadratic_00001', 'score')).toBe(5);
+      expect(errors).toEqual([]);
+    });
+
+    test('the Tune table shows each trial with its status and parameters; a damaged run is marked unreadable, the others show', async () => {
+      const rows = await page.$$eval('#experiments tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+      expect(rows.map((r) => r.slice(0, 4))).toEqual([
+        ['quadratic_00000', 'TERMINATED', '1', '5'],
+        ['quadratic_00001', 'TERMINATED', '2', '5'],
+        ['quadratic_00002', 'TERMINATED', '3', '5'],
+      ]);
+      const runs = await page.$$eval('#runs li', (lis) => lis.map((li) => [li.className, li.textContent]));
+      expect(runs).toContainEqual(['unreadable', expect.stringMatching(/^ray_results\/grid\/quadratic_00002: unreadable \(progress.csv is damaged: line 7 has 2 cells, the header \d+\)$/)]);
+      expect(runs).toContainEqual(['run', 'ray_results/grid/quadratic_00001: 5 iterations']);
+      expect(runs).toContainEqual(['run', 'ray_results/cartpole: 3 iterations']);
+    });
+
+    test('a row appended to progress.csv shows without a reload', async () => {
+      const trainCsv = path.join(root, 'ray_results', 'cartpole', 'progress.csv');
+      const lines = readFileSync(trainCsv, 'utf8').trim().split('\n');
+      const header = lines[0].split(',');
+      const last = lines[lines.length - 1].split(',');
+      last[header.indexOf('training_iteration')] = '4';
+      last[header.indexOf('episode_reward_mean')] = '77.5';
+      appendFileSync(trainCsv, `${last.join(',')}\n`);
+      await page.waitForFunction(() => (window as unknown as { rlDashboard: { points: (r: string, c: string) => number } }).rlDashboard.points('ray_results/cartpole', 'episode_reward_mean') === 4, { timeout: 10_000 });
+      expect(await points('ray_results/cartpole', 'episode_reward_mean')).toBe(csvRows(trainCsv));
+      expect(errors).toEqual([]);
+      const shot = path.join(root, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      if (process.env.UPDATE_SCREENSHOTS === '1') {
+        mkdirSync(path.join(repoRoot, 'docs'), { recursive: true });
+        copyFileSync(shot, path.join(repoRoot, 'docs', 'dashboard.png'));
+      }
+    });
+  });
+}
+
+describe('rl dashboard folders', () => {
+  test('a folder that does not exist or holds no runs is refused in one line', () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'rl-dash-empty-'));
+    expect(userErrorOf(() => resolveRoots(['nope'], empty)).message).toBe('nope is not a folder: name a folder that holds runs (a checkpoint dir or a Tune local_dir)');
+    writeFileSync(path.join(empty, 'notes.txt'), 'hello');
+    mkdirSync(path.join(empty, 'checkpoints'));
+    expect(userErrorOf(() => resolveRoots([], empty)).message).toBe('no runs in ray_results or checkpoints (no progress.csv or experiment_state.json): train first with rl train or rl tune, or name the folder they wrote to');
+    expect(userErrorOf(() => resolveRoots(['.'], empty)).message).toMatch(/^no runs in \. /);
+    // by default, whichever of ray_results and checkpoints exists
+    mkdirSync(path.join(empty, 'ray_results', 'run'), { recursive: true });
+    writeFileSync(path.join(empty, 'ray_results', 'run', 'progress.csv'), 'training_iteration\n1\n');
+    expect(resolveRoots([], empty)).toEqual([path.join(empty, 'ray_results'), path.join(empty, 'checkpoints')]);
+  });
+
+  test('the command exits 2 with that line', () => {
+    const bad = rl(['dashboard', path.join(os.tmpdir(), 'rl-no-such-folder')]);
+    expect([bad.code, bad.stderr]).toEqual([2, `rl: ${path.join(os.tmpdir(), 'rl-no-such-folder')} is not a folder: name a folder that holds runs (a checkpoint dir or a Tune local_dir)\n`]);
+  });
+});
