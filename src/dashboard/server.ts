@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { scan, signature, type Snapshot } from './runs.js';
+import { PlayRoom } from './play.js';
+import { UserError } from '../utils/errors.js';
 
 const require = createRequire(import.meta.url);
 // The page's own files live in src/dashboard/public (plain browser JS, not compiled).
@@ -15,7 +17,14 @@ const publicDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** Files the page loads: its own and the charting library, served from node_modules (nothing from the internet). */
 function assets(): Record<string, { file: string; type: string }> {
   const uplot = path.dirname(require.resolve('uplot/package.json'));
+  const tfjs = path.dirname(require.resolve('@tensorflow/tfjs/package.json'));
+  const js = 'text/javascript; charset=utf-8';
   return {
+    '/play': { file: path.join(publicDir, 'play.html'), type: 'text/html; charset=utf-8' },
+    '/play.js': { file: path.join(publicDir, 'play.js'), type: js },
+    '/vendor/tf.min.js': { file: path.join(tfjs, 'dist', 'tf.min.js'), type: js },
+    // the checkpoint's observation filter, the very module training used (it imports nothing)
+    '/modules/filter.js': { file: fileURLToPath(new URL('../policy/filter.js', import.meta.url)), type: js },
     '/': { file: path.join(publicDir, 'index.html'), type: 'text/html; charset=utf-8' },
     '/app.js': { file: path.join(publicDir, 'app.js'), type: 'text/javascript; charset=utf-8' },
     '/app.css': { file: path.join(publicDir, 'app.css'), type: 'text/css; charset=utf-8' },
@@ -83,6 +92,21 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     app.get(url, async (_request, reply) => reply.type(asset.type).send(readFileSync(asset.file)));
   }
   app.get('/api/runs', async () => watcher.snapshot);
+
+  const room = new PlayRoom(options.roots);
+  app.setErrorHandler(async (error, _request, reply) => {
+    if (error instanceof UserError) return reply.code(404).send({ error: error.message });
+    throw error;
+  });
+  app.get('/api/checkpoints', async () => room.checkpoints().map(({ dir: _dir, manifest: _manifest, ...info }) => info));
+  // TF.js loads model.json, then the weight files it names from the same folder.
+  app.get<{ Params: { id: string; file: string } }>('/checkpoint-files/:id/policy/:file', async (request, reply) =>
+    reply.type(request.params.file.endsWith('.json') ? 'application/json' : 'application/octet-stream').send(room.policyFile(request.params.id, request.params.file)),
+  );
+  app.post<{ Body: { checkpoint: string; seed: number } }>('/api/play', async (request) => room.start(String(request.body.checkpoint), Number(request.body.seed)));
+  app.post<{ Params: { session: string }; Body: { action: number | number[]; frame?: boolean } }>('/api/play/:session/step', async (request) =>
+    room.step(Number(request.params.session), request.body.action, request.body.frame !== false),
+  );
   app.get('/api/events', (request, reply) => {
     reply.hijack();
     const res = reply.raw;

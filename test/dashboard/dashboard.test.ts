@@ -10,10 +10,21 @@ import { runTune } from '../../src/tune/runner.js';
 import type { TuneExperiment } from '../../src/tune/experiment.js';
 import { repoRoot, rl, userErrorOf } from '../helpers.js';
 import { resolveRoots } from '../../src/dashboard/runs.js';
+import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
+import { replay } from '../../src/execution/replay.js';
 import { hasChromium, launchBrowser } from '../browser.js';
 
 const trainable = path.join(repoRoot, 'test', 'fixtures', 'trainables', 'quadratic.js');
-const small = JSON.stringify({ num_workers: 1, train_batch_size: 200, rollout_fragment_length: 100, sgd_minibatch_size: 100, num_sgd_iter: 2, model: { fcnet_hiddens: [8] } });
+const small = JSON.stringify({
+  num_workers: 1,
+  train_batch_size: 200,
+  rollout_fragment_length: 100,
+  sgd_minibatch_size: 100,
+  num_sgd_iter: 4,
+  lr: 0.003,
+  observation_filter: 'MeanStdFilter',
+  model: { fcnet_hiddens: [16] },
+});
 
 /** ray_results/ with a real `rl train` run and a real Tune experiment (quadratic trainable, 2 trials, one damaged). */
 async function makeResults(): Promise<string> {
@@ -42,12 +53,13 @@ if (hasChromium('rl dashboard')) {
     let app: FastifyInstance;
     let browser: { browser: Browser; close: () => Promise<void> };
     let page: Page;
+    let address = '';
     const errors: string[] = [];
 
     beforeAll(async () => {
       root = await makeResults();
       app = buildDashboard({ roots: [path.join(root, 'ray_results')] });
-      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      address = await app.listen({ port: 0, host: '127.0.0.1' });
       browser = await launchBrowser();
       page = await browser.browser.newPage();
       await page.setViewport({ width: 1240, height: 1100 });
@@ -109,6 +121,52 @@ if (hasChromium('rl dashboard')) {
         mkdirSync(path.join(repoRoot, 'docs'), { recursive: true });
         copyFileSync(shot, path.join(repoRoot, 'docs', 'dashboard.png'));
       }
+    });
+
+    test('the play page runs a checkpoint in the page to the return rl rollout --seed reports for the same start', async () => {
+      const play = await browser.browser.newPage();
+      const playErrors: string[] = [];
+      play.on('console', (message) => {
+        if (message.type() === 'error') playErrors.push(message.text());
+      });
+      play.on('pageerror', (error) => playErrors.push(String(error)));
+      await play.goto(`${address}/play`, { waitUntil: 'load' });
+      await play.waitForFunction(() => (window as unknown as { rlPlay: { ready?: boolean } }).rlPlay.ready === true);
+      const options = await play.$$eval('#checkpoint option', (os) => os.map((o) => o.textContent ?? ''));
+      const index = options.findIndex((o) => o.startsWith('ray_results/cartpole/checkpoint_3 (CartPole-v1, iteration 3'));
+      expect(index).toBeGreaterThanOrEqual(0);
+      await play.evaluate((i) => {
+        (document.getElementById('checkpoint') as HTMLSelectElement).selectedIndex = i;
+        (document.getElementById('speed') as HTMLSelectElement).value = 'fast';
+      }, index);
+      const checkpoint = path.join(root, 'ray_results', 'cartpole', 'checkpoint_3');
+      const policy = await CheckpointPolicy.load(checkpoint);
+      expect(policy.config.observation_filter).toBe('MeanStdFilter');
+      for (const seed of [0, 1, 2, 3]) {
+        await play.evaluate((s) => {
+          (document.getElementById('seed') as HTMLInputElement).value = String(s);
+          (window as unknown as { rlPlay: { done: boolean } }).rlPlay.done = false;
+        }, seed);
+        await play.click('#play');
+        await play.waitForFunction(() => (window as unknown as { rlPlay: { done: boolean } }).rlPlay.done, { timeout: 30_000 });
+        const episode = await play.evaluate(() => (window as unknown as { rlPlay: { episodeReturn: number; error: string | null } }).rlPlay);
+        expect(episode.error).toBeNull();
+        // what rl rollout reports: the CLI for one seed, the same replay() in-process for the others
+        let expected: number;
+        if (seed === 0) {
+          const rollout = rl(['rollout', path.join(checkpoint, 'checkpoint-3'), '--seed', '0', '--episodes', '1', '--json']);
+          expected = JSON.parse(rollout.stdout.trim().split('\n')[0]).reward;
+        } else {
+          expected = (await replay(policy, { seed, episodes: 1 })).episodes[0].reward;
+        }
+        expect(Math.abs(episode.episodeReturn - expected)).toBeLessThanOrEqual(0.01 * expected);
+      }
+      expect(await play.$eval('#result', (p) => p.textContent)).toMatch(/return \d+\.0 after \d+ steps \(episode over\)$/);
+      expect(playErrors).toEqual([]);
+      const shot = path.join(root, 'play.png');
+      await play.screenshot({ path: shot });
+      if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(shot, path.join(repoRoot, 'docs', 'play.png'));
+      await play.close();
     });
   });
 }
