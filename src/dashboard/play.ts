@@ -111,7 +111,8 @@ export class PlayRoom {
     entry.lastUsed = Date.now();
     const [observation, reward, terminated, truncated] = entry.env.step(action);
     if (terminated || truncated) this.sessions.delete(session);
-    return { observation: Array.from(observation as ArrayLike<number>), reward, terminated, truncated, frame: withFrame ? frameOf(entry.env) : null };
+    const frame = withFrame || terminated || truncated ? frameOf(entry.env) : null; // the last picture always
+    return { observation: Array.from(observation as ArrayLike<number>), reward, terminated, truncated, frame };
   }
 
   private evictIdle(): void {

@@ -89,6 +89,13 @@ if (hasChromium('rl dashboard')) {
       expect(await points('ray_results/grid/quadratic_00000', 'score')).toBe(5);
       expect(await points('ray_results/grid/quadratic_00001', 'score')).toBe(5);
       expect(errors).toEqual([]);
+      // README's screenshot (UPDATE_SCREENSHOTS=1), before the test below appends a made-up row
+      const shot = path.join(root, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      if (process.env.UPDATE_SCREENSHOTS === '1') {
+        mkdirSync(path.join(repoRoot, 'docs'), { recursive: true });
+        copyFileSync(shot, path.join(repoRoot, 'docs', 'dashboard.png'));
+      }
     });
 
     test('the Tune table shows each trial with its status and parameters; a damaged run is marked unreadable, the others show', async () => {
@@ -115,12 +122,6 @@ if (hasChromium('rl dashboard')) {
       await page.waitForFunction(() => (window as unknown as { rlDashboard: { points: (r: string, c: string) => number } }).rlDashboard.points('ray_results/cartpole', 'episode_reward_mean') === 4, { timeout: 10_000 });
       expect(await points('ray_results/cartpole', 'episode_reward_mean')).toBe(csvRows(trainCsv));
       expect(errors).toEqual([]);
-      const shot = path.join(root, 'dashboard.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      if (process.env.UPDATE_SCREENSHOTS === '1') {
-        mkdirSync(path.join(repoRoot, 'docs'), { recursive: true });
-        copyFileSync(shot, path.join(repoRoot, 'docs', 'dashboard.png'));
-      }
     });
 
     test('the play page runs a checkpoint in the page to the return rl rollout --seed reports for the same start', async () => {
