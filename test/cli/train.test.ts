@@ -21,6 +21,7 @@ describe('rl train', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-train-'));
     const { code, stdout, stderr } = rl(['train', '--env', 'CartPole-v1', '--config', small, '--seed', '1', '--stop', '{"training_iteration": 2}', '--checkpoint-dir', dir]);
     expect(stderr).toMatch(/PPO on CartPole-v1: 2 rollout workers/);
+    expect(stderr).toContain(`watch it live: rl dashboard ${dir}\n`);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/iter\s+min\s+mean\s+max/);

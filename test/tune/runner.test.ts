@@ -94,8 +94,11 @@ describe('rl tune', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-tune-cli-'));
     const file = path.join(dir, 'exp.json');
     writeFileSync(file, JSON.stringify({ run: trainable, metric: 'score', local_dir: dir, stop: { training_iteration: 2 }, config: { x: { grid_search: [1, 4] }, iterations: 5 }, parameter_columns: { x: 'the x' } }));
-    const { code, stdout } = rl(['tune', file]);
+    const { code, stdout, stderr } = rl(['tune', file]);
     expect(code).toBe(0);
+    // at start, the command that shows the trials' curves
+    const hint = /^watch it live: rl dashboard (\S+)$/m.exec(stderr);
+    expect(existsSync(path.join(String(hint?.[1]), 'experiment_state.json'))).toBe(true);
     expect(stdout).toMatch(/the x .* Iterations .* Total time \(s\) .* score/);
     expect(stdout).toMatch(/│\s+4 │\s+2 │.*-0\.80 \* │/);
     expect(stdout).toMatch(/Best config: \{"x":4,"iterations":5\}/);
