@@ -4,11 +4,13 @@ import { buildDashboard } from '../dashboard/server.js';
 import { resolveRoots } from '../dashboard/runs.js';
 import { listen } from '../serve/http.js';
 import { checkPortFlag } from './common.js';
+import { UserError } from '../utils/errors.js';
 
 interface DashboardArgs {
   dirs: string[];
   port: number;
   host: string;
+  serve?: string[];
 }
 
 export const dashboardCommand: CommandModule<object, DashboardArgs> = {
@@ -19,12 +21,15 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       .positional('dirs', { type: 'string', array: true, default: [] as string[], describe: 'Folders holding runs [default: ray_results and checkpoints]' })
       .option('port', { type: 'number', default: 8265, describe: 'Port to listen on (0: any free port)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+      .option('serve', { type: 'string', array: true, describe: 'Address of a running rl serve whose request rate and latency to chart (repeatable)' })
       .example('$0 dashboard', 'Curves of the runs in ray_results and checkpoints')
-      .example('$0 dashboard ray_results/tune-cartpole-grid --port 8300', 'One Tune experiment'),
+      .example('$0 dashboard ray_results/tune-cartpole-grid --port 8300', 'One Tune experiment')
+      .example('$0 dashboard --serve http://127.0.0.1:8000', 'Also the request rate and latency of rl serve'),
   handler: async (args) => {
     checkPortFlag(args.port);
-    const roots = resolveRoots(args.dirs);
-    const app = buildDashboard({ roots });
+    const serve = (args.serve ?? []).map(parseServeAddress);
+    const roots = resolveRoots(args.dirs, process.cwd(), serve.length > 0);
+    const app = buildDashboard({ roots, serve });
     const address = await listen(app, args.port, args.host);
     process.stderr.write(`dashboard of ${roots.join(', ')}; Ctrl-C to stop\n`);
     process.stdout.write(`${address}\n`);
@@ -35,6 +40,16 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     });
   },
 };
+
+function parseServeAddress(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
+  } catch {
+    // reported below
+  }
+  throw new UserError(`--serve ${value} is not an http address: give the one rl serve printed, e.g. http://127.0.0.1:8000`);
+}
 
 /** The command to watch a run in the dashboard, as train and tune print it at start. */
 export function dashboardHint(dir: string): string {

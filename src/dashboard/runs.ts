@@ -160,9 +160,9 @@ export function signature(snapshot: Snapshot): string {
 
 /**
  * The folders to watch: those named, each of which must exist, or by default ray_results and
- * checkpoints where they exist. Fails with one line when there is nothing to show.
+ * checkpoints where they exist. Fails with one line when there is nothing to show (unless allowEmpty).
  */
-export function resolveRoots(dirs: string[], cwd = process.cwd()): string[] {
+export function resolveRoots(dirs: string[], cwd = process.cwd(), allowEmpty = false): string[] {
   const named = dirs.length > 0;
   const roots = (named ? dirs : ['ray_results', 'checkpoints']).map((d) => path.resolve(cwd, d));
   for (const [i, root] of roots.entries()) {
@@ -170,7 +170,7 @@ export function resolveRoots(dirs: string[], cwd = process.cwd()): string[] {
   }
   const present = roots.filter((root) => existsSync(root) && statSync(root).isDirectory());
   const { runs, experiments } = scan(present);
-  if (runs.length === 0 && experiments.length === 0) {
+  if (runs.length === 0 && experiments.length === 0 && !allowEmpty) {
     const where = named ? dirs.join(', ') : 'ray_results or checkpoints';
     throw new UserError(`no runs in ${where} (no progress.csv or experiment_state.json): train first with rl train or rl tune, or name the folder they wrote to`);
   }

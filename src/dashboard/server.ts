@@ -1,6 +1,7 @@
 // `rl dashboard`: a local web page with the live learning curves of the runs under some folders.
 // The page gets a snapshot of every run from /api/runs, then a new one over server-sent events
-// (/api/events) whenever a progress.csv or experiment_state.json changes, found by polling.
+// (/api/events) whenever a progress.csv or experiment_state.json changes, found by polling;
+// and, every second, the request rate and latency of the `rl serve` instances it was given.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { scan, signature, type Snapshot } from './runs.js';
 import { PlayRoom } from './play.js';
+import { ServeWatcher, type ServeData } from './serve_metrics.js';
 import { UserError } from '../utils/errors.js';
 
 const require = createRequire(import.meta.url);
@@ -37,6 +39,9 @@ export interface DashboardOptions {
   roots: string[];
   /** How often to look for changed files; a new row shows within this plus the page's redraw. */
   pollMs?: number;
+  /** Addresses of running `rl serve` instances whose /-/metrics to chart. */
+  serve?: string[];
+  servePollMs?: number;
 }
 
 /** Watches the roots and keeps the latest snapshot; listeners hear of every change. */
@@ -93,6 +98,17 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
   }
   app.get('/api/runs', async () => watcher.snapshot);
 
+  const serveWatchers = (options.serve ?? []).map((url) => new ServeWatcher(url));
+  const serveListeners = new Set<(data: ServeData[]) => void>();
+  const serveTimer = setInterval(() => {
+    void Promise.all(serveWatchers.map((w) => w.poll())).then(() => {
+      for (const listener of serveListeners) listener(serveWatchers.map((w) => w.data));
+    });
+  }, options.servePollMs ?? 1000);
+  serveTimer.unref();
+  if (serveWatchers.length === 0) clearInterval(serveTimer);
+  app.get('/api/serve', async () => serveWatchers.map((w) => w.data));
+
   const room = new PlayRoom(options.roots);
   app.setErrorHandler(async (error, _request, reply) => {
     if (error instanceof UserError) return reply.code(404).send({ error: error.message });
@@ -112,11 +128,20 @@ export function buildDashboard(options: DashboardOptions): FastifyInstance {
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (snapshot: Snapshot) => res.write(`data: ${JSON.stringify(snapshot)}\n\n`);
+    const sendServe = (data: ServeData[]) => res.write(`event: serve\ndata: ${JSON.stringify(data)}\n\n`);
     send(watcher.snapshot);
+    if (serveWatchers.length > 0) sendServe(serveWatchers.map((w) => w.data));
     const unsubscribe = watcher.subscribe(send);
-    request.raw.on('close', unsubscribe);
+    serveListeners.add(sendServe);
+    request.raw.on('close', () => {
+      unsubscribe();
+      serveListeners.delete(sendServe);
+    });
   });
-  app.addHook('onClose', async () => watcher.close());
+  app.addHook('onClose', async () => {
+    watcher.close();
+    clearInterval(serveTimer);
+  });
   // SSE connections stay open; closing the server ends them rather than waiting on them.
   app.addHook('preClose', async () => {
     app.server.closeAllConnections();

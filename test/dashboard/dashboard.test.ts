@@ -12,6 +12,8 @@ import { repoRoot, rl, userErrorOf } from '../helpers.js';
 import { resolveRoots } from '../../src/dashboard/runs.js';
 import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
 import { replay } from '../../src/execution/replay.js';
+import { serve } from '../../src/serve/router.js';
+import { buildServer } from '../../src/serve/http.js';
 import { hasChromium, launchBrowser } from '../browser.js';
 
 const trainable = path.join(repoRoot, 'test', 'fixtures', 'trainables', 'quadratic.js');
@@ -54,11 +56,17 @@ if (hasChromium('rl dashboard')) {
     let browser: { browser: Browser; close: () => Promise<void> };
     let page: Page;
     let address = '';
+    let serveApp: FastifyInstance;
+    let serveAddress = '';
     const errors: string[] = [];
 
     beforeAll(async () => {
       root = await makeResults();
-      app = buildDashboard({ roots: [path.join(root, 'ray_results')] });
+      // a running rl serve of the trained checkpoint, whose /-/metrics the dashboard charts
+      const router = await serve({ deployments: [{ name: 'cp', versions: [{ checkpoint: path.join(root, 'ray_results', 'cartpole', 'checkpoint_3') }] }] });
+      serveApp = buildServer(router);
+      serveAddress = await serveApp.listen({ port: 0, host: '127.0.0.1' });
+      app = buildDashboard({ roots: [path.join(root, 'ray_results')], serve: [serveAddress], servePollMs: 200 });
       address = await app.listen({ port: 0, host: '127.0.0.1' });
       browser = await launchBrowser();
       page = await browser.browser.newPage();
@@ -75,6 +83,7 @@ if (hasChromium('rl dashboard')) {
     afterAll(async () => {
       await browser?.close();
       await app?.close();
+      await serveApp?.close();
     });
 
     const points = (runId: string, column: string) =>
@@ -121,6 +130,20 @@ if (hasChromium('rl dashboard')) {
       appendFileSync(trainCsv, `${last.join(',')}\n`);
       await page.waitForFunction(() => (window as unknown as { rlDashboard: { points: (r: string, c: string) => number } }).rlDashboard.points('ray_results/cartpole', 'episode_reward_mean') === 4, { timeout: 10_000 });
       expect(await points('ray_results/cartpole', 'episode_reward_mean')).toBe(csvRows(trainCsv));
+      expect(errors).toEqual([]);
+    });
+
+    test('a running rl serve: its request count and rate show, updated live', async () => {
+      for (let i = 0; i < 12; i++) {
+        const response = await fetch(`${serveAddress}/cp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ observation: [0.01, 0, 0.02, 0] }) });
+        expect(response.status).toBe(200);
+      }
+      type Serve = { rlDashboard: { serve: { url: string; deployments: Record<string, { requests_total: number; rate: number; latency_ms: number | null }[]> }[] } };
+      await page.waitForFunction(() => (window as unknown as Serve).rlDashboard.serve[0]?.deployments.cp?.at(-1)?.requests_total === 12, { timeout: 10_000 });
+      const points = await page.evaluate(() => (window as unknown as Serve).rlDashboard.serve[0].deployments.cp);
+      expect(points.some((p) => p.rate > 0)).toBe(true);
+      expect(points.some((p) => p.latency_ms !== null && p.latency_ms > 0)).toBe(true);
+      expect(await page.$$eval('#serve .chart', (charts) => charts.map((c) => c.getAttribute('data-serve')))).toEqual([`${serveAddress} rate`, `${serveAddress} latency_ms`]);
       expect(errors).toEqual([]);
     });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseProgressCsv, splitCsvLine } from '../../src/dashboard/runs.js';
+import { serveTotals } from '../../src/dashboard/serve_metrics.js';
 
 describe('progress.csv as the dashboard reads it', () => {
   test('cells quoted as result_writer quotes them', () => {
@@ -19,5 +20,26 @@ describe('progress.csv as the dashboard reads it', () => {
 
   test('a row with the wrong number of cells is an error naming its line', () => {
     expect(() => parseProgressCsv('a,b\n1,2\n3\n')).toThrow('line 3 has 1 cells, the header 2');
+  });
+});
+
+describe('rl serve metrics as the dashboard reads them', () => {
+  test('sums per deployment over versions and statuses', () => {
+    const text = [
+      '# HELP rl_serve_requests_total Prediction requests answered',
+      '# TYPE rl_serve_requests_total counter',
+      'rl_serve_requests_total{deployment="cp",version="checkpoint_1"} 7',
+      'rl_serve_requests_total{deployment="cp",version="checkpoint_2"} 3',
+      'rl_serve_requests_total{deployment="other",version="checkpoint_1"} 1',
+      'rl_serve_errors_total{deployment="cp",status="400"} 2',
+      'rl_serve_request_duration_seconds_bucket{le="0.005",deployment="cp",version="checkpoint_1"} 7',
+      'rl_serve_request_duration_seconds_sum{deployment="cp",version="checkpoint_1"} 0.02',
+      'rl_serve_request_duration_seconds_count{deployment="cp",version="checkpoint_1"} 7',
+      'rl_serve_request_duration_seconds_sum{deployment="cp",version="checkpoint_2"} 0.01',
+      'rl_serve_request_duration_seconds_count{deployment="cp",version="checkpoint_2"} 3',
+    ].join('\n');
+    const totals = serveTotals(text);
+    expect(totals.get('cp')).toEqual({ requests: 10, errors: 2, latencySum: 0.03, latencyCount: 10 });
+    expect(totals.get('other')).toEqual({ requests: 1, errors: 0, latencySum: 0, latencyCount: 0 });
   });
 });

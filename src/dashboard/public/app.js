@@ -148,6 +148,39 @@ function drawExperiments() {
   );
 }
 
+// rl serve instances: requests per second and mean latency per deployment, over seconds watched.
+const serveCharts = new Map();
+
+function drawServe(instances) {
+  const section = document.getElementById('serve');
+  for (const instance of instances) {
+    const deployments = Object.keys(instance.deployments);
+    for (const [metric, title] of [['rate', 'requests / s'], ['latency_ms', 'mean latency (ms)']]) {
+      const name = `${instance.url} ${title}`;
+      const tables = deployments.map((d) => [instance.deployments[d].map((p) => p.t), instance.deployments[d].map((p) => p[metric])]);
+      const data = tables.length > 0 ? uPlot.join(tables) : [[]];
+      const key = JSON.stringify(deployments);
+      const existing = serveCharts.get(name);
+      if (existing && existing.key === key) {
+        existing.plot.setData(data);
+        existing.caption.textContent = `rl serve at ${name}${instance.error ? ` (${instance.error})` : ''}`;
+        continue;
+      }
+      if (existing) {
+        existing.plot.destroy();
+        existing.node.remove();
+      }
+      const caption = el('h3', { text: `rl serve at ${name}${instance.error ? ` (${instance.error})` : ''}` });
+      const node = el('div', { class: 'chart', 'data-serve': `${instance.url} ${metric}` }, [caption]);
+      section.append(node);
+      const series = [{ label: 'seconds' }, ...deployments.map((d, i) => ({ label: d, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))];
+      const plot = new uPlot({ width: 560, height: 220, scales: { x: { time: false } }, axes: [{ label: 'seconds watched' }, { values: tickLabels, size: 60 }], series }, data, node);
+      serveCharts.set(name, { plot, node, key, caption });
+    }
+  }
+  window.rlDashboard.serve = instances;
+}
+
 function render(snapshot) {
   state.snapshot = snapshot;
   drawRuns();
@@ -166,6 +199,7 @@ window.rlDashboard = {
     return 0;
   },
   updates: 0,
+  serve: [],
 };
 
 document.getElementById('x-axis').addEventListener('change', () => drawCharts());
@@ -174,6 +208,7 @@ events.onmessage = (message) => {
   render(JSON.parse(message.data));
   window.rlDashboard.updates += 1;
 };
+events.addEventListener('serve', (message) => drawServe(JSON.parse(message.data)));
 events.onerror = () => {
   document.getElementById('status').textContent = 'disconnected: is rl dashboard still running? (reconnecting)';
 };
