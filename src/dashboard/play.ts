@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { CHECKPOINT_DIR_RE, MANIFEST_FILE_RE, weightPaths, type CheckpointManifest, type ModelJSONLike } from '../checkpoint/format.js';
+import { CHECKPOINT_DIR_RE, MANIFEST_FILE_RE, isSafeRelativePath, weightPaths, type CheckpointManifest, type ModelJSONLike } from '../checkpoint/format.js';
 import { make } from '../envs/registry.js';
 import type { Env } from '../envs/env.js';
 import { renderFrame } from '../envs/render/classic.js';
@@ -89,7 +89,8 @@ export class PlayRoom {
     const { dir } = this.checkpoint(id);
     const modelJSON = readFileSync(path.join(dir, 'policy', 'model.json'));
     if (file === 'model.json') return modelJSON;
-    if (!weightPaths(JSON.parse(modelJSON.toString('utf8')) as ModelJSONLike).includes(file)) throw new UserError(`${file} is not a weight file of ${id}`);
+    const named = weightPaths(JSON.parse(modelJSON.toString('utf8')) as ModelJSONLike).includes(file);
+    if (!named || !isSafeRelativePath(file)) throw new UserError(`${file} is not a weight file of ${id}`);
     return readFileSync(path.join(dir, 'policy', file));
   }
 

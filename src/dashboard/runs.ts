@@ -134,28 +134,33 @@ function walk(root: string, dir: string, depth: number, found: Found): void {
   }
 }
 
-/** Every run and experiment under the roots, read now. */
-export function scan(roots: string[]): Snapshot {
-  const found: Found = { runs: [], experiments: [] };
-  for (const root of roots) walk(root, root, 0, found);
-  const runs = found.runs.map((r) => readRun(r.id, r.dir));
-  const runIdOf = (dir: string) => found.runs.find((r) => r.dir === dir)?.id ?? null;
-  return { runs, experiments: found.experiments.map((e) => readExperiment(e.id, e.dir, runIdOf)) };
+/** progress.csv contents by file, kept while the file's size and mtime (its stamp, taken before reading) stay the same. */
+export type RunCache = Map<string, { stamp: string; run: RunData }>;
+
+function readRunCached(id: string, dir: string, cache: RunCache | undefined): RunData {
+  if (!cache) return readRun(id, dir);
+  const file = path.join(dir, 'progress.csv');
+  let stamp = '-';
+  try {
+    const s = statSync(file);
+    stamp = `${s.size}:${s.mtimeMs}`;
+  } catch {
+    // gone since the walk: readRun reports it
+  }
+  const hit = cache.get(file);
+  if (hit && hit.stamp === stamp && hit.run.id === id) return hit.run;
+  const run = readRun(id, dir);
+  cache.set(file, { stamp, run });
+  return run;
 }
 
-/** A signature that changes whenever a file the snapshot reads changes (size and mtime). */
-export function signature(snapshot: Snapshot): string {
-  const parts: string[] = [];
-  const add = (file: string) => {
-    try {
-      const s = statSync(file);
-      parts.push(`${file}:${s.size}:${s.mtimeMs}`);
-    } catch {
-      parts.push(`${file}:-`);
-    }
-  };
-  for (const run of snapshot.runs) add(path.join(run.dir, 'progress.csv'));
-  return parts.join('\n');
+/** Every run and experiment under the roots; progress.csv files unchanged since the last scan come from the cache. */
+export function scan(roots: string[], cache?: RunCache): Snapshot {
+  const found: Found = { runs: [], experiments: [] };
+  for (const root of roots) walk(root, root, 0, found);
+  const runs = found.runs.map((r) => readRunCached(r.id, r.dir, cache));
+  const runIdOf = (dir: string) => found.runs.find((r) => r.dir === dir)?.id ?? null;
+  return { runs, experiments: found.experiments.map((e) => readExperiment(e.id, e.dir, runIdOf)) };
 }
 
 /**

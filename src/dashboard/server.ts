@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { scan, signature, type Snapshot } from './runs.js';
+import { scan, type RunCache, type Snapshot } from './runs.js';
 import { PlayRoom } from './play.js';
 import { ServeWatcher, type ServeData } from './serve_metrics.js';
 import { UserError } from '../utils/errors.js';
@@ -50,12 +50,13 @@ export class RunWatcher {
   private lastSignature: string;
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();
   private readonly timer: NodeJS.Timeout;
+  private readonly cache: RunCache = new Map();
 
   constructor(
     private readonly roots: string[],
     pollMs: number,
   ) {
-    this.current = scan(roots);
+    this.current = scan(roots, this.cache);
     this.lastSignature = this.signatureOf(this.current);
     this.timer = setInterval(() => this.poll(), pollMs);
     this.timer.unref();
@@ -66,12 +67,13 @@ export class RunWatcher {
   }
 
   private signatureOf(snapshot: Snapshot): string {
-    // experiment_state.json is rewritten atomically, so its content is part of the signature
-    return `${signature(snapshot)}\n${JSON.stringify(snapshot.experiments)}\n${snapshot.runs.map((r) => r.id).join(',')}`;
+    // each run's stamp as it was read, and the experiments' content (experiment_state.json is small)
+    const stamps = snapshot.runs.map((r) => `${r.id}:${this.cache.get(path.join(r.dir, 'progress.csv'))?.stamp}`);
+    return `${stamps.join('\n')}\n${JSON.stringify(snapshot.experiments)}`;
   }
 
   poll(): void {
-    const next = scan(this.roots);
+    const next = scan(this.roots, this.cache);
     const nextSignature = this.signatureOf(next);
     if (nextSignature === this.lastSignature) return;
     this.current = next;
