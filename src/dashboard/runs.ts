@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../utils/errors.js';
+import { csvCells } from '../metrics/result_writer.js';
 
 export interface RunData {
   /** Path relative to the watched folder it was found in, prefixed with that folder's name. */
@@ -35,46 +36,16 @@ export interface Snapshot {
   experiments: ExperimentData[];
 }
 
-/** Splits one CSV line as result_writer writes it (cells with , or " are quoted, "" inside). */
-export function splitCsvLine(line: string): string[] | null {
-  const cells: string[] = [];
-  let at = 0;
-  for (;;) {
-    if (line[at] === '"') {
-      let text = '';
-      at += 1;
-      for (;;) {
-        const close = line.indexOf('"', at);
-        if (close < 0) return null;
-        text += line.slice(at, close);
-        at = close + 1;
-        if (line[at] !== '"') break;
-        text += '"';
-        at += 1;
-      }
-      cells.push(text);
-      if (at === line.length) return cells;
-      if (line[at] !== ',') return null;
-      at += 1;
-    } else {
-      const comma = line.indexOf(',', at);
-      cells.push(line.slice(at, comma < 0 ? undefined : comma));
-      if (comma < 0) return cells;
-      at = comma + 1;
-    }
-  }
-}
-
 /** Parses progress.csv; a line still being written (no newline yet) is left for the next read. */
 export function parseProgressCsv(text: string): Pick<RunData, 'columns' | 'rows'> {
   const lines = text.split('\n');
   lines.pop();
   if (lines.length === 0) return { columns: [], rows: [] };
-  const columns = splitCsvLine(lines[0]);
-  if (!columns || columns.some((c) => c === '')) throw new Error('the header line is not a CSV header');
+  const columns = csvCells(lines[0]);
+  if (columns.some((c) => c === '')) throw new Error('the header line is not a CSV header');
   const rows = lines.slice(1).map((line, index) => {
-    const cells = splitCsvLine(line);
-    if (!cells || cells.length !== columns.length) throw new Error(`line ${index + 2} has ${cells ? cells.length : 'unbalanced quotes and'} cells, the header ${columns.length}`);
+    const cells = csvCells(line);
+    if (cells.length !== columns.length) throw new Error(`line ${index + 2} has ${cells.length} cells, the header ${columns.length}`);
     return cells.map((cell) => {
       if (cell === 'true' || cell === 'false') return cell === 'true' ? 1 : 0;
       const value = cell === '' ? NaN : Number(cell);

@@ -72,7 +72,7 @@ describe('TensorBoard event files', () => {
   test('ResultWriter writes an event file beside progress.csv, one Event a progress.csv row', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-results-'));
     const writer = new ResultWriter(dir);
-    writer.start({}, false);
+    writer.start({}, null);
     for (const i of [1, 2, 3]) writer.write(result(i));
     const files = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
     expect(files).toHaveLength(1);
