@@ -1,4 +1,4 @@
-// Pieces every command shares: integer flag checks and the two-stage Ctrl-C.
+// Pieces every command shares: integer and port flag checks, the two-stage Ctrl-C.
 import { UserError } from '../utils/errors.js';
 
 /** Refuses a flag value that is not an integer >= min (undefined: the flag was not given). */
@@ -6,6 +6,10 @@ export function checkIntegerFlag(flag: string, value: number | undefined, min: 0
   if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
     throw new UserError(`--${flag} must be a ${min === 1 ? 'positive' : 'non-negative'} integer, got ${value}`);
   }
+}
+
+export function checkPortFlag(port: number): void {
+  if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UserError(`--port must be an integer from 0 to 65535, got ${port}`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { trainCommand } from './train.js';
 import { rolloutCommand } from './rollout.js';
 import { tuneCommand } from './tune.js';
 import { serveCommand } from './serve.js';
+import { dashboardCommand } from './dashboard.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(rolloutCommand)
       .command(tuneCommand)
       .command(serveCommand)
+      .command(dashboardCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       .demandCommand(1, 'name a command: rl --help lists them')

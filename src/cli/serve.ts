@@ -3,7 +3,7 @@ import { serve, type DeploymentSpec } from '../serve/router.js';
 import { buildServer, listen } from '../serve/http.js';
 import { UserError } from '../utils/errors.js';
 import { logger } from '../utils/log.js';
-import { checkIntegerFlag } from './common.js';
+import { checkIntegerFlag, checkPortFlag } from './common.js';
 
 interface ServeArgs {
   checkpoint?: string;
@@ -63,7 +63,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     if (args.checkpoint) deployments.unshift({ name: args.name, versions: [{ checkpoint: args.checkpoint }] });
     const env = single('env', args.env);
     if (env !== undefined) for (const d of deployments) for (const v of d.versions) v.env = env;
-    if (!(Number.isInteger(args.port) && args.port >= 0 && args.port < 65536)) throw new UserError(`--port must be an integer from 0 to 65535, got ${args.port}`);
+    checkPortFlag(args.port);
     checkIntegerFlag('body-limit', args['body-limit'], 1);
     const host = single('host', args.host)!;
     const adminToken = single('admin-token', args['admin-token']) ?? process.env.RL_SERVE_ADMIN_TOKEN;

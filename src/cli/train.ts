@@ -6,6 +6,8 @@ import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';
 import { UserError } from '../utils/errors.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
+import { dashboardHint } from './dashboard.js';
+import { resolveCheckpointPath } from '../checkpoint/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 
 interface TrainArgs {
@@ -62,6 +64,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const config = args.restore ? undefined : resolvePPOConfig(layers);
     if (config && !config.env) throw new UserError('no env given: pass --env CartPole-v1 (rl envs lists the ids) or set "env" in --config');
 
+    const checkpointDir = args['checkpoint-dir'] ?? experiment?.local_dir;
+    // Where runTraining writes results: a restored run writes beside the checkpoint it came from.
+    const resultsDir = checkpointDir ?? (args.restore ? path.dirname(path.dirname(resolveCheckpointPath(args.restore))) : 'checkpoints');
     const interrupt = onInterrupt('stopping after this iteration and checkpointing it');
     const progress = new IterationProgress();
     let iteration = 0;
@@ -71,7 +76,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         restore: args.restore,
         overrides: layers,
         stop: args.stop ? parseStopCriteria(parseJSONOrFile('--stop', args.stop, process.cwd()), '--stop') : (experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined),
-        checkpointDir: args['checkpoint-dir'] ?? experiment?.local_dir,
+        checkpointDir,
         checkpointFreq: args['checkpoint-freq'] || experiment?.checkpoint_freq || 0,
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],
@@ -87,6 +92,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
             `${trainer.iteration > 0 ? `Resuming at iteration ${trainer.iteration}: ` : ''}PPO on ${c.env}: ${c.num_workers} rollout workers x ${c.num_envs_per_worker} envs, ` +
               `model ${JSON.stringify(c.model.fcnet_hiddens)} ${c.model.fcnet_activation}, learner on tfjs ${trainer.backend}, seed ${trainer.seed}\n`,
           );
+          process.stderr.write(dashboardHint(resultsDir));
           if (!args.json) process.stdout.write(`${tableHeader()}\n`);
         },
         onSampleProgress: (steps, total) => progress.update(iteration, 'sampling', steps, total),

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadTuneExperiment } from '../tune/experiment.js';
 import { replayExperiment } from '../tune/pbt_replay.js';
@@ -6,6 +7,7 @@ import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { UserError } from '../utils/errors.js';
+import { dashboardHint } from './dashboard.js';
 
 interface TuneArgs {
   experiment?: string;
@@ -41,6 +43,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     const own = args.experiment === undefined ? null : loadTuneExperiment(args.experiment);
     const experiment = args.replay === undefined ? own! : replayExperiment(args.replay, own);
     const command = args.replay === undefined ? `rl tune ${args.experiment}` : `rl tune ${args.experiment ? `${args.experiment} ` : ''}--replay ${args.replay}`;
+    process.stderr.write(dashboardHint(path.join(experiment.local_dir, experiment.name)));
     const live = process.stderr.isTTY === true;
     let drawnLines = 0;
     const draw = (trials: TrialRecord[]) => {

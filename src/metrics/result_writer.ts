@@ -4,6 +4,7 @@
 // from and appends after them, so the files hold one row per iteration.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { TFEventWriter } from './tfevents.js';
 
 export function flattenResult(record: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [key, value] of Object.entries(record)) {
@@ -49,6 +50,7 @@ export class ResultWriter {
   readonly progressPath: string;
   readonly paramsPath: string;
   private columns: string[] | null = null;
+  private events: TFEventWriter | null = null;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -97,6 +99,7 @@ export class ResultWriter {
 
   write(result: object): void {
     appendFileSync(this.resultPath, `${JSON.stringify(result)}\n`);
+    (this.events ??= new TFEventWriter(this.dir)).write(result);
     const flat = flattenResult(result as Record<string, unknown>);
     if (!this.columns) {
       this.columns = Object.keys(flat);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { repoRoot, rl } from '../helpers.js';
+import { readEventFile } from '../tfrecord_reader.js';
 import { loadCheckpoint } from '../../src/checkpoint/index.js';
 
 const small = JSON.stringify({
@@ -20,6 +21,7 @@ describe('rl train', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-train-'));
     const { code, stdout, stderr } = rl(['train', '--env', 'CartPole-v1', '--config', small, '--seed', '1', '--stop', '{"training_iteration": 2}', '--checkpoint-dir', dir]);
     expect(stderr).toMatch(/PPO on CartPole-v1: 2 rollout workers/);
+    expect(stderr).toContain(`watch it live: rl dashboard ${dir}\n`);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/iter\s+min\s+mean\s+max/);
@@ -30,6 +32,11 @@ describe('rl train', () => {
     expect(results.map((r) => r.training_iteration)).toEqual([1, 2]);
     expect(readFileSync(path.join(dir, 'progress.csv'), 'utf8').split('\n')[0]).toMatch(/^training_iteration,episode_reward_min,.*info\/learner\/kl/);
     expect(JSON.parse(readFileSync(path.join(dir, 'params.json'), 'utf8'))).toMatchObject({ env: 'CartPole-v1', num_workers: 2, seed: 1 });
+    const eventFiles = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
+    expect(eventFiles).toHaveLength(1);
+    const events = readEventFile(readFileSync(path.join(dir, eventFiles[0])));
+    expect(events.slice(1).map((e) => [e.step, e.scalars['ray/tune/episode_reward_mean']])).toEqual(results.map((r) => [r.timesteps_total, Math.fround(r.episode_reward_mean)]));
+    expect(events[2].scalars['ray/tune/info/learner/kl']).toBe(Math.fround(results[1].info.learner.kl));
     const checkpoint = await loadCheckpoint(path.join(dir, 'checkpoint_2', 'checkpoint-2'));
     expect(checkpoint.manifest).toMatchObject({ algorithm: 'PPO', env: 'CartPole-v1', iteration: 2, timesteps_total: 800 });
 

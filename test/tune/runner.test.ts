@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { repoRoot, rl } from '../helpers.js';
+import { readEventFile } from '../tfrecord_reader.js';
 import { runTune, trialCpus } from '../../src/tune/runner.js';
 import type { TuneExperiment } from '../../src/tune/experiment.js';
 
@@ -44,6 +45,9 @@ describe('runTune', () => {
     const trialDir = path.join(exp.local_dir, 'exp', 'quadratic_00000');
     expect(readFileSync(path.join(trialDir, 'result.json'), 'utf8').trim().split('\n')).toHaveLength(3);
     expect(existsSync(path.join(trialDir, 'progress.csv'))).toBe(true);
+    const eventFile = readdirSync(trialDir).find((f) => f.startsWith('events.out.tfevents.'));
+    const events = readEventFile(readFileSync(path.join(trialDir, String(eventFile))));
+    expect(events.slice(1).map((e) => [e.step, e.scalars['ray/tune/score']])).toEqual([1, 2, 3].map((i) => [i, Math.fround(-4 + 0.1 * i)]));
     expect(JSON.parse(readFileSync(path.join(trialDir, 'params.json'), 'utf8'))).toEqual({ x: 1 });
     const state = JSON.parse(readFileSync(path.join(exp.local_dir, 'exp', 'experiment_state.json'), 'utf8'));
     expect(state.trials.map((t: { status: string }) => t.status)).toEqual(['TERMINATED', 'TERMINATED']);
@@ -90,8 +94,11 @@ describe('rl tune', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-tune-cli-'));
     const file = path.join(dir, 'exp.json');
     writeFileSync(file, JSON.stringify({ run: trainable, metric: 'score', local_dir: dir, stop: { training_iteration: 2 }, config: { x: { grid_search: [1, 4] }, iterations: 5 }, parameter_columns: { x: 'the x' } }));
-    const { code, stdout } = rl(['tune', file]);
+    const { code, stdout, stderr } = rl(['tune', file]);
     expect(code).toBe(0);
+    // at start, the command that shows the trials' curves
+    const hint = /^watch it live: rl dashboard (\S+)$/m.exec(stderr);
+    expect(existsSync(path.join(String(hint?.[1]), 'experiment_state.json'))).toBe(true);
     expect(stdout).toMatch(/the x .* Iterations .* Total time \(s\) .* score/);
     expect(stdout).toMatch(/│\s+4 │\s+2 │.*-0\.80 \* │/);
     expect(stdout).toMatch(/Best config: \{"x":4,"iterations":5\}/);
