@@ -9,6 +9,8 @@ export interface ModelOptions {
   fcnet_hiddens: number[];
   fcnet_activation: Activation;
   vf_share_layers: boolean;
+  /** Box actions: log-stds are free parameters, not network outputs (RLlib's free_log_std). */
+  free_log_std?: boolean;
 }
 
 export interface DenseLayer {
@@ -31,6 +33,8 @@ export interface ModelLayout {
   /** Layer indices applied in order for the policy output and for the value output. */
   policyPath: number[];
   valuePath: number[];
+  /** With free_log_std: where the action dimensions' log-stds sit in the flat weights (after all layers). */
+  logStdOffset: number | null;
   totalSize: number;
 }
 
@@ -48,7 +52,10 @@ export function modelLayout(observationSize: number, actionSpace: Space, options
     offset += inSize * outSize + outSize;
     return layers.length - 1;
   };
-  const outputs = policyOutputSize(actionSpace);
+  const distInputs = policyOutputSize(actionSpace);
+  const freeLogStd = options.free_log_std === true && actionSpace instanceof Box;
+  // free_log_std: the network outputs the means only; the log-stds are appended (RLlib's AppendBiasLayer).
+  const outputs = freeLogStd ? distInputs / 2 : distInputs;
   const { fcnet_hiddens: hiddens, fcnet_activation: activation } = options;
   const trunk = (prefix: string): number[] => {
     let size = observationSize;
@@ -69,7 +76,9 @@ export function modelLayout(observationSize: number, actionSpace: Space, options
     policyPath = [...trunk(''), add('fc_out', lastSize, outputs, 'linear', 0.01)];
     valuePath = [...trunk('value_'), add('value_out', lastSize, 1, 'linear', 0.01)];
   }
-  return { observationSize, policyOutputs: outputs, options, layers, policyPath, valuePath, totalSize: offset };
+  const logStdOffset = freeLogStd ? offset : null;
+  if (freeLogStd) offset += distInputs / 2;
+  return { observationSize, policyOutputs: distInputs, options, layers, policyPath, valuePath, logStdOffset, totalSize: offset };
 }
 
 /**
@@ -97,6 +106,7 @@ export function initialWeights(layout: ModelLayout, rng: Random): Float32Array {
 export class ForwardPass {
   private scratchA = new Float32Array(0);
   private scratchB = new Float32Array(0);
+  private means = new Float32Array(0);
   private readonly widest: number;
 
   constructor(
@@ -111,7 +121,15 @@ export class ForwardPass {
 
   /** Writes policy outputs (batch x policyOutputs) into distInputs. */
   policy(observations: Float32Array, batch: number, distInputs: Float32Array): void {
-    this.run(this.layout.policyPath, observations, batch, distInputs);
+    const { logStdOffset, policyOutputs } = this.layout;
+    if (logStdOffset === null) {
+      this.run(this.layout.policyPath, observations, batch, distInputs);
+      return;
+    }
+    const d = policyOutputs / 2;
+    if (this.means.length < batch * d) this.means = new Float32Array(batch * d);
+    this.run(this.layout.policyPath, observations, batch, this.means);
+    appendLogStd(this.means, this.weights.subarray(logStdOffset, logStdOffset + d), batch, distInputs);
   }
 
   /** Writes V(s) for each observation into values. */
@@ -144,6 +162,17 @@ export class ForwardPass {
         else if (activation === 'relu') for (let j = 0; j < outSize; j++) if (target[outRow + j] < 0) target[outRow + j] = 0;
       }
       source = target;
+    }
+  }
+}
+
+/** Rows of [means, logStd] from means (batch x d) and one log-std vector: free_log_std's distribution inputs. */
+export function appendLogStd(means: Float32Array, logStd: Float32Array, batch: number, distInputs: Float32Array): void {
+  const d = logStd.length;
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < d; k++) {
+      distInputs[b * 2 * d + k] = means[b * d + k];
+      distInputs[b * 2 * d + d + k] = logStd[k];
     }
   }
 }
