@@ -56,6 +56,8 @@ export class MlpKernel {
   private readonly inputPtr: number;
   private readonly paramsPtr: number;
   private readonly gradsPtr: number;
+  /** Room for the kernel's transposes in backward(). */
+  private readonly scratchPtr: number;
   private readonly written: boolean[];
   /** free_log_std: the policy output layer's means, and their gradient, as views. */
   private readonly means: Float32Array | null;
@@ -92,6 +94,7 @@ export class MlpKernel {
     const free = logStdOffset !== null;
     const distPtr = free ? alloc(maxBatch * policyOutputs) : 0;
     const dDistPtr = free ? alloc(maxBatch * policyOutputs) : 0;
+    this.scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * Math.max(maxBatch, layers[layer].outSize))));
     this.nodes = specs.map(({ layer, parent }) => {
       const l = layers[layer];
       return {
@@ -136,11 +139,6 @@ export class MlpKernel {
     this.values = view(valueOut.y, maxBatch);
     this.dValues = view(valueOut.dy, maxBatch);
     this.written = new Array<boolean>(this.nodes.length).fill(false);
-  }
-
-  /** Bytes of kernel memory a layout needs for minibatches of maxBatch rows. */
-  get memoryBytes(): number {
-    return this.nodes.reduce((end, node) => Math.max(end, node.dy + 4 * this.maxBatch * node.outSize), 0);
   }
 
   /** Runs the first `batch` rows of input through the selected networks (both by default). */
@@ -198,9 +196,9 @@ export class MlpKernel {
       }
       k.activation_backward(n.y, n.dy, batch * n.outSize, n.act);
       const x = n.parent < 0 ? this.inputPtr : this.nodes[n.parent].y;
-      k.dense_grad_params(x, n.dy, n.gw, n.gb, batch, n.inSize, n.outSize);
+      k.dense_grad_params(x, n.dy, n.gw, n.gb, batch, n.inSize, n.outSize, this.scratchPtr);
       if (n.parent >= 0) {
-        k.dense_grad_input(n.dy, n.w, this.nodes[n.parent].dy, batch, n.inSize, n.outSize, this.written[n.parent] ? 1 : 0);
+        k.dense_grad_input(n.dy, n.w, this.nodes[n.parent].dy, batch, n.inSize, n.outSize, this.written[n.parent] ? 1 : 0, this.scratchPtr);
         this.written[n.parent] = true;
       }
     }
