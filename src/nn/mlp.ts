@@ -4,7 +4,6 @@
 // networks or a shared trunk (vf_share_layers) and free_log_std as the layout describes them.
 import type { Activation } from '../algorithms/ppo/defaults.js';
 import type { ModelLayout } from '../policy/model.js';
-import { appendLogStd } from '../policy/model.js';
 import { UserError } from '../utils/errors.js';
 import { instantiateKernel, type DenseKernelExports } from './wasm.js';
 
@@ -212,4 +211,15 @@ export class MlpKernel {
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+/** Rows of [means, logStd] from means (batch x d) and one log-std vector: free_log_std's distribution inputs. */
+export function appendLogStd(means: Float32Array, logStd: Float32Array, batch: number, distInputs: Float32Array): void {
+  const d = logStd.length;
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < d; k++) {
+      distInputs[b * 2 * d + k] = means[b * d + k];
+      distInputs[b * 2 * d + d + k] = logStd[k];
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/utils/tensor_backend.js';
 test.each([
   ['tanh', false],
   ['relu', true],
-] as const)('the plain TypeScript forward pass agrees with tfjs to 1e-5 (%s, shared layers %s)', async (activation, shared) => {
+] as const)("the kernel's forward pass agrees with the tfjs LayersModel to 1e-5 (%s, shared layers %s)", async (activation, shared) => {
   await initBackend('wasm');
   const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: [40, 20], fcnet_activation: activation, vf_share_layers: shared });
   const rng = new Random(3);
