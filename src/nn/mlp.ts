@@ -52,6 +52,9 @@ export class MlpKernel {
   private readonly nodes: Node[];
   private readonly policyNodes: number[];
   private readonly valueNodes: number[];
+  /** Nodes to run, in order, for both networks and for the value network alone. */
+  private readonly bothNodes: number[];
+  private readonly valueOnlyNodes: number[];
   private readonly inputPtr: number;
   private readonly paramsPtr: number;
   private readonly gradsPtr: number;
@@ -79,6 +82,8 @@ export class MlpKernel {
       });
     this.policyNodes = pathNodes(policyPath);
     this.valueNodes = pathNodes(valuePath);
+    this.bothNodes = specs.map((_, index) => index);
+    this.valueOnlyNodes = this.bothNodes.filter((index) => !this.policyNodes.includes(index));
 
     // Plan the memory: a bump allocator of 16-byte aligned regions.
     let top = 64;
@@ -144,17 +149,14 @@ export class MlpKernel {
   forward(batch: number, which: NetworkSelection = {}): void {
     this.checkBatch(batch);
     const k = this.kernel;
-    const run = (list: number[], done: Set<number> | null) => {
-      for (const index of list) {
-        if (done?.has(index)) continue;
-        const n = this.nodes[index];
-        const x = n.parent < 0 ? this.inputPtr : this.nodes[n.parent].y;
-        k.dense_forward(x, n.w, n.b, n.y, batch, n.inSize, n.outSize, n.act);
-      }
-    };
     const policy = which.policy !== false;
-    if (policy) run(this.policyNodes, null);
-    if (which.value !== false) run(this.valueNodes, policy ? new Set(this.policyNodes) : null);
+    const value = which.value !== false;
+    const list = policy ? (value ? this.bothNodes : this.policyNodes) : this.valueNodes;
+    for (let j = 0; j < list.length; j++) {
+      const n = this.nodes[list[j]];
+      const x = n.parent < 0 ? this.inputPtr : this.nodes[n.parent].y;
+      k.dense_forward(x, n.w, n.b, n.y, batch, n.inSize, n.outSize, n.act);
+    }
     if (policy && this.means) {
       const off = this.layout.logStdOffset as number;
       appendLogStd(this.means, this.params.subarray(off, off + this.layout.policyOutputs / 2), batch, this.distInputs);
@@ -182,14 +184,12 @@ export class MlpKernel {
         }
       }
     }
-    const active = new Set(this.policyNodes);
-    if (useValue) for (const index of this.valueNodes) active.add(index);
     this.written.fill(false);
     const outputs = [this.policyNodes[this.policyNodes.length - 1], this.valueNodes[this.valueNodes.length - 1]];
     for (const index of outputs) this.written[index] = true;
     for (let index = this.nodes.length - 1; index >= 0; index--) {
       const n = this.nodes[index];
-      if (!active.has(index)) {
+      if (!useValue && this.valueOnlyNodes.includes(index)) {
         this.grads.fill(0, (n.gw - this.gradsPtr) / 4, (n.gb - this.gradsPtr) / 4 + n.outSize);
         continue;
       }

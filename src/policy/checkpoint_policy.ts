@@ -46,7 +46,9 @@ export class CheckpointPolicy {
     const envId = await resolveEnv(loaded.manifest.env);
     const probe = new VectorEnv(envId, 1, { kwargs: config.env_config ?? {} });
     const layout = modelLayout(probe.observationSize, probe.action_space, config.model);
-    const weights = weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source);
+    const weights = weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source, () =>
+      loaded.loadArrays('log_std'),
+    );
     const filter = (loaded.manifest.filter as FilterState | null) ?? null;
     if (filter && filter.running.mean.length !== probe.observationSize) {
       throw new UserError(`${source}: its observation filter has ${filter.running.mean.length} values; ${envId} observations have ${probe.observationSize}`);

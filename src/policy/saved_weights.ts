@@ -5,8 +5,25 @@ import { UserError } from '../utils/errors.js';
 
 export type SavedNetwork = Map<string, { shape: number[]; values: Float32Array }>;
 
-export function weightsFromSavedNetworks(layout: ModelLayout, networks: { policy: SavedNetwork; value: SavedNetwork }, source: string): Float32Array {
+/**
+ * The flat weights from the saved networks; with free_log_std, logStd is the checkpoint's
+ * 'log_std' array (the loader of arrays by name, called only then).
+ */
+export function weightsFromSavedNetworks(
+  layout: ModelLayout,
+  networks: { policy: SavedNetwork; value: SavedNetwork },
+  source: string,
+  logStd: () => Float32Array[] = () => [],
+): Float32Array {
   const weights = new Float32Array(layout.totalSize);
+  if (layout.logStdOffset !== null) {
+    const saved = logStd();
+    const size = layout.totalSize - layout.logStdOffset;
+    if (saved.length !== 1 || saved[0].length !== size) {
+      throw new UserError(`${source}: the checkpoint has no ${size} log-stds for model.free_log_std; set free_log_std as it was trained or use a matching checkpoint`);
+    }
+    weights.set(saved[0], layout.logStdOffset);
+  }
   for (const network of ['policy', 'value'] as const) {
     const path = network === 'policy' ? layout.policyPath : layout.valuePath;
     const saved = [...networks[network].values()];

@@ -95,7 +95,13 @@ export class PPOLearner {
         const stats = this.step(mb, size, entropyCoeff, true);
         onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
         // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
-        if (last) for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += stats[key];
+        if (last) {
+          sums.policy_loss += stats.policy_loss;
+          sums.vf_loss += stats.vf_loss;
+          sums.total_loss += stats.total_loss;
+          sums.kl += stats.kl;
+          sums.entropy += stats.entropy;
+        }
       }
     }
     const mean = (v: number) => v / numMinibatches;
@@ -192,10 +198,11 @@ class MinibatchBuffers {
     const { observationSize: O, actionSize: A, distInputSize: P } = batch;
     for (let r = 0; r < rows; r++) {
       const i = order[start + r];
-      obs.set(batch.obs.subarray(i * O, i * O + O), r * O);
+      // element loops, not subarray().set(): no garbage per row
+      for (let k = 0; k < O; k++) obs[r * O + k] = batch.obs[i * O + k];
       for (let k = 0; k < A; k++) this.actions[r * A + k] = batch.actions[i * A + k];
       this.logp[r] = batch.logp[i];
-      this.distInputs.set(batch.distInputs.subarray(i * P, i * P + P), r * P);
+      for (let k = 0; k < P; k++) this.distInputs[r * P + k] = batch.distInputs[i * P + k];
       this.vfPreds[r] = batch.vfPreds[i];
       this.advantages[r] = batch.advantages[i];
       this.valueTargets[r] = batch.valueTargets[i];

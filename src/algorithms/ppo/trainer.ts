@@ -248,7 +248,9 @@ export class PPOTrainer {
    * LayersModels, Adam's state, the filter and everything state() holds. Returns the manifest path.
    */
   async save(root: string): Promise<string> {
-    const models = toLayersModels(this.layout, this.learner.getWeights());
+    const weights = this.learner.getWeights();
+    const models = toLayersModels(this.layout, weights);
+    const { logStdOffset } = this.layout;
     try {
       return await saveCheckpoint(root, this.iteration, {
         manifest: {
@@ -263,7 +265,8 @@ export class PPOTrainer {
           state: this.state() as unknown as Record<string, unknown>,
         },
         models,
-        arrays: { optimizer: this.learner.getOptimizerState() },
+        // free_log_std: the log-stds are not part of a LayersModel; they travel as an array.
+        arrays: { optimizer: this.learner.getOptimizerState(), ...(logStdOffset === null ? {} : { log_std: [weights.slice(logStdOffset)] }) },
       });
     } finally {
       for (const model of Object.values(models)) model.dispose();
@@ -282,7 +285,9 @@ export class PPOTrainer {
     const state = loaded.manifest.state as unknown as TrainerState;
     const config = resolvePPOConfig([{ source, config: loaded.manifest.config }, ...overrides, { source, config: { seed: state.seed } }]);
     const trainer = await PPOTrainer.create(config, options);
-    trainer.learner.setWeights(weightsFromSavedNetworks(trainer.layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source));
+    trainer.learner.setWeights(
+      weightsFromSavedNetworks(trainer.layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source, () => loaded.loadArrays('log_std')),
+    );
     trainer.learner.setOptimizerState(loaded.loadArrays('optimizer'));
     trainer.loadState(state, loaded.manifest.filter as FilterState | null);
     trainer.lastResult = loaded.manifest.metrics as unknown as TrainResult;
