@@ -5,6 +5,9 @@ import { benchTrain } from './train.js';
 import { benchPendulum } from './pendulum.js';
 import { benchRollout } from './rollout.js';
 import { benchServe } from './serve.js';
+import { benchMinibatch } from './minibatch.js';
+import { benchSolve } from './solve.js';
+import { benchDefaultTrain } from './default_train.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -12,6 +15,9 @@ const sections: Record<string, () => void | Promise<void>> = {
   rollout: benchRollout,
   serve: benchServe,
   pendulum: benchPendulum,
+  minibatch: benchMinibatch,
+  default: benchDefaultTrain,
+  solve: benchSolve,
 };
 
 const wanted = process.argv.slice(2);
