@@ -96,16 +96,16 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
         const off = <usize>i << 2;
         const w0 = v128.load(wp);
         const w1 = v128.load(wp, 16);
-        let s = f32x4.splat(load<f32>(x0 + off));
+        let s = v128.load32_splat(x0 + off);
         a00 = fma(a00, s, w0);
         a01 = fma(a01, s, w1);
-        s = f32x4.splat(load<f32>(x1 + off));
+        s = v128.load32_splat(x1 + off);
         a10 = fma(a10, s, w0);
         a11 = fma(a11, s, w1);
-        s = f32x4.splat(load<f32>(x2 + off));
+        s = v128.load32_splat(x2 + off);
         a20 = fma(a20, s, w0);
         a21 = fma(a21, s, w1);
-        s = f32x4.splat(load<f32>(x3 + off));
+        s = v128.load32_splat(x3 + off);
         a30 = fma(a30, s, w0);
         a31 = fma(a31, s, w1);
         wp += rowW;
@@ -129,10 +129,10 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
       for (let i = 0; i < nIn; i++) {
         const off = <usize>i << 2;
         const w0 = v128.load(wp);
-        a0 = fma(a0, f32x4.splat(load<f32>(x0 + off)), w0);
-        a1 = fma(a1, f32x4.splat(load<f32>(x1 + off)), w0);
-        a2 = fma(a2, f32x4.splat(load<f32>(x2 + off)), w0);
-        a3 = fma(a3, f32x4.splat(load<f32>(x3 + off)), w0);
+        a0 = fma(a0, v128.load32_splat(x0 + off), w0);
+        a1 = fma(a1, v128.load32_splat(x1 + off), w0);
+        a2 = fma(a2, v128.load32_splat(x2 + off), w0);
+        a3 = fma(a3, v128.load32_splat(x3 + off), w0);
         wp += rowW;
       }
       v128.store(y0 + col, a0);
@@ -201,7 +201,7 @@ export function dense_forward(x: usize, w: usize, bias: usize, y: usize, batch: 
     }
     for (; k < n; k++) {
       const p = y + (<usize>k << 2);
-      store<f32>(p, f32x4.extract_lane(tanh4(f32x4.splat(load<f32>(p))), 0));
+      store<f32>(p, f32x4.extract_lane(tanh4(v128.load32_splat(p)), 0));
     }
   } else if (act == RELU) {
     let k = 0;
