@@ -69,58 +69,15 @@ export class MlpKernel {
     readonly layout: ModelLayout,
     readonly maxBatch: number,
   ) {
-    const { layers, policyPath, valuePath, observationSize, policyOutputs, totalSize, logStdOffset } = layout;
-    const nodeOf = new Map<number, number>();
-    const specs: { layer: number; parent: number }[] = [];
-    const pathNodes = (path: number[]): number[] =>
-      path.map((layer, k) => {
-        if (!nodeOf.has(layer)) {
-          nodeOf.set(layer, specs.length);
-          specs.push({ layer, parent: k === 0 ? -1 : (nodeOf.get(path[k - 1]) as number) });
-        }
-        return nodeOf.get(layer) as number;
-      });
-    this.policyNodes = pathNodes(policyPath);
-    this.valueNodes = pathNodes(valuePath);
-    this.bothNodes = specs.map((_, index) => index);
-    this.valueOnlyNodes = this.bothNodes.filter((index) => !this.policyNodes.includes(index));
-
-    // Plan the memory: a bump allocator of 16-byte aligned regions.
-    let top = 64;
-    const alloc = (floats: number): number => {
-      const at = top;
-      top += Math.ceil((floats * 4) / 16) * 16;
-      return at;
-    };
-    this.paramsPtr = alloc(totalSize);
-    this.gradsPtr = alloc(totalSize);
-    this.inputPtr = alloc(maxBatch * observationSize);
+    const { observationSize, policyOutputs, totalSize, logStdOffset } = layout;
+    const plan = planMemory(layout, maxBatch);
+    checkKernelMemory(layout, maxBatch, plan.top);
+    ({ nodes: this.nodes, policyNodes: this.policyNodes, valueNodes: this.valueNodes } = plan);
+    ({ paramsPtr: this.paramsPtr, gradsPtr: this.gradsPtr, inputPtr: this.inputPtr, scratchPtr: this.scratchPtr } = plan);
+    const { distPtr, dDistPtr, top } = plan;
     const free = logStdOffset !== null;
-    const distPtr = free ? alloc(maxBatch * policyOutputs) : 0;
-    const dDistPtr = free ? alloc(maxBatch * policyOutputs) : 0;
-    this.scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * Math.max(maxBatch, layers[layer].outSize))));
-    this.nodes = specs.map(({ layer, parent }) => {
-      const l = layers[layer];
-      return {
-        layer,
-        parent,
-        inSize: l.inSize,
-        outSize: l.outSize,
-        act: ACTIVATION_CODE[l.activation],
-        w: this.paramsPtr + 4 * l.kernelOffset,
-        b: this.paramsPtr + 4 * l.biasOffset,
-        gw: this.gradsPtr + 4 * l.kernelOffset,
-        gb: this.gradsPtr + 4 * l.biasOffset,
-        y: alloc(maxBatch * l.outSize),
-        dy: alloc(maxBatch * l.outSize),
-      };
-    });
-    if (top > KERNEL_MEMORY_LIMIT_BYTES) {
-      throw new UserError(
-        `model.fcnet_hiddens [${layout.options.fcnet_hiddens.join(', ')}] needs ${formatBytes(top)} of learner memory for minibatches of ${maxBatch}, ` +
-          `more than the kernel's ${formatBytes(KERNEL_MEMORY_LIMIT_BYTES)}: use smaller fcnet_hiddens (or sgd_minibatch_size)`,
-      );
-    }
+    this.bothNodes = this.nodes.map((_, index) => index);
+    this.valueOnlyNodes = this.bothNodes.filter((index) => !this.policyNodes.includes(index));
     const memory = new WebAssembly.Memory({ initial: Math.ceil(top / PAGE_BYTES) });
     this.kernel = instantiateKernel(memory);
     const view = (ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats);
@@ -205,6 +162,66 @@ export class MlpKernel {
 
   private checkBatch(batch: number): void {
     if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch) throw new RangeError(`batch of ${batch} rows; the kernel holds 1 to ${this.maxBatch}`);
+  }
+}
+
+/** Where everything goes in a kernel's memory: a bump allocator of 16-byte aligned regions. */
+function planMemory(layout: ModelLayout, maxBatch: number) {
+  const { layers, policyPath, valuePath, observationSize, policyOutputs, totalSize, logStdOffset } = layout;
+  const nodeOf = new Map<number, number>();
+  const specs: { layer: number; parent: number }[] = [];
+  const pathNodes = (path: number[]): number[] =>
+    path.map((layer, k) => {
+      if (!nodeOf.has(layer)) {
+        nodeOf.set(layer, specs.length);
+        specs.push({ layer, parent: k === 0 ? -1 : (nodeOf.get(path[k - 1]) as number) });
+      }
+      return nodeOf.get(layer) as number;
+    });
+  const policyNodes = pathNodes(policyPath);
+  const valueNodes = pathNodes(valuePath);
+  let top = 64;
+  const alloc = (floats: number): number => {
+    const at = top;
+    top += Math.ceil((floats * 4) / 16) * 16;
+    return at;
+  };
+  const paramsPtr = alloc(totalSize);
+  const gradsPtr = alloc(totalSize);
+  const inputPtr = alloc(maxBatch * observationSize);
+  const free = logStdOffset !== null;
+  const distPtr = free ? alloc(maxBatch * policyOutputs) : 0;
+  const dDistPtr = free ? alloc(maxBatch * policyOutputs) : 0;
+  const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * Math.max(maxBatch, layers[layer].outSize))));
+  const nodes: Node[] = specs.map(({ layer, parent }) => {
+    const l = layers[layer];
+    return {
+      layer,
+      parent,
+      inSize: l.inSize,
+      outSize: l.outSize,
+      act: ACTIVATION_CODE[l.activation],
+      w: paramsPtr + 4 * l.kernelOffset,
+      b: paramsPtr + 4 * l.biasOffset,
+      gw: gradsPtr + 4 * l.kernelOffset,
+      gb: gradsPtr + 4 * l.biasOffset,
+      y: alloc(maxBatch * l.outSize),
+      dy: alloc(maxBatch * l.outSize),
+    };
+  });
+  return { nodes, policyNodes, valueNodes, paramsPtr, gradsPtr, inputPtr, distPtr, dDistPtr, scratchPtr, top };
+}
+
+/**
+ * Refuses, with one line naming fcnet_hiddens, a network whose kernel memory for minibatches of
+ * maxBatch rows would pass KERNEL_MEMORY_LIMIT_BYTES; cheap, so callers check before allocating weights.
+ */
+export function checkKernelMemory(layout: ModelLayout, maxBatch: number, bytes = planMemory(layout, maxBatch).top): void {
+  if (bytes > KERNEL_MEMORY_LIMIT_BYTES) {
+    throw new UserError(
+      `model.fcnet_hiddens [${layout.options.fcnet_hiddens.join(', ')}] needs ${formatBytes(bytes)} of learner memory for minibatches of ${maxBatch}, ` +
+        `more than the kernel's ${formatBytes(KERNEL_MEMORY_LIMIT_BYTES)}: use smaller fcnet_hiddens (or sgd_minibatch_size)`,
+    );
   }
 }
 

@@ -17,6 +17,7 @@ import { logger, setLogLevel } from '../../utils/log.js';
 import { initBackend, type BackendChoice } from '../../utils/tensor_backend.js';
 import { UserError } from '../../utils/errors.js';
 import { PPOLearner, type LearnerStats } from './learner.js';
+import { checkKernelMemory } from '../../nn/mlp.js';
 import { standardize } from './postprocessing.js';
 import { scheduleValue } from './schedule.js';
 import type { PPOConfig } from './defaults.js';
@@ -113,6 +114,7 @@ export class PPOTrainer {
     const probe = new VectorEnv(envId, 1, { kwargs: config.env_config });
     const layout = modelLayout(probe.observationSize, probe.action_space, config.model);
     const numActions = probe.action_space instanceof Discrete ? probe.action_space.n : 0;
+    checkKernelMemory(layout, config.sgd_minibatch_size); // before the weights are allocated
     const backend = await initBackend(options.backend ?? 'auto');
     const learner = new PPOLearner(
       layout,
