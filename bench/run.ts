@@ -6,6 +6,9 @@ import { benchPendulum } from './pendulum.js';
 import { benchRollout } from './rollout.js';
 import { benchServe } from './serve.js';
 import { benchPBT } from './pbt.js';
+import { benchMinibatch } from './minibatch.js';
+import { benchSolve } from './solve.js';
+import { benchDefaultTrain } from './default_train.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -14,6 +17,9 @@ const sections: Record<string, () => void | Promise<void>> = {
   serve: benchServe,
   pendulum: benchPendulum,
   pbt: benchPBT,
+  minibatch: benchMinibatch,
+  default: benchDefaultTrain,
+  solve: benchSolve,
 };
 
 const wanted = process.argv.slice(2);

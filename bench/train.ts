@@ -1,6 +1,7 @@
 // The book's CartPole run (configs/ppo-cartpole.json, 20 iterations) over several seeds:
 // the median reward curve next to the book's Table 3-1, wall time, sampled env steps per
 // second and SGD samples per second. `npm run bench -- train`.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ import { median } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SEEDS = [1, 2, 3, 4, 5];
+/** Set in the child that repeats the run pinned to one core (taskset -c 0). */
+const PINNED = process.env.RL_BENCH_PINNED === '1';
 const ITERATIONS = 20;
 
 export async function benchTrain(): Promise<void> {
@@ -50,10 +53,18 @@ export async function benchTrain(): Promise<void> {
     Math.max(...curves.map((c) => c[i])).toFixed(2),
     book.rows[i][2].toFixed(2),
   ]);
+  if (PINNED) {
+    process.stdout.write(`pinned to one core (taskset -c 0): wall time for ${ITERATIONS} iterations: median ${median(walls).toFixed(2)} s\n`);
+    return;
+  }
   process.stdout.write(`PPO CartPole-v1, configs/ppo-cartpole.json, ${ITERATIONS} iterations, seeds ${SEEDS.join(',')}\n`);
   process.stdout.write(`${renderTable(['iter', 'median mean reward', 'lowest', 'highest', 'book (RLlib)'], rows, ['right', 'right', 'right', 'right', 'right'])}\n`);
   process.stdout.write(
     `wall time for ${ITERATIONS} iterations: median ${median(walls).toFixed(2)} s; sampling ${Math.round(median(sampleRates)).toLocaleString('en-US')} env steps/s; ` +
       `SGD ${Math.round(median(sgdRates)).toLocaleString('en-US')} samples/s\n`,
   );
+  process.stdout.write(`peak resident memory of this process (all ${SEEDS.length} runs, worker threads included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB\n`);
+  // The same runs again on one core, in a child process so that its workers are pinned too.
+  const pinned = spawnSync('taskset', ['-c', '0', process.execPath, process.argv[1], 'train'], { stdio: ['ignore', 'inherit', 'ignore'], env: { ...process.env, RL_BENCH_PINNED: '1' } });
+  if (pinned.error) process.stdout.write('pinned to one core: taskset is not available here\n');
 }

@@ -43,7 +43,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('checkpoint-at-end', { type: 'boolean', default: true, describe: 'Checkpoint when the run stops' })
       .option('keep-checkpoints-num', { type: 'number', describe: 'Keep only the newest N checkpoints' })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON result record per iteration instead of the table' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for the learner' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for writing checkpoints (LayersModel files); the learner runs on the WebAssembly kernel' })
       .example('$0 train --env CartPole-v1', 'PPO with RLlib defaults, 20 iterations')
       .example('$0 train --config configs/ppo-cartpole.json', "The book's CartPole config")
       .example('$0 train -f experiments/cartpole-ppo.yaml', 'An RLlib tuned-example file')
@@ -90,7 +90,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           const { config: c } = trainer;
           process.stderr.write(
             `${trainer.iteration > 0 ? `Resuming at iteration ${trainer.iteration}: ` : ''}PPO on ${c.env}: ${c.num_workers} rollout workers x ${c.num_envs_per_worker} envs, ` +
-              `model ${JSON.stringify(c.model.fcnet_hiddens)} ${c.model.fcnet_activation}, learner on tfjs ${trainer.backend}, seed ${trainer.seed}\n`,
+              `model ${JSON.stringify(c.model.fcnet_hiddens)} ${c.model.fcnet_activation}, learner on wasm SIMD, seed ${trainer.seed}\n`,
           );
           process.stderr.write(dashboardHint(resultsDir));
           if (!args.json) process.stdout.write(`${tableHeader()}\n`);

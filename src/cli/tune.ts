@@ -31,7 +31,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted experiment: unfinished trials from their last checkpoints' })
       .option('max-concurrent', { type: 'number', describe: 'At most this many trials at once' })
       .option('cpus', { type: 'number', describe: 'CPUs to schedule trials on [default: this machine\'s]' })
-      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for the learners' })
+      .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: "tfjs backend for writing the trials' checkpoints; the learners run on the WebAssembly kernel" })
       .example('$0 tune configs/tune-cartpole-grid.json', "The book's grid search (Table 3-2)")
       .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C')
       .example('$0 tune configs/pbt-cartpole.yaml', 'Population Based Training')

@@ -33,6 +33,7 @@ const modelShape = {
   fcnet_hiddens: z.array(z.int().positive()).describe('a list of positive integers (hidden layer sizes, e.g. [256, 256]; [] for none)'),
   fcnet_activation: enumOf(['tanh', 'relu', 'linear']),
   vf_share_layers: bool(),
+  free_log_std: bool(),
 };
 
 const configShape = {

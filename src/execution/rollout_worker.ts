@@ -1,4 +1,5 @@
-// A rollout worker: steps a VectorEnv with the current policy (plain TypeScript forward pass),
+// A rollout worker: steps a VectorEnv with the current policy (the kernel's forward pass, one call
+// a step for all its envs),
 // records a fragment of rollout_fragment_length steps per env, and computes GAE per episode
 // segment at the fragment's end, bootstrapping with V(s) on truncation and at the cut
 // (RLlib's truncate_episodes). All its state can be exported, so that a fragment comes out
@@ -97,7 +98,7 @@ export class RolloutWorker {
     const obsSize = this.venv.observationSize;
     this.layout = modelLayout(obsSize, this.venv.action_space, config.model);
     this.distribution = distributionFor(this.venv.action_space);
-    this.forward = new ForwardPass(this.layout, new Float32Array(this.layout.totalSize));
+    this.forward = new ForwardPass(this.layout, new Float32Array(this.layout.totalSize), config.numEnvs);
     this.filter = makeFilter(config.observationFilter, obsSize);
     this.rng = new Random(config.seed * 7919 + 104729 * (config.workerIndex + 1));
     this.stepObs = new Float32Array(config.numEnvs * obsSize);
@@ -125,7 +126,7 @@ export class RolloutWorker {
 
   /** Collects one fragment with the given weights and filter. */
   sample(weights: Float32Array, filterState: FilterState | null): SampleResult {
-    this.forward.weights = weights;
+    this.forward.setWeights(weights);
     if (filterState) this.filter = MeanStdFilter.fromState({ ...filterState, buffer: { n: 0, mean: [], m2: [] } });
     if (this.filter instanceof MeanStdFilter) this.filter.buffer.clear();
     if (!this.started) {
@@ -144,8 +145,7 @@ export class RolloutWorker {
 
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < numEnvs; i++) this.filter.apply(venv.observations, i * O, this.stepObs, i * O, true);
-      this.forward.policy(this.stepObs, numEnvs, this.stepDistInputs);
-      this.forward.value(this.stepObs, numEnvs, this.stepValues);
+      this.forward.policyAndValue(this.stepObs, numEnvs, this.stepDistInputs, this.stepValues);
       for (let i = 0; i < numEnvs; i++) {
         const row = i * T + t; // env-major: each env's fragment is contiguous
         batch.obs.set(this.stepObs.subarray(i * O, (i + 1) * O), row * O);
@@ -197,8 +197,7 @@ export class RolloutWorker {
     let count = 0;
     while (count < fragmentLength * numEnvs) {
       for (let i = 0; i < numEnvs; i++) this.filter.apply(venv.observations, i * O, this.stepObs, i * O, true);
-      this.forward.policy(this.stepObs, numEnvs, this.stepDistInputs);
-      this.forward.value(this.stepObs, numEnvs, this.stepValues);
+      this.forward.policyAndValue(this.stepObs, numEnvs, this.stepDistInputs, this.stepValues);
       for (let i = 0; i < numEnvs; i++) {
         const episode = this.pending[i];
         for (let k = 0; k < O; k++) episode.obs.push(this.stepObs[i * O + k]);

@@ -1,6 +1,6 @@
 // A trained policy as a checkpoint describes it, for replaying and serving: the env, the model
-// layout, the weights, the observation filter, all read without tfjs and run with the plain
-// TypeScript forward pass.
+// layout, the weights, the observation filter, all read without tfjs and run with the kernel's
+// forward pass (src/nn), one call per batch.
 import { loadCheckpoint } from '../checkpoint/load.js';
 import { displayPath } from '../checkpoint/format.js';
 import { checkpointEnv } from '../checkpoint/env.js';

@@ -1,5 +1,6 @@
 // Action distributions over the policy's outputs, as RLlib's Categorical and DiagGaussian.
-// Plain TypeScript for sampling in workers; the learner has the tfjs twins in learner.ts.
+// Plain TypeScript for sampling in workers and, with the gradients w.r.t. the distribution
+// inputs, for the learner's loss (checked against tfjs autodiff in test/nn).
 import { Box, Discrete, type Space } from '../envs/spaces.js';
 import type { Random } from '../utils/random.js';
 
@@ -18,6 +19,11 @@ export interface ActionDistribution {
   entropy(inputs: ArrayLike<number>, iOff: number): number;
   /** KL(old || new). */
   kl(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number): number;
+  // The gradient methods add scale x d(value)/d(inputs) into grad[gOff...] and return the value.
+  logpGrad(inputs: ArrayLike<number>, iOff: number, actions: ArrayLike<number>, aOff: number, scale: number, grad: Float32Array, gOff: number): number;
+  entropyGrad(inputs: ArrayLike<number>, iOff: number, scale: number, grad: Float32Array, gOff: number): number;
+  /** KL(old || new) and its gradient w.r.t. the new inputs. */
+  klGrad(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, scale: number, grad: Float32Array, gOff: number): number;
 }
 
 export class Categorical implements ActionDistribution {
@@ -78,6 +84,39 @@ export class Categorical implements ActionDistribution {
     }
     return kl;
   }
+
+  // d logp(a)/dz_j = [j = a] - p_j
+  logpGrad(inputs: ArrayLike<number>, iOff: number, actions: ArrayLike<number>, aOff: number, scale: number, grad: Float32Array, gOff: number): number {
+    const lse = this.logNormalizer(inputs, iOff);
+    const a = actions[aOff];
+    for (let k = 0; k < this.inputSize; k++) grad[gOff + k] += scale * ((k === a ? 1 : 0) - Math.exp(inputs[iOff + k] - lse));
+    return inputs[iOff + a] - lse;
+  }
+
+  // dH/dz_j = -p_j (log p_j + H)
+  entropyGrad(inputs: ArrayLike<number>, iOff: number, scale: number, grad: Float32Array, gOff: number): number {
+    const h = this.entropy(inputs, iOff);
+    const lse = this.logNormalizer(inputs, iOff);
+    for (let k = 0; k < this.inputSize; k++) {
+      const logp = inputs[iOff + k] - lse;
+      grad[gOff + k] -= scale * Math.exp(logp) * (logp + h);
+    }
+    return h;
+  }
+
+  // dKL(old || new)/dz_j = p_j - pOld_j
+  klGrad(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, scale: number, grad: Float32Array, gOff: number): number {
+    const lseOld = this.logNormalizer(oldInputs, oOff);
+    const lseNew = this.logNormalizer(newInputs, nOff);
+    let kl = 0;
+    for (let k = 0; k < this.inputSize; k++) {
+      const logpOld = oldInputs[oOff + k] - lseOld;
+      const logpNew = newInputs[nOff + k] - lseNew;
+      kl += Math.exp(logpOld) * (logpOld - logpNew);
+      grad[gOff + k] += scale * (Math.exp(logpNew) - Math.exp(logpOld));
+    }
+    return kl;
+  }
 }
 
 /** Diagonal Gaussian: inputs are the means followed by the log standard deviations. */
@@ -125,6 +164,37 @@ export class DiagGaussian implements ActionDistribution {
       kl += newLogStd - oldLogStd + (Math.exp(2 * oldLogStd) + diff * diff) / (2 * Math.exp(2 * newLogStd)) - 0.5;
     }
     return kl;
+  }
+
+  // z = (a - mu) / std: d logp/d mu = z / std, d logp/d log std = z^2 - 1
+  logpGrad(inputs: ArrayLike<number>, iOff: number, actions: ArrayLike<number>, aOff: number, scale: number, grad: Float32Array, gOff: number): number {
+    const d = this.actionSize;
+    for (let k = 0; k < d; k++) {
+      const std = Math.exp(inputs[iOff + d + k]);
+      const z = (actions[aOff + k] - inputs[iOff + k]) / std;
+      grad[gOff + k] += (scale * z) / std;
+      grad[gOff + d + k] += scale * (z * z - 1);
+    }
+    return this.logp(inputs, iOff, actions, aOff);
+  }
+
+  // H = sum(log std) + d (log 2 pi + 1) / 2: d H/d log std = 1
+  entropyGrad(inputs: ArrayLike<number>, iOff: number, scale: number, grad: Float32Array, gOff: number): number {
+    const d = this.actionSize;
+    for (let k = 0; k < d; k++) grad[gOff + d + k] += scale;
+    return this.entropy(inputs, iOff);
+  }
+
+  // d KL/d mu = (mu - muOld) / std^2, d KL/d log std = 1 - (stdOld^2 + (muOld - mu)^2) / std^2
+  klGrad(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, scale: number, grad: Float32Array, gOff: number): number {
+    const d = this.actionSize;
+    for (let k = 0; k < d; k++) {
+      const variance = Math.exp(2 * newInputs[nOff + d + k]);
+      const diff = oldInputs[oOff + k] - newInputs[nOff + k];
+      grad[gOff + k] += (scale * -diff) / variance;
+      grad[gOff + d + k] += scale * (1 - (Math.exp(2 * oldInputs[oOff + d + k]) + diff * diff) / variance);
+    }
+    return this.kl(oldInputs, oOff, newInputs, nOff);
   }
 }
 

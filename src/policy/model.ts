@@ -4,11 +4,14 @@
 import type { Activation } from '../algorithms/ppo/defaults.js';
 import { Box, Discrete, type Space } from '../envs/spaces.js';
 import type { Random } from '../utils/random.js';
+import { MlpKernel, type NetworkSelection } from '../nn/mlp.js';
 
 export interface ModelOptions {
   fcnet_hiddens: number[];
   fcnet_activation: Activation;
   vf_share_layers: boolean;
+  /** Box actions: log-stds are free parameters, not network outputs (RLlib's free_log_std). */
+  free_log_std?: boolean;
 }
 
 export interface DenseLayer {
@@ -31,6 +34,8 @@ export interface ModelLayout {
   /** Layer indices applied in order for the policy output and for the value output. */
   policyPath: number[];
   valuePath: number[];
+  /** With free_log_std: where the action dimensions' log-stds sit in the flat weights (after all layers). */
+  logStdOffset: number | null;
   totalSize: number;
 }
 
@@ -48,7 +53,10 @@ export function modelLayout(observationSize: number, actionSpace: Space, options
     offset += inSize * outSize + outSize;
     return layers.length - 1;
   };
-  const outputs = policyOutputSize(actionSpace);
+  const distInputs = policyOutputSize(actionSpace);
+  const freeLogStd = options.free_log_std === true && actionSpace instanceof Box;
+  // free_log_std: the network outputs the means only; the log-stds are appended (RLlib's AppendBiasLayer).
+  const outputs = freeLogStd ? distInputs / 2 : distInputs;
   const { fcnet_hiddens: hiddens, fcnet_activation: activation } = options;
   const trunk = (prefix: string): number[] => {
     let size = observationSize;
@@ -69,7 +77,9 @@ export function modelLayout(observationSize: number, actionSpace: Space, options
     policyPath = [...trunk(''), add('fc_out', lastSize, outputs, 'linear', 0.01)];
     valuePath = [...trunk('value_'), add('value_out', lastSize, 1, 'linear', 0.01)];
   }
-  return { observationSize, policyOutputs: outputs, options, layers, policyPath, valuePath, totalSize: offset };
+  const logStdOffset = freeLogStd ? offset : null;
+  if (freeLogStd) offset += distInputs / 2;
+  return { observationSize, policyOutputs: distInputs, options, layers, policyPath, valuePath, logStdOffset, totalSize: offset };
 }
 
 /**
@@ -93,57 +103,57 @@ export function initialWeights(layout: ModelLayout, rng: Random): Float32Array {
   return weights;
 }
 
-/** Plain TypeScript forward pass over a batch; buffers are reused between calls. */
+/**
+ * The networks' forward pass for inference (rollout workers, `rl rollout`, `rl serve`) on the
+ * WebAssembly kernel: one call runs a whole batch (all envs of a worker, a serve batch) through
+ * both networks. Its room grows with the largest batch seen.
+ */
 export class ForwardPass {
-  private scratchA = new Float32Array(0);
-  private scratchB = new Float32Array(0);
-  private readonly widest: number;
+  private kernel: MlpKernel;
 
   constructor(
     readonly layout: ModelLayout,
-    public weights: Float32Array,
+    weights: Float32Array,
+    batch = 1,
   ) {
-    if (weights.length !== layout.totalSize) {
-      throw new RangeError(`weights have ${weights.length} values; the model needs ${layout.totalSize}`);
+    this.kernel = new MlpKernel(layout, batch);
+    this.setWeights(weights);
+  }
+
+  setWeights(weights: Float32Array): void {
+    if (weights.length !== this.layout.totalSize) {
+      throw new RangeError(`weights have ${weights.length} values; the model needs ${this.layout.totalSize}`);
     }
-    this.widest = Math.max(layout.observationSize, ...layout.layers.map((l) => l.outSize));
+    this.kernel.params.set(weights);
   }
 
   /** Writes policy outputs (batch x policyOutputs) into distInputs. */
   policy(observations: Float32Array, batch: number, distInputs: Float32Array): void {
-    this.run(this.layout.policyPath, observations, batch, distInputs);
+    this.run(observations, batch, { value: false });
+    distInputs.set(this.kernel.distInputs.subarray(0, batch * this.layout.policyOutputs));
   }
 
   /** Writes V(s) for each observation into values. */
   value(observations: Float32Array, batch: number, values: Float32Array): void {
-    this.run(this.layout.valuePath, observations, batch, values);
+    this.run(observations, batch, { policy: false });
+    values.set(this.kernel.values.subarray(0, batch));
   }
 
-  private run(path: number[], input: Float32Array, batch: number, output: Float32Array): void {
-    if (this.scratchA.length < batch * this.widest) {
-      this.scratchA = new Float32Array(batch * this.widest);
-      this.scratchB = new Float32Array(batch * this.widest);
+  /** Both networks in one pass. */
+  policyAndValue(observations: Float32Array, batch: number, distInputs: Float32Array, values: Float32Array): void {
+    this.run(observations, batch, {});
+    distInputs.set(this.kernel.distInputs.subarray(0, batch * this.layout.policyOutputs));
+    values.set(this.kernel.values.subarray(0, batch));
+  }
+
+  private run(observations: Float32Array, batch: number, which: NetworkSelection): void {
+    if (batch > this.kernel.maxBatch) {
+      const grown = new MlpKernel(this.layout, Math.max(batch, 2 * this.kernel.maxBatch));
+      grown.params.set(this.kernel.params);
+      this.kernel = grown;
     }
-    const w = this.weights;
-    let source = input;
-    for (let p = 0; p < path.length; p++) {
-      const layer = this.layout.layers[path[p]];
-      const target = p === path.length - 1 ? output : p % 2 === 0 ? this.scratchA : this.scratchB;
-      const { inSize, outSize, kernelOffset, biasOffset, activation } = layer;
-      for (let b = 0; b < batch; b++) {
-        const inRow = b * inSize;
-        const outRow = b * outSize;
-        for (let j = 0; j < outSize; j++) target[outRow + j] = w[biasOffset + j];
-        for (let i = 0; i < inSize; i++) {
-          const x = source[inRow + i];
-          if (x === 0) continue;
-          const k = kernelOffset + i * outSize;
-          for (let j = 0; j < outSize; j++) target[outRow + j] += x * w[k + j];
-        }
-        if (activation === 'tanh') for (let j = 0; j < outSize; j++) target[outRow + j] = Math.tanh(target[outRow + j]);
-        else if (activation === 'relu') for (let j = 0; j < outSize; j++) if (target[outRow + j] < 0) target[outRow + j] = 0;
-      }
-      source = target;
-    }
+    const size = batch * this.layout.observationSize;
+    this.kernel.input.set(observations.length === size ? observations : observations.subarray(0, size));
+    this.kernel.forward(batch, which);
   }
 }

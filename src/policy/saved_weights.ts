@@ -6,8 +6,25 @@ import { UserError } from '../utils/errors.js';
 
 export type SavedNetwork = Map<string, { shape: number[]; values: Float32Array }>;
 
-export function weightsFromSavedNetworks(layout: ModelLayout, networks: { policy: SavedNetwork; value: SavedNetwork }, source: string): Float32Array {
+/**
+ * The flat weights from the saved networks; with free_log_std, logStd is the checkpoint's
+ * 'log_std' array (the loader of arrays by name, called only then).
+ */
+export function weightsFromSavedNetworks(
+  layout: ModelLayout,
+  networks: { policy: SavedNetwork; value: SavedNetwork },
+  source: string,
+  logStd: () => Float32Array[] = () => [],
+): Float32Array {
   const weights = new Float32Array(layout.totalSize);
+  if (layout.logStdOffset !== null) {
+    const saved = logStd();
+    const size = layout.totalSize - layout.logStdOffset;
+    if (saved.length !== 1 || saved[0].length !== size) {
+      throw new UserError(`${source}: the checkpoint has no ${size} log-stds for model.free_log_std; set free_log_std as it was trained or use a matching checkpoint`);
+    }
+    weights.set(saved[0], layout.logStdOffset);
+  }
   for (const network of ['policy', 'value'] as const) {
     const path = network === 'policy' ? layout.policyPath : layout.valuePath;
     const saved = [...networks[network].values()];
@@ -46,7 +63,7 @@ function savedActivations(modelTopology: unknown): string[] | null {
  * networks are the ones its config describes: layer sizes (weightsFromSavedNetworks) and each
  * layer's activation as model.json records it (a config edited from tanh to relu is refused).
  */
-export function weightsFromCheckpoint(layout: ModelLayout, loaded: Pick<LoadedCheckpoint, 'modelJSON' | 'modelWeights'>, source: string): Float32Array {
+export function weightsFromCheckpoint(layout: ModelLayout, loaded: Pick<LoadedCheckpoint, 'modelJSON' | 'modelWeights' | 'loadArrays'>, source: string): Float32Array {
   for (const network of ['policy', 'value'] as const) {
     const path = network === 'policy' ? layout.policyPath : layout.valuePath;
     const expected = path.map((i) => layout.layers[i].activation);
@@ -58,5 +75,5 @@ export function weightsFromCheckpoint(layout: ModelLayout, loaded: Pick<LoadedCh
       );
     }
   }
-  return weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source);
+  return weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source, () => loaded.loadArrays('log_std'));
 }

@@ -29,14 +29,18 @@ const config = (overrides: Record<string, unknown> = {}) =>
 
 const key = (r: TrainResult) => [r.training_iteration, r.timesteps_total, r.episode_reward_mean, r.info.learner.kl, r.info.learner.vf_loss, r.info.learner.cur_kl_coeff];
 
-test('a restored checkpoint continues the same curve: 2 + 2 iterations equal 4', async () => {
-  const straight = await PPOTrainer.create(config(), { backend: 'wasm' });
+test.each([
+  ['CartPole-v1', {}],
+  ['Pendulum-v1 with free_log_std', { env: 'Pendulum-v1', model: { fcnet_hiddens: [8, 8], free_log_std: true } }],
+])('a restored checkpoint continues the same curve: 2 + 2 iterations equal 4, weights bit for bit (%s)', async (_name, overrides) => {
+  const straight = await PPOTrainer.create(config(overrides), { backend: 'wasm' });
   const expected = [];
   for (let i = 0; i < 4; i++) expected.push(key(await straight.train()));
+  const expectedWeights = straight.learner.getWeights();
   await straight.stop();
 
   const root = mkdtempSync(path.join(os.tmpdir(), 'rl-restore-'));
-  const first = await PPOTrainer.create(config(), { backend: 'wasm' });
+  const first = await PPOTrainer.create(config(overrides), { backend: 'wasm' });
   const got = [];
   for (let i = 0; i < 2; i++) got.push(key(await first.train()));
   const manifestPath = await first.save(root);
@@ -46,11 +50,15 @@ test('a restored checkpoint continues the same curve: 2 + 2 iterations equal 4',
   const resumed = await PPOTrainer.restore(manifestPath, [], { backend: 'wasm' });
   expect(resumed.iteration).toBe(2);
   for (let i = 0; i < 2; i++) got.push(key(await resumed.train()));
+  const gotWeights = resumed.learner.getWeights();
   await resumed.stop();
   expect(got).toEqual(expected);
+  expect(Buffer.from(gotWeights.buffer).equals(Buffer.from(expectedWeights.buffer))).toBe(true);
+  // free_log_std: the log-stds are trained (they left their initial zeros) and came back from the checkpoint
+  if (resumed.layout.logStdOffset !== null) expect(gotWeights.subarray(resumed.layout.logStdOffset).some((v) => v !== 0)).toBe(true);
 });
 
-test('checkpoint networks load with tf.loadLayersModel and agree with the plain forward pass', async () => {
+test("checkpoint networks load with tf.loadLayersModel and agree with the kernel's forward pass", async () => {
   const trainer = await PPOTrainer.create(config({ observation_filter: 'NoFilter', num_workers: 0 }), { backend: 'wasm' });
   await trainer.train();
   const root = mkdtempSync(path.join(os.tmpdir(), 'rl-layers-'));

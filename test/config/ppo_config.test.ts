@@ -27,7 +27,7 @@ describe('merging', () => {
     expect(config.num_workers).toBe(8);
     expect(config.env).toBe('CartPole-v1');
     expect(config.seed).toBe(7);
-    expect(config.model).toEqual({ fcnet_hiddens: [32], fcnet_activation: 'relu', vf_share_layers: false });
+    expect(config.model).toEqual({ fcnet_hiddens: [32], fcnet_activation: 'relu', vf_share_layers: false, free_log_std: false });
     expect(config.env_config).toEqual({ a: 1, b: 2, nested: { x: 1, y: 3 } });
     expect(config.sgd_minibatch_size).toBe(PPO_DEFAULTS.sgd_minibatch_size);
   });
@@ -92,7 +92,7 @@ describe('unknown keys', () => {
     expect(message).toMatch(/^configs\/x\.json: unknown config key 'banana'; the PPO config keys are env, env_config, num_workers, .*framework$/);
     expect(message).not.toContain('did you mean');
     expect(messageFor({ model: { xyzzy: 1 } })).toBe(
-      "configs/x.json: unknown config key 'model.xyzzy'; the model keys are fcnet_hiddens, fcnet_activation, vf_share_layers",
+      "configs/x.json: unknown config key 'model.xyzzy'; the model keys are fcnet_hiddens, fcnet_activation, vf_share_layers, free_log_std",
     );
   });
 

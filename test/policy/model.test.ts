@@ -3,22 +3,19 @@ import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, Random } from '../../src/index.js';
 import { ForwardPass, initialWeights, modelLayout } from '../../src/policy/model.js';
 import { Categorical, DiagGaussian } from '../../src/policy/distributions.js';
-import { PPOLearner } from '../../src/algorithms/ppo/learner.js';
+import { toLayersModels } from '../../src/policy/layers_model.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
-
-const hp = { clipParam: 0.3, vfClipParam: 10, vfLossCoeff: 1, klTarget: 0.01, gradClip: null, numSgdIter: 1, sgdMinibatchSize: 8, shuffleSequences: true, useCritic: true };
 
 test.each([
   ['tanh', false],
   ['relu', true],
-] as const)('the plain TypeScript forward pass agrees with tfjs to 1e-5 (%s, shared layers %s)', async (activation, shared) => {
+] as const)("the kernel's forward pass agrees with the tfjs LayersModel to 1e-5 (%s, shared layers %s)", async (activation, shared) => {
   await initBackend('wasm');
   const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: [40, 20], fcnet_activation: activation, vf_share_layers: shared });
   const rng = new Random(3);
   const weights = initialWeights(layout, rng);
   for (let i = 0; i < weights.length; i++) weights[i] += 0.3 * rng.normal(); // move away from the tiny output init
-  const learner = new PPOLearner(layout, 2, hp, weights, 0.2, 1e-3);
-  expect(Array.from(learner.getWeights())).toEqual(Array.from(weights));
+  const models = toLayersModels(layout, weights);
   const batch = 16;
   const obs = new Float32Array(batch * 4).map(() => rng.normal());
   const logits = new Float32Array(batch * 2);
@@ -26,11 +23,12 @@ test.each([
   const forward = new ForwardPass(layout, weights);
   forward.policy(obs, batch, logits);
   forward.value(obs, batch, values);
-  const tfLogits = (learner as unknown as { forward(p: number[], x: tf.Tensor2D): tf.Tensor }).forward(layout.policyPath, tf.tensor2d(obs, [batch, 4])).dataSync();
-  const tfValues = (learner as unknown as { forward(p: number[], x: tf.Tensor2D): tf.Tensor }).forward(layout.valuePath, tf.tensor2d(obs, [batch, 4])).dataSync();
+  const tfLogits = (models.policy.predict(tf.tensor2d(obs, [batch, 4])) as tf.Tensor).dataSync();
+  const tfValues = (models.value.predict(tf.tensor2d(obs, [batch, 4])) as tf.Tensor).dataSync();
   for (let i = 0; i < logits.length; i++) expect(Math.abs(logits[i] - tfLogits[i])).toBeLessThan(1e-5);
   for (let i = 0; i < values.length; i++) expect(Math.abs(values[i] - tfValues[i])).toBeLessThan(1e-5);
-  learner.dispose();
+  models.policy.dispose();
+  models.value.dispose();
 });
 
 test('RLlib initialisation: normc columns, small output layer, zero biases', () => {
@@ -85,11 +83,12 @@ test('Box action spaces: the network outputs means and log-stds, and agrees with
   expect(layout.policyOutputs).toBe(2);
   const rng = new Random(9);
   const weights = initialWeights(layout, rng).map((w) => w + 0.2 * rng.normal());
-  const learner = new PPOLearner(layout, 0, hp, weights, 0.2, 1e-3);
+  const models = toLayersModels(layout, weights);
   const obs = new Float32Array(12).map(() => rng.normal());
   const out = new Float32Array(8);
   new ForwardPass(layout, weights).policy(obs, 4, out);
-  const tfOut = (learner as unknown as { forward(p: number[], x: tf.Tensor2D): tf.Tensor }).forward(layout.policyPath, tf.tensor2d(obs, [4, 3])).dataSync();
+  const tfOut = (models.policy.predict(tf.tensor2d(obs, [4, 3])) as tf.Tensor).dataSync();
   for (let i = 0; i < 8; i++) expect(Math.abs(out[i] - tfOut[i])).toBeLessThan(1e-5);
-  learner.dispose();
+  models.policy.dispose();
+  models.value.dispose();
 });

@@ -9,6 +9,8 @@ export interface ModelConfig {
   fcnet_hiddens: number[];
   fcnet_activation: Activation;
   vf_share_layers: boolean;
+  /** Box actions: state-independent log-stds learned as free parameters (RLlib's free_log_std). */
+  free_log_std: boolean;
 }
 
 export interface PPOConfig {
@@ -47,7 +49,7 @@ export interface PPOConfig {
   num_cpus_for_driver: number;
   num_gpus: number;
   log_level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Accepted for RLlib configs; the learner always runs on tfjs. */
+  /** Accepted for RLlib configs; the learner always runs on the WebAssembly kernel (src/nn). */
   framework: string;
 }
 
@@ -82,6 +84,7 @@ export const PPO_DEFAULTS: PPOConfig = {
     fcnet_hiddens: [256, 256],
     fcnet_activation: 'tanh',
     vf_share_layers: false,
+    free_log_std: false,
   },
   metrics_smoothing_episodes: 100,
   horizon: null,

@@ -1,14 +1,13 @@
-// The PPO learner on tfjs: minibatch SGD with Adam over the clipped surrogate objective
-// (Schulman et al. 2017, eq. 7), the PPO2-style clipped value loss, a KL penalty with an
-// adaptive coefficient and an entropy bonus, as RLlib 1.x's ppo_tf_policy.py:
-//   L = -mean(min(A r, A clip(r, 1-c, 1+c))) + kl_coeff mean(KL(old||new))
-//       + vf_loss_coeff mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)) - entropy_coeff mean(H)
-// The weights live in tf.Variables, one kernel and one bias per dense layer of the ModelLayout.
-import * as tf from '@tensorflow/tfjs';
+// The PPO learner: minibatch SGD with Adam over PPO's loss (loss.ts), the networks' forward
+// and backward passes on the WebAssembly dense-layer kernel (src/nn). One minibatch step is a
+// handful of kernel calls, where tfjs spent ~300 dispatches of ~5 us each on the same small nets.
 import type { ModelLayout } from '../../policy/model.js';
+import { Categorical, DiagGaussian, type ActionDistribution } from '../../policy/distributions.js';
 import type { SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
+import { MlpKernel } from '../../nn/mlp.js';
 import { FlatAdam, clipByGlobalNorm } from './adam.js';
+import { ppoLoss, type LossTerms } from './loss.js';
 
 export interface LearnerHyperparams {
   clipParam: number;
@@ -33,37 +32,12 @@ export interface LearnerStats {
   entropy_coeff: number;
 }
 
-const LOG_2PI = Math.log(2 * Math.PI);
-
-/**
- * x W with a gradient computed from plain matrix products of explicitly transposed operands:
- * on tfjs-backend-wasm 4.22 a matMul with transposeA or transposeB (what tfjs's own matMul
- * gradient uses) takes 8-11 ms for 128x256x256, a transpose plus a plain matMul about 1-2 ms.
- */
-const matMulFastGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  return {
-    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedX, savedW] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(savedW)), tf.matMul(tf.transpose(savedX), dy as tf.Tensor2D)];
-    },
-  };
-  // customGrad's parameter type mixes tensors and the save function in one rest array.
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
-/** Variable names are global in tfjs: each learner gets its own prefix. */
-let learnerCount = 0;
-
 export class PPOLearner {
-  readonly variables: tf.Variable[];
-  /** The weights' source of truth, in the layout's order; variables mirror it for the forward pass. */
-  private readonly params: Float32Array;
-  private readonly grads: Float32Array;
+  /** The networks; kernel.params holds the weights' source of truth. */
+  readonly kernel: MlpKernel;
   private readonly optimizer: FlatAdam;
-  private lr: number;
+  private readonly distribution: ActionDistribution;
   klCoeff: number;
-  private readonly discrete: boolean;
-  private readonly actionSize: number;
 
   constructor(
     readonly layout: ModelLayout,
@@ -72,31 +46,23 @@ export class PPOLearner {
     readonly hp: LearnerHyperparams,
     weights: Float32Array,
     klCoeff: number,
-    lr: number,
+    private lr: number,
   ) {
-    this.discrete = numActions > 0;
-    this.actionSize = this.discrete ? 1 : layout.policyOutputs / 2;
-    this.klCoeff = klCoeff;
-    const prefix = `ppo_learner_${++learnerCount}`;
-    this.variables = layout.layers.flatMap((layer) => [
-      tf.variable(tf.tensor2d(weights.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]), true, `${prefix}/${layer.name}/kernel`),
-      tf.variable(tf.tensor1d(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)), true, `${prefix}/${layer.name}/bias`),
-    ]);
-    this.params = weights.slice();
-    this.grads = new Float32Array(layout.totalSize);
+    this.distribution = numActions > 0 ? new Categorical(numActions) : new DiagGaussian(layout.policyOutputs / 2);
+    this.kernel = new MlpKernel(layout, hp.sgdMinibatchSize);
+    this.setWeights(weights);
     this.optimizer = new FlatAdam(layout.totalSize);
-    this.lr = lr;
+    this.klCoeff = klCoeff;
   }
 
   /** The current weights as one flat array in the layout's order (what workers receive). */
   getWeights(): Float32Array {
-    return this.params.slice();
+    return this.kernel.params.slice();
   }
 
   setWeights(flat: Float32Array): void {
-    if (flat.length !== this.params.length) throw new RangeError(`weights have ${flat.length} values; the model needs ${this.params.length}`);
-    this.params.set(flat);
-    this.syncVariables();
+    if (flat.length !== this.kernel.params.length) throw new RangeError(`weights have ${flat.length} values; the model needs ${this.kernel.params.length}`);
+    this.kernel.params.set(flat);
   }
 
   /** Adam's step count and moments, for checkpoints: [[step], m, v]. */
@@ -108,26 +74,6 @@ export class PPOLearner {
   setOptimizerState(arrays: Float32Array[]): void {
     if (arrays.length !== 3 || arrays[0].length !== 1) throw new RangeError('optimizer state must be [[step], m, v]');
     this.optimizer.load({ step: arrays[0][0], m: arrays[1], v: arrays[2] });
-  }
-
-  private syncVariables(): void {
-    this.layout.layers.forEach((layer, i) => {
-      tf.tidy(() => {
-        this.variables[2 * i].assign(tf.tensor2d(this.params.subarray(layer.kernelOffset, layer.biasOffset), [layer.inSize, layer.outSize]));
-        this.variables[2 * i + 1].assign(tf.tensor1d(this.params.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)));
-      });
-    });
-  }
-
-  private forward(path: number[], x: tf.Tensor2D): tf.Tensor2D {
-    let h = x;
-    for (const index of path) {
-      const layer = this.layout.layers[index];
-      h = tf.add(matMulFastGrad(h, this.variables[2 * index] as tf.Tensor2D), this.variables[2 * index + 1]);
-      if (layer.activation === 'tanh') h = tf.tanh(h);
-      else if (layer.activation === 'relu') h = tf.relu(h);
-    }
-    return h;
   }
 
   /** num_sgd_iter epochs of shuffled minibatches over the batch (advantages already standardised). */
@@ -145,11 +91,17 @@ export class PPOLearner {
       if (this.hp.shuffleSequences) rng.shuffle(order);
       const last = epoch === numSgdIter - 1;
       for (let m = 0; m < numMinibatches; m++) {
-        mb.gather(batch, order, m * size);
-        const stats = this.step(mb, entropyCoeff);
+        mb.gather(batch, order, m * size, this.kernel.input);
+        const stats = this.step(mb, size, entropyCoeff, true);
         onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
         // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
-        if (last) for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += stats[key];
+        if (last) {
+          sums.policy_loss += stats.policy_loss;
+          sums.vf_loss += stats.vf_loss;
+          sums.total_loss += stats.total_loss;
+          sums.kl += stats.kl;
+          sums.entropy += stats.entropy;
+        }
       }
     }
     const mean = (v: number) => v / numMinibatches;
@@ -172,90 +124,46 @@ export class PPOLearner {
   }
 
   /** The loss terms over the whole batch at the current weights, without updating anything. */
-  evaluate(batch: SampleBatch, entropyCoeff: number) {
-    const mb = new MinibatchBuffers(batch.count, batch);
-    mb.gather(batch, Int32Array.from({ length: batch.count }, (_, i) => i), 0);
-    return this.step(mb, entropyCoeff, false);
-  }
-
-  private step(mb: MinibatchBuffers, entropyCoeff: number, update = true) {
-    const { clipParam, vfClipParam, vfLossCoeff, gradClip, useCritic } = this.hp;
-    const klCoeff = this.klCoeff;
-    let terms: tf.Tensor1D | null = null;
-    tf.tidy(() => {
-      const obs = tf.tensor2d(mb.obs, [mb.size, this.layout.observationSize]);
-      const advantages = tf.tensor1d(mb.advantages);
-      const oldLogp = tf.tensor1d(mb.logp);
-      const valueTargets = tf.tensor1d(mb.valueTargets);
-      const oldVf = tf.tensor1d(mb.vfPreds);
-      const oldInputs = tf.tensor2d(mb.distInputs, [mb.size, this.layout.policyOutputs]);
-      const actions = this.discrete
-        ? tf.oneHot(tf.tensor1d(mb.actionsInt, 'int32'), this.numActions)
-        : tf.tensor2d(mb.actions, [mb.size, this.actionSize]);
-      const lossFn = (): tf.Scalar => {
-        const out = this.forward(this.layout.policyPath, obs);
-        let logp: tf.Tensor, kl: tf.Tensor, entropy: tf.Tensor;
-        if (this.discrete) {
-          const logpAll = tf.logSoftmax(out);
-          logp = tf.sum(tf.mul(logpAll, actions), 1);
-          const oldLogpAll = tf.logSoftmax(oldInputs);
-          kl = tf.sum(tf.mul(tf.exp(oldLogpAll), tf.sub(oldLogpAll, logpAll)), 1);
-          entropy = tf.neg(tf.sum(tf.mul(tf.exp(logpAll), logpAll), 1));
-        } else {
-          const d = this.actionSize;
-          const [mean, logStd] = tf.split(out, [d, d], 1);
-          const [oldMean, oldLogStd] = tf.split(oldInputs, [d, d], 1);
-          const z = tf.div(tf.sub(actions, mean), tf.exp(logStd));
-          logp = tf.sub(tf.sum(tf.add(tf.mul(-0.5, tf.square(z)), tf.neg(logStd)), 1), 0.5 * LOG_2PI * d);
-          kl = tf.sum(
-            tf.sub(
-              tf.add(tf.sub(logStd, oldLogStd), tf.div(tf.add(tf.exp(tf.mul(2, oldLogStd)), tf.square(tf.sub(oldMean, mean))), tf.mul(2, tf.exp(tf.mul(2, logStd))))),
-              0.5,
-            ),
-            1,
-          );
-          entropy = tf.sum(tf.add(logStd, 0.5 * (LOG_2PI + 1)), 1);
-        }
-        const ratio = tf.exp(tf.sub(logp, oldLogp));
-        const surrogate = tf.minimum(tf.mul(advantages, ratio), tf.mul(advantages, tf.clipByValue(ratio, 1 - clipParam, 1 + clipParam)));
-        const policyLoss = tf.neg(tf.mean(surrogate));
-        let vfLoss: tf.Scalar = tf.scalar(0);
-        if (useCritic) {
-          const vf = tf.reshape(this.forward(this.layout.valuePath, obs), [-1]);
-          const loss1 = tf.square(tf.sub(vf, valueTargets));
-          const clipped = tf.add(oldVf, tf.clipByValue(tf.sub(vf, oldVf), -vfClipParam, vfClipParam));
-          const loss2 = tf.square(tf.sub(clipped, valueTargets));
-          vfLoss = tf.mean(tf.maximum(loss1, loss2));
-        }
-        const meanKl = tf.mean(kl);
-        const meanEntropy = tf.mean(entropy);
-        const total = tf.sub(tf.add(tf.add(policyLoss, tf.mul(klCoeff, meanKl)), tf.mul(vfLossCoeff, vfLoss)), tf.mul(entropyCoeff, meanEntropy)) as tf.Scalar;
-        terms = tf.keep(tf.stack([policyLoss, vfLoss, total, meanKl, meanEntropy]) as tf.Tensor1D);
-        return total;
-      };
-      if (!update) {
-        lossFn();
-        return;
-      }
-      const { grads } = tf.variableGrads(lossFn, this.variables);
-      this.layout.layers.forEach((layer, i) => {
-        this.grads.set(grads[this.variables[2 * i].name].dataSync() as Float32Array, layer.kernelOffset);
-        this.grads.set(grads[this.variables[2 * i + 1].name].dataSync() as Float32Array, layer.biasOffset);
-      });
-    });
-    if (update) {
-      if (gradClip !== null) clipByGlobalNorm(this.grads, gradClip);
-      this.optimizer.apply(this.params, this.grads, this.lr);
-      this.syncVariables();
+  evaluate(batch: SampleBatch, entropyCoeff: number): LossTerms {
+    const order = Int32Array.from({ length: batch.count }, (_, i) => i);
+    const chunk = Math.min(this.kernel.maxBatch, batch.count);
+    const mb = new MinibatchBuffers(chunk, batch);
+    const sums: LossTerms = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
+    for (let start = 0; start < batch.count; start += chunk) {
+      const rows = Math.min(chunk, batch.count - start);
+      mb.gather(batch, order, start, this.kernel.input, rows);
+      const terms = this.step(mb, rows, entropyCoeff, false);
+      // every term is a mean over rows: weight each chunk by its share
+      for (const key of Object.keys(sums) as (keyof LossTerms)[]) sums[key] += (terms[key] * rows) / batch.count;
     }
-    const values = (terms as unknown as tf.Tensor1D).dataSync();
-    (terms as unknown as tf.Tensor1D).dispose();
-    return { policy_loss: values[0], vf_loss: values[1], total_loss: values[2], kl: values[3], entropy: values[4] };
+    return sums;
   }
 
-  dispose(): void {
-    for (const v of this.variables) v.dispose();
+  /** Loss and gradients on the gathered rows; with update, a clipped Adam step on the weights. */
+  private step(mb: MinibatchBuffers, rows: number, entropyCoeff: number, update: boolean): LossTerms {
+    const { clipParam, vfClipParam, vfLossCoeff, gradClip, useCritic } = this.hp;
+    const k = this.kernel;
+    k.forward(rows, { value: useCritic });
+    const terms = ppoLoss(
+      this.distribution,
+      mb,
+      rows,
+      k.distInputs,
+      k.values,
+      { clipParam, vfClipParam, vfLossCoeff, klCoeff: this.klCoeff, entropyCoeff, useCritic },
+      k.dDistInputs,
+      k.dValues,
+    );
+    if (update) {
+      k.backward(rows, { value: useCritic });
+      if (gradClip !== null) clipByGlobalNorm(k.grads, gradClip);
+      this.optimizer.apply(k.params, k.grads, this.lr);
+    }
+    return terms;
   }
+
+  /** Nothing to free: the kernel's memory goes with the learner. Kept for the trainer's stop(). */
+  dispose(): void {}
 }
 
 export function nextKlCoeff(klCoeff: number, sampledKl: number, klTarget: number): number {
@@ -266,9 +174,7 @@ export function nextKlCoeff(klCoeff: number, sampledKl: number, klTarget: number
 
 /** The rows of one minibatch, gathered from the batch into reused arrays. */
 class MinibatchBuffers {
-  readonly obs: Float32Array;
   readonly actions: Float32Array;
-  readonly actionsInt: Int32Array;
   readonly logp: Float32Array;
   readonly distInputs: Float32Array;
   readonly vfPreds: Float32Array;
@@ -279,9 +185,7 @@ class MinibatchBuffers {
     readonly size: number,
     batch: SampleBatch,
   ) {
-    this.obs = new Float32Array(size * batch.observationSize);
     this.actions = new Float32Array(size * batch.actionSize);
-    this.actionsInt = new Int32Array(size * batch.actionSize);
     this.logp = new Float32Array(size);
     this.distInputs = new Float32Array(size * batch.distInputSize);
     this.vfPreds = new Float32Array(size);
@@ -289,17 +193,16 @@ class MinibatchBuffers {
     this.valueTargets = new Float32Array(size);
   }
 
-  gather(batch: SampleBatch, order: Int32Array, start: number): void {
+  /** Rows order[start...] into these buffers, their observations into obs. */
+  gather(batch: SampleBatch, order: Int32Array, start: number, obs: Float32Array, rows = this.size): void {
     const { observationSize: O, actionSize: A, distInputSize: P } = batch;
-    for (let r = 0; r < this.size; r++) {
+    for (let r = 0; r < rows; r++) {
       const i = order[start + r];
-      this.obs.set(batch.obs.subarray(i * O, i * O + O), r * O);
-      for (let k = 0; k < A; k++) {
-        this.actions[r * A + k] = batch.actions[i * A + k];
-        this.actionsInt[r * A + k] = batch.actions[i * A + k];
-      }
+      // element loops, not subarray().set(): no garbage per row
+      for (let k = 0; k < O; k++) obs[r * O + k] = batch.obs[i * O + k];
+      for (let k = 0; k < A; k++) this.actions[r * A + k] = batch.actions[i * A + k];
       this.logp[r] = batch.logp[i];
-      this.distInputs.set(batch.distInputs.subarray(i * P, i * P + P), r * P);
+      for (let k = 0; k < P; k++) this.distInputs[r * P + k] = batch.distInputs[i * P + k];
       this.vfPreds[r] = batch.vfPreds[i];
       this.advantages[r] = batch.advantages[i];
       this.valueTargets[r] = batch.valueTargets[i];

@@ -17,6 +17,7 @@ import { logger, setLogLevel } from '../../utils/log.js';
 import { initBackend, type BackendChoice } from '../../utils/tensor_backend.js';
 import { UserError } from '../../utils/errors.js';
 import { PPOLearner, type LearnerStats } from './learner.js';
+import { checkKernelMemory } from '../../nn/mlp.js';
 import { standardize } from './postprocessing.js';
 import { scheduleValue } from './schedule.js';
 import type { PPOConfig } from './defaults.js';
@@ -132,6 +133,7 @@ export class PPOTrainer {
     const probe = new VectorEnv(envId, 1, { kwargs: config.env_config });
     const layout = modelLayout(probe.observationSize, probe.action_space, config.model);
     const numActions = probe.action_space instanceof Discrete ? probe.action_space.n : 0;
+    checkKernelMemory(layout, config.sgd_minibatch_size); // before the weights are allocated
     const backend = await initBackend(options.backend ?? 'auto');
     const learner = new PPOLearner(
       layout,
@@ -267,7 +269,9 @@ export class PPOTrainer {
    * LayersModels, Adam's state, the filter and everything state() holds. Returns the manifest path.
    */
   async save(root: string): Promise<string> {
-    const models = toLayersModels(this.layout, this.learner.getWeights());
+    const weights = this.learner.getWeights();
+    const models = toLayersModels(this.layout, weights);
+    const { logStdOffset } = this.layout;
     try {
       return await saveCheckpoint(root, this.iteration, {
         manifest: {
@@ -283,7 +287,8 @@ export class PPOTrainer {
           state: this.state() as unknown as Record<string, unknown>,
         },
         models,
-        arrays: { optimizer: this.learner.getOptimizerState() },
+        // free_log_std: the log-stds are not part of a LayersModel; they travel as an array.
+        arrays: { optimizer: this.learner.getOptimizerState(), ...(logStdOffset === null ? {} : { log_std: [weights.slice(logStdOffset)] }) },
       });
     } finally {
       for (const model of Object.values(models)) model.dispose();

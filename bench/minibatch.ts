@@ -1,0 +1,63 @@
+// Microseconds per PPO minibatch step (forward, loss, backward, Adam) of the learner on the
+// WebAssembly kernel against the previous tfjs-wasm learner (bench/tfjs_learner.ts), for the
+// book's CartPole networks and RLlib's default [256, 256]. `npm run bench -- minibatch`.
+import { performance } from 'node:perf_hooks';
+import { Discrete } from '../src/envs/spaces.js';
+import { initialWeights, modelLayout } from '../src/policy/model.js';
+import { allocateBatch } from '../src/execution/sample_batch.js';
+import { PPOLearner } from '../src/algorithms/ppo/learner.js';
+import { Random } from '../src/utils/random.js';
+import { initBackend } from '../src/utils/tensor_backend.js';
+import { renderTable } from '../src/report/table.js';
+import { TfjsLearner } from './tfjs_learner.js';
+import { median } from './stats.js';
+
+interface Learner {
+  learnOnBatch(batch: ReturnType<typeof allocateBatch>, lr: number, entropyCoeff: number, rng: Random): unknown;
+}
+
+const CASES = [
+  { name: 'book [40, 20] x 2, minibatch 250', hiddens: [40, 20], minibatch: 250 },
+  { name: 'RLlib default [256, 256] x 2, minibatch 128', hiddens: [256, 256], minibatch: 128 },
+];
+
+/** Median over runs of one epoch over a 2000-row CartPole-shaped batch, per minibatch step. */
+function microsPerStep(learner: Learner, batch: ReturnType<typeof allocateBatch>, steps: number, rng: Random): number {
+  learner.learnOnBatch(batch, 5e-5, 0, rng); // warm up
+  const times: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const start = performance.now();
+    learner.learnOnBatch(batch, 5e-5, 0, rng);
+    times.push(((performance.now() - start) * 1000) / steps);
+  }
+  return median(times);
+}
+
+export async function benchMinibatch(): Promise<void> {
+  await initBackend('wasm');
+  const rows: string[][] = [];
+  for (const c of CASES) {
+    const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: c.hiddens, fcnet_activation: 'tanh', vf_share_layers: false });
+    const rng = new Random(1);
+    const n = 2000;
+    const batch = allocateBatch(n, 4, 1, 2);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 4; k++) batch.obs[i * 4 + k] = rng.normal();
+      batch.actions[i] = i % 2;
+      batch.logp[i] = Math.log(0.5);
+      batch.advantages[i] = rng.normal();
+      batch.vfPreds[i] = 0;
+      batch.valueTargets[i] = 10 * rng.normal();
+    }
+    const hp = { clipParam: 0.3, vfClipParam: 10, vfLossCoeff: 1, klTarget: 0.01, gradClip: null, numSgdIter: 1, sgdMinibatchSize: c.minibatch, shuffleSequences: true, useCritic: true };
+    const steps = Math.floor(n / c.minibatch);
+    const weights = initialWeights(layout, rng);
+    const kernel = microsPerStep(new PPOLearner(layout, 2, hp, weights, 0.2, 5e-5), batch, steps, rng);
+    const tfjsLearner = new TfjsLearner(layout, 2, hp, weights, 0.2, 5e-5);
+    const tfjs = microsPerStep(tfjsLearner, batch, steps, rng);
+    tfjsLearner.dispose();
+    rows.push([c.name, kernel.toFixed(0), tfjs.toFixed(0), `${(tfjs / kernel).toFixed(1)}x`]);
+  }
+  process.stdout.write('PPO minibatch step (forward, loss, backward, Adam), one thread, median of 5 epochs\n');
+  process.stdout.write(`${renderTable(['networks', 'kernel us/step', 'tfjs-wasm us/step', 'speed-up'], rows, ['left', 'right', 'right', 'right'])}\n`);
+}

@@ -1,0 +1,126 @@
+// PPO's loss on a minibatch and its gradient w.r.t. the networks' outputs (the distribution
+// inputs and V(s)), as RLlib 1.x's ppo_tf_policy.py defines it:
+//   L = -mean(min(A r, A clip(r, 1-c, 1+c))) + kl_coeff mean(KL(old||new))
+//       + vf_loss_coeff mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)) - entropy_coeff mean(H)
+// with r = exp(logp - logp_old) (Schulman et al. 2017, eq. 7 and 9). Each term returns its
+// value and adds scale x its gradient into the given arrays; at ties and clip bounds the
+// gradients follow tfjs's (min/max pass it to the first operand on <=/>=, clip passes it on the
+// closed interval), so they match the autodiff oracle in the tests.
+import type { ActionDistribution } from '../../policy/distributions.js';
+
+/** The sampled rows a loss needs (a minibatch, row-major like a SampleBatch). */
+export interface LossRows {
+  actions: Float32Array;
+  logp: Float32Array;
+  distInputs: Float32Array;
+  vfPreds: Float32Array;
+  advantages: Float32Array;
+  valueTargets: Float32Array;
+}
+
+export interface LossCoefficients {
+  clipParam: number;
+  vfClipParam: number;
+  vfLossCoeff: number;
+  klCoeff: number;
+  entropyCoeff: number;
+  useCritic: boolean;
+}
+
+export interface LossTerms {
+  policy_loss: number;
+  vf_loss: number;
+  total_loss: number;
+  kl: number;
+  entropy: number;
+}
+
+/** -mean(min(A r, A clip(r, 1-c, 1+c))). */
+export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, clipParam: number, scale: number, dInputs: Float32Array): number {
+  const P = dist.inputSize;
+  const A = dist.actionSize;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const logp = dist.logp(inputs, i * P, rows.actions, i * A);
+    const ratio = Math.exp(logp - rows.logp[i]);
+    const adv = rows.advantages[i];
+    const clipped = Math.min(Math.max(ratio, 1 - clipParam), 1 + clipParam);
+    const unclippedTerm = adv * ratio;
+    const clippedTerm = adv * clipped;
+    let dRatio: number;
+    if (unclippedTerm <= clippedTerm) {
+      sum += unclippedTerm;
+      dRatio = adv;
+    } else {
+      sum += clippedTerm;
+      dRatio = ratio >= 1 - clipParam && ratio <= 1 + clipParam ? adv : 0;
+    }
+    // d(-surrogate/n)/d logp = -dRatio r / n
+    if (dRatio !== 0) dist.logpGrad(inputs, i * P, rows.actions, i * A, (-scale * dRatio * ratio) / n, dInputs, i * P);
+  }
+  return -sum / n;
+}
+
+/** mean(KL(old || new)). */
+export function klLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array): number {
+  const P = dist.inputSize;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += dist.klGrad(rows.distInputs, i * P, inputs, i * P, scale / n, dInputs, i * P);
+  return sum / n;
+}
+
+/** mean(H). */
+export function meanEntropy(dist: ActionDistribution, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array): number {
+  const P = dist.inputSize;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += dist.entropyGrad(inputs, i * P, scale / n, dInputs, i * P);
+  return sum / n;
+}
+
+/** mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)): the PPO2-style clipped value loss. */
+export function valueLoss(rows: LossRows, n: number, values: Float32Array, vfClipParam: number, scale: number, dValues: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const old = rows.vfPreds[i];
+    const target = rows.valueTargets[i];
+    const delta = v - old;
+    const clippedV = old + Math.min(Math.max(delta, -vfClipParam), vfClipParam);
+    const loss1 = (v - target) ** 2;
+    const loss2 = (clippedV - target) ** 2;
+    if (loss1 >= loss2) {
+      sum += loss1;
+      dValues[i] += (scale * 2 * (v - target)) / n;
+    } else {
+      sum += loss2;
+      if (delta >= -vfClipParam && delta <= vfClipParam) dValues[i] += (scale * 2 * (clippedV - target)) / n;
+    }
+  }
+  return sum / n;
+}
+
+/** All terms and the total; the gradient of the total is written (not added) into dInputs and dValues. */
+export function ppoLoss(
+  dist: ActionDistribution,
+  rows: LossRows,
+  n: number,
+  inputs: Float32Array,
+  values: Float32Array,
+  c: LossCoefficients,
+  dInputs: Float32Array,
+  dValues: Float32Array,
+): LossTerms {
+  dInputs.fill(0, 0, n * dist.inputSize);
+  dValues.fill(0, 0, n);
+  const policyLoss = surrogateLoss(dist, rows, n, inputs, c.clipParam, 1, dInputs);
+  const kl = klLoss(dist, rows, n, inputs, c.klCoeff, dInputs);
+  const entropy = meanEntropy(dist, n, inputs, -c.entropyCoeff, dInputs);
+  const vfLoss = c.useCritic ? valueLoss(rows, n, values, c.vfClipParam, c.vfLossCoeff, dValues) : 0;
+  return {
+    policy_loss: policyLoss,
+    vf_loss: vfLoss,
+    total_loss: policyLoss + c.klCoeff * kl + c.vfLossCoeff * vfLoss - c.entropyCoeff * entropy,
+    kl,
+    entropy,
+  };
+}

@@ -1,0 +1,148 @@
+// The kernel's forward/backward passes with the PPO loss's analytic gradients, checked term by
+// term against tfjs autodiff (tf_oracle.ts) on random weights and batches: Discrete and Box
+// heads, tanh/relu/linear, separate and shared value layers, free log-std.
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { Box, Discrete, Random } from '../../src/index.js';
+import type { Space } from '../../src/envs/spaces.js';
+import { initialWeights, modelLayout, type ModelLayout } from '../../src/policy/model.js';
+import { distributionFor } from '../../src/policy/distributions.js';
+import { MlpKernel } from '../../src/nn/mlp.js';
+import { klLoss, meanEntropy, ppoLoss, surrogateLoss, valueLoss, type LossRows } from '../../src/algorithms/ppo/loss.js';
+import { initBackend } from '../../src/utils/tensor_backend.js';
+import { oracleGradient, type Term } from './tf_oracle.js';
+
+const OBS = 5;
+const ROWS = 24;
+// 19 and 6 units: the kernel's 16-wide, 4-wide and scalar paths all run.
+const HIDDENS = [19, 6];
+const COEFFS = { clipParam: 0.2, vfClipParam: 0.5, vfLossCoeff: 0.7, klCoeff: 0.3, entropyCoeff: 0.05, useCritic: true };
+
+interface Case {
+  name: string;
+  space: Space;
+  activation: 'tanh' | 'relu' | 'linear';
+  shared: boolean;
+  freeLogStd: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'Discrete(3), tanh, separate value net', space: new Discrete(3), activation: 'tanh', shared: false, freeLogStd: false },
+  { name: 'Discrete(2), relu, shared layers', space: new Discrete(2), activation: 'relu', shared: true, freeLogStd: false },
+  { name: 'Discrete(4), linear, separate value net', space: new Discrete(4), activation: 'linear', shared: false, freeLogStd: false },
+  { name: 'Box(2), tanh, separate value net', space: new Box(-1, 1, [2]), activation: 'tanh', shared: false, freeLogStd: false },
+  { name: 'Box(2), relu, shared layers, free log-std', space: new Box(-1, 1, [2]), activation: 'relu', shared: true, freeLogStd: true },
+  { name: 'Box(3), linear, separate value net, free log-std', space: new Box(-1, 1, [3]), activation: 'linear', shared: false, freeLogStd: true },
+];
+
+/** A layout, random weights, a kernel after forward(), and sampled rows around its outputs. */
+function setUp(c: Case, seed: number) {
+  const layout = modelLayout(OBS, c.space, { fcnet_hiddens: HIDDENS, fcnet_activation: c.activation, vf_share_layers: c.shared, free_log_std: c.freeLogStd });
+  const rng = new Random(seed);
+  const weights = initialWeights(layout, rng).map((w) => w + 0.3 * rng.normal());
+  const kernel = new MlpKernel(layout, 32);
+  kernel.params.set(weights);
+  for (let i = 0; i < ROWS * OBS; i++) kernel.input[i] = rng.normal();
+  kernel.forward(ROWS);
+  const dist = distributionFor(c.space);
+  const P = dist.inputSize;
+  const A = dist.actionSize;
+  const rows: LossRows = {
+    actions: new Float32Array(ROWS * A),
+    logp: new Float32Array(ROWS),
+    distInputs: new Float32Array(ROWS * P),
+    vfPreds: new Float32Array(ROWS),
+    advantages: new Float32Array(ROWS),
+    valueTargets: new Float32Array(ROWS),
+  };
+  for (let i = 0; i < ROWS; i++) {
+    // the sampling policy: the current one moved a little, so ratios straddle the clip range
+    for (let k = 0; k < P; k++) rows.distInputs[i * P + k] = kernel.distInputs[i * P + k] + 0.4 * rng.normal();
+    rows.logp[i] = dist.sample(rows.distInputs, i * P, rng, rows.actions, i * A);
+    rows.advantages[i] = rng.normal();
+    rows.vfPreds[i] = kernel.values[i] + 0.8 * rng.normal();
+    rows.valueTargets[i] = rows.vfPreds[i] + rng.normal();
+  }
+  return { layout, weights, kernel, dist, rows, numActions: c.space instanceof Discrete ? c.space.n : 0 };
+}
+
+/** The largest error over the parameter blocks (each kernel, bias, the log-stds), relative to the block's norm. */
+function relativeError(layout: ModelLayout, actual: Float32Array, expected: Float32Array): number {
+  const blocks: [number, number][] = layout.layers.flatMap((l): [number, number][] => [
+    [l.kernelOffset, l.biasOffset],
+    [l.biasOffset, l.biasOffset + l.outSize],
+  ]);
+  if (layout.logStdOffset !== null) blocks.push([layout.logStdOffset, layout.totalSize]);
+  let total = 0;
+  for (let i = 0; i < expected.length; i++) total += expected[i] ** 2;
+  // a block whose true gradient is nearly zero is measured against 1e-3 of the whole gradient
+  const floor = 1e-3 * Math.sqrt(total);
+  let worst = 0;
+  for (const [start, end] of blocks) {
+    let diff = 0;
+    let norm = 0;
+    for (let i = start; i < end; i++) {
+      diff += (actual[i] - expected[i]) ** 2;
+      norm += expected[i] ** 2;
+    }
+    worst = Math.max(worst, Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor, 1e-12));
+  }
+  return worst;
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe.each(CASES)('$name', (c) => {
+  const TERMS: Term[] = ['policy', 'kl', 'entropy', 'value', 'total'];
+  test.each(TERMS)('the %s term and its gradient agree with tfjs autodiff to 1e-4', (term) => {
+    for (const seed of [1, 2]) {
+      const { layout, weights, kernel, dist, rows, numActions } = setUp(c, seed);
+      kernel.dDistInputs.fill(0);
+      kernel.dValues.fill(0);
+      let value: number;
+      const inputs = kernel.distInputs;
+      if (term === 'policy') value = surrogateLoss(dist, rows, ROWS, inputs, COEFFS.clipParam, 1, kernel.dDistInputs);
+      else if (term === 'kl') value = klLoss(dist, rows, ROWS, inputs, 1, kernel.dDistInputs);
+      else if (term === 'entropy') value = meanEntropy(dist, ROWS, inputs, 1, kernel.dDistInputs);
+      else if (term === 'value') value = valueLoss(rows, ROWS, kernel.values, COEFFS.vfClipParam, 1, kernel.dValues);
+      else value = ppoLoss(dist, rows, ROWS, inputs, kernel.values, COEFFS, kernel.dDistInputs, kernel.dValues).total_loss;
+      kernel.backward(ROWS);
+      const oracle = oracleGradient(layout, weights, kernel.input, rows, ROWS, numActions, COEFFS, term);
+      expect(Math.abs(value - oracle.value)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(oracle.value)));
+      expect(relativeError(layout, kernel.grads, oracle.grad)).toBeLessThanOrEqual(1e-4);
+      // the check has teeth only where the gradient is not zero
+      expect(kernel.grads.some((g) => g !== 0)).toBe(true);
+    }
+  });
+
+  test('the random batches reach both sides of the surrogate and value clips', () => {
+    const { kernel, dist, rows } = setUp(c, 1);
+    const P = dist.inputSize;
+    const A = dist.actionSize;
+    let ratioOutside = 0;
+    let ratioInside = 0;
+    let valueOutside = 0;
+    for (let i = 0; i < ROWS; i++) {
+      const ratio = Math.exp(dist.logp(kernel.distInputs, i * P, rows.actions, i * A) - rows.logp[i]);
+      if (Math.abs(ratio - 1) > COEFFS.clipParam) ratioOutside++;
+      else ratioInside++;
+      // ratios between the policy and the value clip bound tell the two apart
+      if (Math.abs(kernel.values[i] - rows.vfPreds[i]) > COEFFS.vfClipParam) valueOutside++;
+    }
+    expect(ratioOutside).toBeGreaterThan(2);
+    expect(ratioInside).toBeGreaterThan(2);
+    expect(valueOutside).toBeGreaterThan(2);
+  });
+});
+
+test('ppoLoss without a critic leaves the value network out', () => {
+  const { kernel, dist, rows, layout } = setUp(CASES[0], 3);
+  const terms = ppoLoss(dist, rows, ROWS, kernel.distInputs, kernel.values, { ...COEFFS, useCritic: false }, kernel.dDistInputs, kernel.dValues);
+  expect(terms.vf_loss).toBe(0);
+  kernel.backward(ROWS, { value: false });
+  for (const index of layout.valuePath) {
+    const l = layout.layers[index];
+    expect(kernel.grads.subarray(l.kernelOffset, l.biasOffset + l.outSize).every((g) => g === 0)).toBe(true);
+  }
+});
