@@ -5,6 +5,7 @@ import { benchTrain } from './train.js';
 import { benchPendulum } from './pendulum.js';
 import { benchRollout } from './rollout.js';
 import { benchServe } from './serve.js';
+import { benchPBT } from './pbt.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -12,6 +13,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   rollout: benchRollout,
   serve: benchServe,
   pendulum: benchPendulum,
+  pbt: benchPBT,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,14 +1,17 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadTuneExperiment } from '../tune/experiment.js';
+import { replayExperiment } from '../tune/pbt_replay.js';
 import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
 import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { dashboardHint } from './dashboard.js';
+import { UserError } from '../utils/errors.js';
 
 interface TuneArgs {
-  experiment: string;
+  experiment?: string;
+  replay?: string;
   resume: boolean;
   'max-concurrent'?: number;
   cpus?: number;
@@ -16,21 +19,30 @@ interface TuneArgs {
 }
 
 export const tuneCommand: CommandModule<object, TuneArgs> = {
-  command: 'tune <experiment>',
-  describe: 'Search hyperparameters: run the trials of an experiment file (grid and random search)',
+  command: 'tune [experiment]',
+  describe: 'Search hyperparameters: run the trials of an experiment file (grid and random search, ASHA, PBT)',
   builder: (yargs) =>
     yargs
-      .positional('experiment', { type: 'string', demandOption: true, describe: 'Experiment file (JSON or YAML), as tune.run takes it' })
+      .positional('experiment', { type: 'string', describe: 'Experiment file (JSON or YAML), as tune.run takes it' })
+      .option('replay', {
+        type: 'string',
+        describe: "Train one trial through the schedule of configs a PBT trial followed (its folder or pbt_policy.jsonl); with an experiment file, that file's run, stop and local_dir",
+      })
       .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted experiment: unfinished trials from their last checkpoints' })
       .option('max-concurrent', { type: 'number', describe: 'At most this many trials at once' })
       .option('cpus', { type: 'number', describe: 'CPUs to schedule trials on [default: this machine\'s]' })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for the learners' })
       .example('$0 tune configs/tune-cartpole-grid.json', "The book's grid search (Table 3-2)")
-      .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C'),
+      .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C')
+      .example('$0 tune configs/pbt-cartpole.yaml', 'Population Based Training')
+      .example('$0 tune --replay ray_results/pbt-cartpole/PPO_CartPole-v1_00002', "Replay one PBT trial's schedule"),
   handler: async (args) => {
     checkIntegerFlag('max-concurrent', args['max-concurrent'], 1);
     checkIntegerFlag('cpus', args.cpus, 1);
-    const experiment = loadTuneExperiment(args.experiment);
+    if (args.experiment === undefined && args.replay === undefined) throw new UserError('rl tune needs an experiment file (rl tune <experiment>) or --replay <trial folder>');
+    const own = args.experiment === undefined ? null : loadTuneExperiment(args.experiment);
+    const experiment = args.replay === undefined ? own! : replayExperiment(args.replay, own);
+    const command = args.replay === undefined ? `rl tune ${args.experiment}` : `rl tune ${args.experiment ? `${args.experiment} ` : ''}--replay ${args.replay}`;
     process.stderr.write(dashboardHint(path.join(experiment.local_dir, experiment.name)));
     const live = process.stderr.isTTY === true;
     let drawnLines = 0;
@@ -53,7 +65,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
         },
       });
       if (outcome.interrupted) {
-        process.stderr.write(`interrupted; results in ${outcome.dir}. Continue with: rl tune ${args.experiment} --resume\n`);
+        process.stderr.write(`interrupted; results in ${outcome.dir}. Continue with: ${command} --resume\n`);
         return;
       }
       process.stdout.write(`${finalTable(outcome.trials, experiment.metric, experiment.parameter_columns, outcome.best)}\n`);
@@ -61,6 +73,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
         process.stdout.write(`Best trial: ${outcome.best.id} (${experiment.metric} ${String(outcome.best.last_result?.[experiment.metric])})\n`);
         process.stdout.write(`Best config: ${JSON.stringify(outcome.best.config)}\n`);
       }
+      if (outcome.schedulerSummary) process.stderr.write(`${outcome.schedulerSummary}\n`);
       process.stderr.write(`${outcome.trials.length} trials in ${outcome.wallTimeS.toFixed(1)} s; results in ${outcome.dir}\n`);
       if (outcome.trials.some((t) => t.status === 'ERROR')) process.exitCode = 1;
     } finally {

@@ -8,14 +8,17 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { resolvePPOConfig, stopReached } from '../config/index.js';
-import { UserError } from '../utils/errors.js';
+import { UserError, errorMessage } from '../utils/errors.js';
+import { logger } from '../utils/log.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 import { expandSearchSpace } from './search_space.js';
-import { makeScheduler } from './schedulers.js';
+import { makeScheduler, type Decision } from './schedulers.js';
+import { cloneCheckpoint, recordChange } from './pbt_history.js';
 import type { TuneExperiment } from './experiment.js';
 import type { RunnerMessage, TrialMessage, TrialTask } from './trial_thread.js';
 
-export type TrialStatus = 'PENDING' | 'RUNNING' | 'TERMINATED' | 'ERROR';
+/** PAUSED: stopped by the scheduler to be started again later (PBT), from its checkpoint. */
+export type TrialStatus = 'PENDING' | 'RUNNING' | 'PAUSED' | 'TERMINATED' | 'ERROR';
 
 export interface TrialRecord {
   id: string;
@@ -31,10 +34,14 @@ export interface TrialRecord {
   stop_reason: string | null;
   error_file: string | null;
   dir: string;
+  /** The searched (and PBT-mutated) values the trial started with, where a scheduler changes them. */
+  initial_varied?: Record<string, unknown>;
+  /** How many times a scheduler changed the trial's config (PBT exploits). */
+  perturbations?: number;
 }
 
 export interface TuneEvent {
-  type: 'start' | 'result' | 'terminated' | 'error' | 'retry';
+  type: 'start' | 'result' | 'terminated' | 'error' | 'retry' | 'paused' | 'exploit';
   trial: TrialRecord;
   message?: string;
 }
@@ -55,6 +62,8 @@ export interface TuneOutcome {
   dir: string;
   interrupted: boolean;
   wallTimeS: number;
+  /** The scheduler's account of itself, e.g. "PopulationBasedTraining: 6 checkpoints, 3 perturbs". */
+  schedulerSummary: string | null;
 }
 
 interface ExperimentState {
@@ -102,7 +111,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   const statePath = path.join(dir, 'experiment_state.json');
   const cpus = options.cpus ?? os.availableParallelism();
   const maxConcurrent = options.maxConcurrent ?? experiment.max_concurrent_trials ?? Infinity;
-  const scheduler = makeScheduler(experiment.scheduler, experiment.metric, experiment.mode);
+  const scheduler = makeScheduler(experiment.scheduler, experiment.metric, experiment.mode, experiment.seed);
 
   let trials: TrialRecord[];
   if (options.resume) {
@@ -136,6 +145,8 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       };
     });
   }
+  await scheduler.setup?.(experiment.run, trials, options.resume === true);
+  if (!options.resume && scheduler.setup) for (const trial of trials) trial.initial_varied = { ...trial.varied };
   const tooBig = trials.find((t) => t.cpus > cpus);
   if (tooBig) {
     throw new UserError(
@@ -166,6 +177,19 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       schedule();
     };
 
+    /** Carries out a scheduler's PAUSE: the new config and, for a PBT exploit, the donor's checkpoint and the history line. */
+    const applyPause = (trial: TrialRecord, decision: Extract<Decision, { action: 'PAUSE' }>) => {
+      const { clone } = decision;
+      if (clone) {
+        const donor = trials.find((t) => t.id === clone.donor)!;
+        trial.checkpoint = cloneCheckpoint(clone.checkpoint, trial.dir, (trial.perturbations ?? 0) + 1);
+        if (clone.record) recordChange(trial.dir, donor.dir, clone.record);
+      }
+      if (decision.config) trial.perturbations = (trial.perturbations ?? 0) + 1;
+      if (decision.config) trial.config = decision.config;
+      Object.assign(trial.varied, decision.varied ?? {});
+    };
+
     const launch = (trial: TrialRecord) => {
       mkdirSync(trial.dir, { recursive: true });
       const task: TrialTask = {
@@ -185,6 +209,9 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       save();
       emit({ type: 'start', trial });
       let settled = false;
+      let pausing = false;
+      /** Set once the trial is to continue from a donor's checkpoint: a late checkpoint of its own (an interrupt racing the decision) must not replace it. */
+      let cloned = false;
       const fail = (message: string, stack?: string) => {
         if (settled) return;
         settled = true;
@@ -211,18 +238,50 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
           trial.iteration = typeof result.training_iteration === 'number' ? result.training_iteration : trial.iteration + 1;
           trial.time_total_s = typeof result.time_total_s === 'number' ? result.time_total_s : trial.time_total_s;
           const reached = stopReached(experiment.stop, result);
-          const decision = reached ? null : scheduler.onResult(trial.id, result);
-          const stop = reached !== null || decision?.action === 'STOP';
-          if (stop) trial.stop_reason = reached ?? (decision?.action === 'STOP' ? decision.reason : null);
-          worker.postMessage({ type: 'decision', stop } satisfies RunnerMessage);
+          let decision: Decision | null = null;
+          if (!reached) {
+            try {
+              decision = scheduler.onResult(trial.id, result, trials);
+            } catch (error) {
+              trial.failures = experiment.max_failures; // the scheduler refuses this trial's results: no retry
+              fail(errorMessage(error));
+              return;
+            }
+          }
+          const stop = reached !== null || decision?.action === 'STOP' || decision?.action === 'PAUSE';
+          if (reached !== null || decision?.action === 'STOP') trial.stop_reason = reached ?? (decision?.action === 'STOP' ? decision.reason : null);
+          if (decision?.action === 'PAUSE') {
+            pausing = true;
+            try {
+              applyPause(trial, decision);
+              cloned = decision.clone !== undefined;
+            } catch (error) {
+              // e.g. keep_checkpoints_num pruned the donor's checkpoint: no exploit, the trial just pauses
+              logger.warn(`${trial.id} could not clone ${decision.clone?.donor}'s checkpoint (${errorMessage(error)}); it goes on with its own`);
+              decision = { action: 'PAUSE', checkpoint: true };
+            }
+          }
+          const checkpoint = decision?.action === 'PAUSE' || decision?.action === 'CONTINUE' ? decision.checkpoint : undefined;
+          worker.postMessage({ type: 'decision', stop, checkpoint } satisfies RunnerMessage);
           save();
           emit({ type: 'result', trial });
+          if (decision?.action === 'PAUSE' && decision.config) emit({ type: 'exploit', trial, message: decision.clone ? `cloned ${decision.clone.donor}` : 'next config of the schedule' });
         } else if (message.type === 'checkpoint') {
+          if (cloned) return;
           trial.checkpoint = message.path;
+          scheduler.onCheckpoint?.(trial.id, message.path);
           save();
         } else if (message.type === 'done') {
           settled = true;
           void worker.terminate();
+          if (pausing) {
+            trial.status = 'PAUSED';
+            running.delete(trial.id);
+            save();
+            emit({ type: 'paused', trial });
+            schedule();
+            return;
+          }
           if (message.interrupted && !trial.stop_reason) {
             trial.status = 'PENDING';
             running.delete(trial.id);
@@ -249,8 +308,8 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
         return;
       }
       let used = trials.filter((t) => t.status === 'RUNNING').reduce((n, t) => n + t.cpus, 0);
-      for (const trial of trials) {
-        if (trial.status !== 'PENDING' || running.has(trial.id)) continue;
+      const waiting = trials.filter((t) => (t.status === 'PENDING' || t.status === 'PAUSED') && !running.has(t.id));
+      for (const trial of scheduler.order?.(waiting) ?? waiting) {
         if (running.size >= maxConcurrent || used + trial.cpus > cpus) break;
         used += trial.cpus;
         launch(trial);
@@ -267,5 +326,6 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
     dir,
     interrupted,
     wallTimeS: (performance.now() - start) / 1000,
+    schedulerSummary: scheduler.summary?.() ?? null,
   };
 }

@@ -3,15 +3,52 @@
 // the median stopping rule (Golovin et al. 2017, Google Vizier; Tune's MedianStoppingRule).
 import { UserError } from '../utils/errors.js';
 import { resultValue } from '../config/index.js';
+import { makePBT } from './pbt.js';
+import { makePBTReplay } from './pbt_replay.js';
 
-export type Decision = { action: 'CONTINUE' } | { action: 'STOP'; reason: string };
+/** What a scheduler sees of a trial (the runner's TrialRecord has these and more). */
+export interface TrialView {
+  id: string;
+  status: 'PENDING' | 'RUNNING' | 'PAUSED' | 'TERMINATED' | 'ERROR';
+  config: Record<string, unknown>;
+  varied: Record<string, unknown>;
+  dir: string;
+}
+
+/** A PBT exploit: the trial continues from a copy of the donor's checkpoint with a new config. */
+export interface Clone {
+  donor: string;
+  /** The donor's checkpoint (manifest path) to copy. */
+  checkpoint: string;
+  /** The history line written to the trial's pbt_policy.jsonl (null: log_config is off). */
+  record: Record<string, unknown> | null;
+}
+
+/**
+ * CONTINUE (checkpoint: save one now, for PBT's top quantile), STOP, or PAUSE: the trial's thread
+ * ends (saving a checkpoint first when `checkpoint`) and the trial waits as PAUSED until the runner
+ * starts it again, with `config` when given and from `clone`'s checkpoint when given (PBT exploit).
+ */
+export type Decision =
+  | { action: 'CONTINUE'; checkpoint?: boolean }
+  | { action: 'STOP'; reason: string }
+  | { action: 'PAUSE'; checkpoint: boolean; config?: Record<string, unknown>; varied?: Record<string, unknown>; clone?: Clone };
 
 export interface Scheduler {
   readonly name: string;
-  onResult(trialId: string, result: Record<string, unknown>): Decision;
+  /** Decides after each result; `trials` is the whole population. Throwing fails the trial. */
+  onResult(trialId: string, result: Record<string, unknown>, trials?: readonly TrialView[]): Decision;
   /** Scheduler state, saved in experiment_state.json so that a resumed experiment decides the same way. */
   state(): unknown;
   load(state: unknown): void;
+  /** Checks (and may complete) the trials' configs before any starts, as Tune's on_trial_add; may load user modules. */
+  setup?(run: string, trials: TrialView[], resumed: boolean): Promise<void>;
+  /** A checkpoint the trial's thread wrote. */
+  onCheckpoint?(trialId: string, checkpoint: string): void;
+  /** The order in which waiting trials get free CPUs (Tune's choose_trial_to_run); default: trial order. */
+  order?<T extends TrialView>(waiting: T[]): T[];
+  /** One line for the end of the run, e.g. "PBT: 3 checkpoints, 2 perturbations". */
+  summary?(): string;
 }
 
 const CONTINUE: Decision = { action: 'CONTINUE' };
@@ -140,7 +177,7 @@ export class MedianStoppingRule implements Scheduler {
   }
 }
 
-export function makeScheduler(spec: unknown, metric: string, mode: 'max' | 'min'): Scheduler {
+export function makeScheduler(spec: unknown, metric: string, mode: 'max' | 'min', seed = 0): Scheduler {
   if (spec === undefined || spec === null || spec === 'fifo' || spec === 'FIFO') return new FIFOScheduler();
   const options = (typeof spec === 'string' ? { type: spec } : spec) as Record<string, unknown>;
   const type = String(options.type ?? '').toLowerCase();
@@ -157,5 +194,7 @@ export function makeScheduler(spec: unknown, metric: string, mode: 'max' | 'min'
     return new MedianStoppingRule({ time_attr, metric, mode, grace_period: num('grace_period', 5), min_samples_required: num('min_samples_required', 3) });
   }
   if (type === 'fifo') return new FIFOScheduler();
-  throw new UserError(`unknown scheduler '${String(options.type)}': use "fifo", {"type": "asha", ...} or {"type": "median_stopping", ...}`);
+  if (type === 'pbt' || type === 'population_based_training') return makePBT(options, metric, mode, seed);
+  if (type === 'pbt_replay') return makePBTReplay(options);
+  throw new UserError(`unknown scheduler '${String(options.type)}': use "fifo", {"type": "asha", ...}, {"type": "median_stopping", ...} or {"type": "pbt", ...}`);
 }

@@ -7,7 +7,7 @@ import { isPlainObject } from '../config/util.js';
 
 type Json = unknown;
 const RANDOM_KINDS = ['choice', 'uniform', 'quniform', 'loguniform', 'randint'] as const;
-type RandomKind = (typeof RANDOM_KINDS)[number];
+export type RandomKind = (typeof RANDOM_KINDS)[number];
 
 /** A path into the config: object keys and array indices. */
 export type ConfigPath = (string | number)[];
@@ -24,7 +24,8 @@ interface Found {
   spec: unknown;
 }
 
-function searchKind(node: Record<string, unknown>): Found['kind'] | null {
+/** The search-space kind a config node is ({"loguniform": [...]} -> 'loguniform'), or null for ordinary values. */
+export function searchKind(node: Record<string, unknown>): Found['kind'] | null {
   const keys = Object.keys(node);
   if (keys.length !== 1) return null;
   const key = keys[0];
@@ -59,8 +60,7 @@ function find(node: Json, path: ConfigPath, out: Found[]): void {
   }
 }
 
-function checkSpec({ path, kind, spec }: Found): void {
-  const where = `config.${pathLabel(path)}`;
+function checkSpec({ path, kind, spec }: Found, where = `config.${pathLabel(path)}`): void {
   const pair = Array.isArray(spec) && spec.length === 2 && spec.every((v) => typeof v === 'number') && spec[0] <= spec[1];
   if ((kind === 'grid_search' || kind === 'choice') && !(Array.isArray(spec) && spec.length > 0)) {
     throw new UserError(`${where}: {"${kind}": [...]} needs a non-empty list of values`);
@@ -88,6 +88,20 @@ function draw(kind: RandomKind, spec: unknown, rng: Random): unknown {
   }
 }
 
+/** A random domain node ({"uniform": [0, 1]}, {"choice": [...]}, ...), checked; null when the node is not one. */
+export function randomDomain(node: unknown, where: string): { kind: RandomKind; spec: unknown } | null {
+  if (!isPlainObject(node)) return null;
+  const kind = searchKind(node);
+  if (kind === null || kind === 'grid_search') return null;
+  checkSpec({ path: [], kind, spec: node[kind] }, where);
+  return { kind, spec: node[kind] };
+}
+
+/** One draw from a random domain, as Tune's Domain.sample(). */
+export function sampleDomain(domain: { kind: RandomKind; spec: unknown }, rng: Random): unknown {
+  return draw(domain.kind, domain.spec, rng);
+}
+
 function setAt(root: Record<string, unknown>, path: ConfigPath, value: unknown): void {
   let node = root as Record<string | number, unknown>;
   for (let i = 0; i < path.length - 1; i++) node = node[path[i]] as Record<string | number, unknown>;
@@ -106,7 +120,7 @@ export function expandSearchSpace(config: Record<string, unknown>, numSamples: n
   if (!Number.isInteger(numSamples) || numSamples < 1) throw new UserError(`num_samples must be a positive integer, got ${numSamples}`);
   const found: Found[] = [];
   find(config, [], found);
-  found.forEach(checkSpec);
+  found.forEach((f) => checkSpec(f));
   const labels = shortLabels(found.map((f) => f.path));
   const grids = found.map((f, i) => ({ ...f, label: labels[i] })).filter((f) => f.kind === 'grid_search');
   const randoms = found.map((f, i) => ({ ...f, label: labels[i] })).filter((f) => f.kind !== 'grid_search');

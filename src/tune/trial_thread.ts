@@ -1,14 +1,14 @@
 // One trial, run in its own worker thread so that trials learn in parallel: a PPO trainer or a
 // function trainable `(config, report) => ...`. The runner decides after every result whether
 // the trial goes on (stop criteria, scheduler); this thread trains, writes results and checkpoints.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { PPOTrainer } from '../algorithms/ppo/trainer.js';
 import { resolvePPOConfig } from '../config/index.js';
 import { ResultWriter } from '../metrics/result_writer.js';
-import { pruneCheckpoints } from '../checkpoint/index.js';
+import { pruneCheckpoints } from '../checkpoint/resolve.js';
 import { errorMessage } from '../utils/errors.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 
@@ -31,7 +31,14 @@ export type TrialMessage =
   | { type: 'done'; interrupted: boolean }
   | { type: 'error'; message: string; stack?: string };
 
-export type RunnerMessage = { type: 'decision'; stop: boolean } | { type: 'interrupt' };
+/**
+ * The runner's word after each result. checkpoint: true saves one now (and goes on unless stop);
+ * false with stop ends without saving (a PBT exploit: the trial continues from another's
+ * checkpoint); absent keeps checkpoint_at_end.
+ */
+export type RunnerMessage = { type: 'decision'; stop: boolean; checkpoint?: boolean } | { type: 'interrupt' };
+
+type Verdict = { stop: boolean; checkpoint?: boolean };
 
 /** Thrown out of report() when the runner stops a function trainable. */
 class TrialStopped extends Error {}
@@ -39,14 +46,14 @@ class TrialStopped extends Error {}
 const port = parentPort!;
 const task = workerData as TrialTask;
 let interrupted = false;
-let pendingDecision: ((stop: boolean) => void) | null = null;
+let pendingDecision: ((verdict: Verdict) => void) | null = null;
 
 port.on('message', (message: RunnerMessage) => {
   if (message.type === 'interrupt') {
     interrupted = true;
-    pendingDecision?.(true);
+    pendingDecision?.({ stop: true });
   } else if (message.type === 'decision') {
-    pendingDecision?.(message.stop);
+    pendingDecision?.(message);
   }
 });
 
@@ -54,18 +61,20 @@ function post(message: TrialMessage): void {
   port.postMessage(message);
 }
 
-/** Sends a result and waits for the runner's decision (true: stop). */
-function report(result: Record<string, unknown>): Promise<boolean> {
+/** Sends a result and waits for the runner's decision. */
+function report(result: Record<string, unknown>): Promise<Verdict> {
   return new Promise((resolve) => {
-    pendingDecision = (stop) => {
+    pendingDecision = (verdict) => {
       pendingDecision = null;
-      resolve(stop);
+      resolve(verdict);
     };
     post({ type: 'result', result });
   });
 }
 
 async function runPPO(): Promise<void> {
+  // Loaded here, not at the top: a function trainable's thread then starts without tfjs.
+  const { PPOTrainer } = await import('../algorithms/ppo/trainer.js');
   const overrides = [{ source: `trial ${task.id}`, config: task.config }];
   const trainer = task.restore
     ? await PPOTrainer.restore(task.restore, overrides, { backend: task.backend })
@@ -73,47 +82,91 @@ async function runPPO(): Promise<void> {
   const writer = new ResultWriter(task.dir);
   writer.start({ ...trainer.config, env: trainer.envId }, task.restore !== null ? trainer.iteration : null);
   let savedAt = -1;
+  let manifest = '';
   const save = async () => {
-    if (savedAt === trainer.iteration || trainer.iteration === 0) return;
-    const manifest = await trainer.save(task.dir);
-    savedAt = trainer.iteration;
-    if (task.keepCheckpointsNum) pruneCheckpoints(task.dir, task.keepCheckpointsNum, [path.dirname(manifest)]);
+    if (trainer.iteration === 0) return;
+    if (savedAt !== trainer.iteration) {
+      manifest = await trainer.save(task.dir);
+      savedAt = trainer.iteration;
+      if (task.keepCheckpointsNum) pruneCheckpoints(task.dir, task.keepCheckpointsNum, [path.dirname(manifest)]);
+    }
     post({ type: 'checkpoint', path: manifest });
   };
+  let verdict: Verdict = { stop: false };
   try {
     for (;;) {
       const result = await trainer.train();
       writer.write(result);
       if (task.checkpointFreq > 0 && trainer.iteration % task.checkpointFreq === 0) await save();
-      const stop = await report(result as unknown as Record<string, unknown>);
-      if (stop || interrupted) break;
+      verdict = await report(result as unknown as Record<string, unknown>);
+      if (verdict.checkpoint === true) await save();
+      if (verdict.stop || interrupted) break;
     }
-    // An interrupted trial always keeps a checkpoint, so that --resume continues it.
-    if (task.checkpointAtEnd || interrupted) await save();
+    // An interrupted trial keeps a checkpoint, so that --resume continues it (unless it goes on from another's).
+    if (!(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) await save();
   } finally {
     await trainer.stop();
   }
 }
 
+/** What a function trainable's checkpoint holds: its counters and the state it last reported. */
+interface FunctionCheckpoint {
+  iteration: number;
+  time_total_s: number;
+  state: unknown;
+}
+
+type FunctionTrainable = (
+  config: Record<string, unknown>,
+  report: (metrics: Record<string, unknown>, state?: unknown) => Promise<void>,
+  restored: unknown,
+) => unknown;
+
+/**
+ * A function trainable `(config, report, restored) => ...`. It may pass its state (anything JSON
+ * can hold) as report's second argument; the trial checkpoints the latest such state when asked
+ * (checkpoint_freq, at the end, for PBT) as <trial>/checkpoint_<N>/state.json, and a restored
+ * trial gets it back as `restored` (else null).
+ */
 async function runFunction(): Promise<void> {
   const module = (await import(pathToFileURL(task.run).href)) as Record<string, unknown>;
-  const trainable = (module.default ?? module.trainable) as (config: Record<string, unknown>, report: (metrics: Record<string, unknown>) => Promise<void>) => unknown;
+  const trainable = (module.default ?? module.trainable) as FunctionTrainable;
   if (typeof trainable !== 'function') throw new Error(`${task.run} exports no trainable function: export default (config, report) => ...`);
+  const restored = task.restore ? (JSON.parse(readFileSync(task.restore, 'utf8')) as FunctionCheckpoint) : null;
   const writer = new ResultWriter(task.dir);
-  writer.start(task.config, null);
-  const start = performance.now();
-  let iteration = 0;
-  const reportMetrics = async (metrics: Record<string, unknown>) => {
+  writer.start(task.config, restored !== null ? restored.iteration : null);
+  const start = performance.now() - (restored?.time_total_s ?? 0) * 1000;
+  let iteration = restored?.iteration ?? 0;
+  let latest: FunctionCheckpoint | null = null;
+  let savedAt = -1;
+  const save = () => {
+    if (latest === null) return;
+    const file = path.join(task.dir, `checkpoint_${latest.iteration}`, 'state.json');
+    if (savedAt !== latest.iteration) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp`, JSON.stringify(latest));
+      renameSync(`${file}.tmp`, file);
+      savedAt = latest.iteration;
+    }
+    post({ type: 'checkpoint', path: file });
+  };
+  let verdict: Verdict = { stop: false };
+  const reportMetrics = async (metrics: Record<string, unknown>, state?: unknown) => {
     iteration += 1;
     const result = { training_iteration: iteration, time_total_s: (performance.now() - start) / 1000, ...metrics };
     writer.write(result);
-    if ((await report(result)) || interrupted) throw new TrialStopped();
+    if (state !== undefined) latest = { iteration, time_total_s: result.time_total_s, state: structuredClone(state) };
+    if (task.checkpointFreq > 0 && iteration % task.checkpointFreq === 0) save();
+    verdict = await report(result);
+    if (verdict.checkpoint === true) save();
+    if (verdict.stop || interrupted) throw new TrialStopped();
   };
   try {
-    await trainable(structuredClone(task.config), reportMetrics);
+    await trainable(structuredClone(task.config), reportMetrics, restored ? structuredClone(restored.state) : null);
   } catch (error) {
     if (!(error instanceof TrialStopped)) throw error;
   }
+  if (!(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) save();
 }
 
 try {

@@ -3,13 +3,17 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { repoRoot, rl } from '../helpers.js';
 import { PPOTrainer, resolvePPOConfig } from '../../src/index.js';
 import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
 import { manifestDigest } from '../../src/checkpoint/format.js';
 import { loadCheckpoint } from '../../src/checkpoint/index.js';
 import { UserError } from '../../src/utils/errors.js';
+import { serve } from '../../src/serve/router.js';
+
+// Each test starts several rl processes; on a loaded 2-core machine one takes seconds.
+jest.setTimeout(240_000);
 
 let project: string; // ./checkpoints/checkpoint_1 of a CartPole run with a MeanStdFilter
 let corridorCheckpoint: string;
@@ -100,6 +104,14 @@ describe('loading a checkpoint never runs code from it', () => {
     expect(warned.code).toBe(0);
     expect(warned.stderr).toMatch(/WARN: .*corridor-v2\.js is not the corridor\.js that .* was trained with \(its sha256 differs\)/);
     expectOneLineExit2(rlIn(cwd, ['rollout', corridorCheckpoint, '--episodes', '1', '--env', 'CartPole-v1']), /custom env module corridor\.js, not the registered env CartPole-v1/);
+  });
+
+  test('rl serve and serve() take the env module the same way', async () => {
+    await expect(serve({ deployments: [{ name: 'c', versions: [{ checkpoint: corridorCheckpoint }] }] })).rejects.toThrow(/pass --env/);
+    const router = await serve({ deployments: [{ name: 'c', versions: [{ checkpoint: corridorCheckpoint, env: corridor }] }] });
+    const { action } = await router.predict('c', [0]);
+    expect([0, 1]).toContain(action);
+    expectOneLineExit2(rl(['serve', corridorCheckpoint, '--port', '0']), /trained on the custom env module corridor\.js/);
   });
 });
 

@@ -4,11 +4,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { rl } from '../helpers.js';
 import { LOCK_FILE } from '../../src/checkpoint/run_dir.js';
 import { csvCells } from '../../src/metrics/result_writer.js';
 import { cleanStaleTemporaries } from '../../src/checkpoint/save.js';
+
+// Each test starts several rl processes; on a loaded 2-core machine one takes seconds.
+jest.setTimeout(240_000);
 
 const small = JSON.stringify({ num_workers: 0, train_batch_size: 200, sgd_minibatch_size: 100, num_sgd_iter: 1, model: { fcnet_hiddens: [8] } });
 const train = (cwd: string, iterations: number, extra: string[] = []) =>
