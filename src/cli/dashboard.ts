@@ -30,9 +30,9 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     const serve = (args.serve ?? []).map(parseServeAddress);
     const roots = resolveRoots(args.dirs, process.cwd(), serve.length > 0);
     const app = buildDashboard({ roots, serve });
-    const address = await listen(app, args.port, args.host);
+    const listening = await listen(app, args.port, args.host);
     process.stderr.write(`dashboard of ${roots.join(', ')}; Ctrl-C to stop\n`);
-    process.stdout.write(`${address}\n`);
+    process.stdout.write(`${listening.urls.join('\n')}\n`);
     await new Promise<void>((resolve) => {
       const shutdown = () => void app.close().then(() => resolve());
       process.once('SIGINT', shutdown);

@@ -29,7 +29,9 @@ describe('the checkpoint folder of rl train', () => {
     const root = path.join(cwd, 'checkpoints');
     const aside = readdirSync(root).filter((n) => n.startsWith('run-'));
     expect(aside).toHaveLength(1);
-    expect(readdirSync(path.join(root, aside[0])).sort()).toEqual(['checkpoint_1', 'checkpoint_2', 'checkpoint_3', 'params.json', 'progress.csv', 'result.json']);
+    const moved = readdirSync(path.join(root, aside[0])).sort();
+    expect(moved.filter((n) => !n.startsWith('events.out.tfevents.'))).toEqual(['checkpoint_1', 'checkpoint_2', 'checkpoint_3', 'params.json', 'progress.csv', 'result.json']);
+    expect(moved.filter((n) => n.startsWith('events.out.tfevents.'))).toHaveLength(1); // the TensorBoard file goes with its run
     expect(iterations(path.join(root, aside[0], 'result.json'))).toEqual([1, 2, 3]);
     expect(readdirSync(root).filter((n) => n.startsWith('checkpoint_'))).toEqual(['checkpoint_1']);
     expect(iterations(path.join(root, 'result.json'))).toEqual([1]);
