@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadExperimentFile, parseJSONOrFile, parseStopCriteria, readConfigLayer, resolvePPOConfig, type ConfigLayer } from '../config/index.js';
+import { checkExperimentKeys, loadExperimentFile, parseStopFlag, readConfigLayer, resolvePPOConfig, type ConfigLayer } from '../config/index.js';
+import { TUNE_KEYS } from '../tune/experiment.js';
 import { runTraining } from '../algorithms/ppo/run.js';
 import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';
@@ -48,6 +49,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train --restore checkpoints/checkpoint_20/checkpoint-20 --stop \'{"training_iteration": 40}\'', 'Continue a run'),
   handler: async (args) => {
     const experiment = args.file ? loadExperimentFile(args.file) : null;
+    if (experiment) checkExperimentKeys(experiment, TUNE_KEYS);
     const run = args.run !== 'PPO' || !experiment ? args.run : experiment.run;
     if (run !== 'PPO') throw new UserError(`${experiment && args.run === 'PPO' ? `${experiment.source}: run` : '--run'} ${run} is not available; use PPO`);
     checkIntegerFlag('checkpoint-freq', args['checkpoint-freq'], 0);
@@ -70,8 +72,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         config,
         restore: args.restore,
         overrides: layers,
-        stop: args.stop ? parseStopCriteria(parseJSONOrFile('--stop', args.stop, process.cwd()), '--stop') : (experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined),
+        // An experiment file without stop criteria (or with stop: {}) trains the default 20 iterations.
+        stop: args.stop !== undefined ? parseStopFlag('--stop', args.stop, process.cwd()) : experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined,
+        stopSource: args.stop !== undefined ? '--stop' : experiment?.source,
         checkpointDir: args['checkpoint-dir'] ?? experiment?.local_dir,
+        checkpointDirSource: args['checkpoint-dir'] !== undefined ? '--checkpoint-dir' : `${experiment?.source}: local_dir`,
         checkpointFreq: args['checkpoint-freq'] || experiment?.checkpoint_freq || 0,
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],

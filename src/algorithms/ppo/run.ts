@@ -6,9 +6,10 @@ import { pruneCheckpoints, resolveCheckpointPath } from '../../checkpoint/index.
 import { ResultWriter } from '../../metrics/result_writer.js';
 import type { BackendChoice } from '../../utils/tensor_backend.js';
 import type { ConfigLayer } from '../../config/index.js';
-import { stopReached } from '../../config/index.js';
+import { checkStopCriteria, stopReached } from '../../config/index.js';
+import { checkDirectoryPath } from '../../utils/paths.js';
 import type { PPOConfig } from './defaults.js';
-import { PPOTrainer, type TrainResult } from './trainer.js';
+import { PPO_RESULT_KEYS, PPOTrainer, type TrainResult } from './trainer.js';
 
 export interface RunOptions {
   /** The resolved config of a new run; ignored when restoring (see overrides). */
@@ -18,8 +19,12 @@ export interface RunOptions {
   overrides?: ConfigLayer[];
   /** RLlib's stop dict; without one, 20 iterations from where the run starts. */
   stop?: Record<string, number>;
+  /** Names where stop came from in errors ("--stop", a file); default "stop". */
+  stopSource?: string;
   /** Where checkpoints and result files go (default: checkpoints, or the restored checkpoint's folder). */
   checkpointDir?: string;
+  /** Names where checkpointDir came from in errors; default "checkpoint directory". */
+  checkpointDirSource?: string;
   checkpointFreq?: number;
   checkpointAtEnd?: boolean;
   keepCheckpointsNum?: number | null;
@@ -39,9 +44,12 @@ export interface RunOutcome {
 }
 
 export async function runTraining(options: RunOptions): Promise<RunOutcome> {
+  // Mistakes that would only show after training (a run that never stops, nowhere to write) are refused first.
+  if (options.stop) checkStopCriteria(options.stop, PPO_RESULT_KEYS, options.stopSource ?? 'stop');
+  if (options.checkpointDir !== undefined) checkDirectoryPath(options.checkpointDir, options.checkpointDirSource ?? 'checkpoint directory');
   const trainer = options.restore
-    ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend })
-    : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend });
+    ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: true })
+    : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend, checkCpus: true });
   // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
   const checkpointDir = options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : 'checkpoints');
   const stop = options.stop ?? { training_iteration: trainer.iteration + 20 };
