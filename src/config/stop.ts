@@ -73,6 +73,24 @@ export function checkStopCriteria(criteria: Record<string, number>, knownKeys: r
   }
 }
 
+/**
+ * For trainables whose result keys are known only when they report (rl tune's function
+ * trainables): the message for the first stop key the first result lacks, or null. Ray Tune
+ * checks the first result the same way, since such a key would never stop the trial.
+ */
+export function unreportedStopKey(criteria: Record<string, number>, result: Record<string, unknown>): string | null {
+  for (const key of Object.keys(criteria)) {
+    if (resultValue(result, key) !== undefined) continue;
+    const reported = flattenKeys(result);
+    return `stop key '${key}' is not in the trainable's results, so it would never stop the trial; did you mean '${closestKey(key.replace(/\//g, '.'), reported)}'? (reported: ${reported.join(', ')})`;
+  }
+  return null;
+}
+
+function flattenKeys(node: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(node).flatMap(([key, value]) => (isPlainObject(value) ? flattenKeys(value, `${prefix}${key}.`) : [`${prefix}${key}`]));
+}
+
 /** The value of a --stop flag: inline JSON or a .json/.yaml file of criteria; an empty value says what to give. */
 export function parseStopFlag(flag: string, value: string, cwd: string): Record<string, number> {
   if (value.trim() === '') {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { resolvePPOConfig, stopReached } from '../config/index.js';
+import { resolvePPOConfig, stopReached, unreportedStopKey } from '../config/index.js';
 import { ppoCpus } from '../config/resources.js';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../utils/errors.js';
@@ -258,6 +258,11 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       worker.on('message', (message: TrialMessage) => {
         if (message.type === 'result') {
           const result = message.result;
+          const unreported = trial.last_result === null ? unreportedStopKey(experiment.stop, result) : null;
+          if (unreported) {
+            fail(unreported);
+            return;
+          }
           trial.last_result = result;
           trial.iteration = typeof result.training_iteration === 'number' ? result.training_iteration : trial.iteration + 1;
           trial.time_total_s = typeof result.time_total_s === 'number' ? result.time_total_s : trial.time_total_s;
