@@ -86,7 +86,7 @@ describe('stopReached', () => {
 });
 
 describe('checkStopCriteria: criteria that could never stop a run are refused', () => {
-  const known = ['training_iteration', 'episode_reward_mean', 'episode_reward_min', 'timesteps_total', 'info.learner.kl', 'info.learner.entropy'];
+  const known = ['training_iteration', 'episode_reward_min', 'episode_reward_mean', 'timesteps_total', 'info.learner.kl', 'info.learner.entropy'];
 
   test('known keys pass, dotted or in Tune\'s slash form', () => {
     expect(() => checkStopCriteria({ training_iteration: 3, 'info.learner.kl': 0.1, 'info/learner/entropy': 0.5 }, known, '--stop')).not.toThrow();
