@@ -275,8 +275,8 @@ class StepApiAdapter implements InPlaceEnv {
     const [obs, reward, terminated, truncated] = result as [unknown, unknown, unknown, unknown];
     if (typeof reward !== 'number') throw new EnvContractError(`returned the reward ${show(reward)}; it must be a number`);
     this.observation = checkedObservation(obs, (this.env.observation_space as Box).size);
-    this.lastTerminated = terminated === true;
-    this.lastTruncated = truncated === true;
+    this.lastTerminated = Boolean(terminated);
+    this.lastTruncated = Boolean(truncated);
     return reward;
   }
   writeObservation(out: Float32Array, offset: number): void {

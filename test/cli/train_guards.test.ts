@@ -32,9 +32,7 @@ function expectOneLineExit2(run: { code: number | null; stderr: string }, messag
 describe('item 3: stop criteria that can never be met are refused before any training', () => {
   test.each([
     ['{"training_iteraton": 2}', /--stop: unknown stop key 'training_iteraton'; did you mean 'training_iteration'\?/],
-    ['{"episode_reward_mean": 100, "timestep_total": 5}', /--stop: unknown stop key 'timestep_total'; did you mean 'timesteps_total'\?/],
     ['{"info": {"learner": {"kll": 0.01}}}', /--stop: unknown stop key 'info\.learner\.kll'; did you mean 'info\.learner\.kl'\?/],
-    ['{"info/learner/entropi": 0.1}', /--stop: unknown stop key 'info\/learner\/entropi'; did you mean 'info\.learner\.entropy'\?/],
     ['{}', /--stop: no stop criteria, so the run would never stop; give at least one, e.g. --stop '\{"training_iteration": 20\}'/],
     ['', /--stop: empty value; give stop criteria such as '\{"training_iteration": 20\}', or leave --stop out for the default of 20 iterations/],
   ])('--stop %j', (stop, message) => {
@@ -87,6 +85,8 @@ describe('item 3: stop criteria that can never be met are refused before any tra
   });
 });
 
+// The other faults (Infinity, a string reward, a reset() that fails...) are covered without a
+// process each in test/envs/custom_env.test.ts; here, both sampling paths end to end.
 describe('items 4 and 5: a custom env that returns garbage or throws', () => {
   /**
    * Trains the faulty env with checkpoints every iteration; the fault starts after 150 steps of
@@ -109,9 +109,7 @@ describe('items 4 and 5: a custom env that returns garbage or throws', () => {
 
   test.each([
     ['nan_obs', 0, /env test\/fixtures\/custom-envs\/faulty\.js returned a non-finite observation: value 1 of the observation is NaN at step \d+ of an episode \(env 0 of rollout worker 0\); make step\(\) and reset\(\) return finite numbers/],
-    ['inf_obs', 1, /faulty\.js returned a non-finite observation: value 0 of the observation is Infinity at step \d+ .*\(env 0 of rollout worker 0\)/],
     ['nan_reward', 1, /faulty\.js returned a non-finite reward: NaN at step \d+ of an episode/],
-    ['inf_reward', 0, /faulty\.js returned a non-finite reward: -Infinity at step \d+/],
   ])('%s (num_workers %d) stops the run naming the value; iteration 1 and its checkpoint stay', async (fault, numWorkers, message) => {
     const { code, stderr, dir } = trainFaulty(fault, numWorkers);
     expectOneLineExit2({ code, stderr }, message);
@@ -126,9 +124,7 @@ describe('items 4 and 5: a custom env that returns garbage or throws', () => {
 
   test.each([
     ['throw', 1, /env test\/fixtures\/custom-envs\/faulty\.js: step\(\) threw Error: the corridor collapsed \(env 0 of rollout worker 0, step \d+ of an episode\)/],
-    ['throw', 0, /faulty\.js: step\(\) threw Error: the corridor collapsed/],
     ['short_obs', 1, /faulty\.js: step\(\) returned an observation of 1 value; its observation_space has 2/],
-    ['string_reward', 0, /faulty\.js: step\(\) returned the reward "one"; it must be a number/],
   ])('%s (num_workers %d) is one line naming the env and the problem; earlier results intact', async (fault, numWorkers, message) => {
     const { code, stderr, dir } = trainFaulty(fault, numWorkers);
     expectOneLineExit2({ code, stderr }, message);
@@ -171,6 +167,10 @@ describe('low items: one line and exit code 2 instead of "internal error"', () =
       expectOneLineExit2(run, /--checkpoint-dir .*notes\.txt.* is a file, not a directory; pass the path of a directory/);
     }
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
+    // the default ./checkpoints too
+    writeFileSync(path.join(dir, 'checkpoints'), 'also mine\n');
+    const run = rl(['train', '--env', 'CartPole-v1', '--config', JSON.stringify(tiny), '--stop', '{"training_iteration": 1}'], {}, dir, QUICK_MS);
+    expectOneLineExit2(run, /--checkpoint-dir checkpoints is a file, not a directory/);
   });
 
   test('rl tune --resume with a damaged experiment_state.json names the file and the fix', () => {

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { Box, Discrete, VectorEnv, envSpec, make, resolveEnv } from '../../src/index.js';
@@ -89,6 +91,16 @@ describe('a custom env that breaks the API is named in one line (issue 9)', () =
     const stringReward = await venvOf({ fault: 'string_reward', after: 0 });
     stringReward.reset(0);
     expect(userErrorOf(() => stringReward.step(new Float32Array([1, 1]))).message).toMatch(/: step\(\) returned the reward "one"; it must be a number/);
+  });
+
+  test('terminated and truncated may be any truthy value, as in JavaScript', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-truthy-'));
+    const file = path.join(dir, 'truthy.js');
+    writeFileSync(file, "export default () => ({ observation_space: { type: 'Box', low: [0], high: [1] }, action_space: { type: 'Discrete', n: 2 }, reset: () => [[0], {}], step: () => [[1], 1, 1, 0, {}] });\n");
+    const venv = new VectorEnv(await resolveEnv(file), 1);
+    venv.reset(0);
+    venv.step(new Float32Array([0]));
+    expect([venv.terminated[0], venv.truncated[0], venv.finishedLengths[0]]).toEqual([1, 0, 1]);
   });
 
   test('an error inside a built-in env stays an internal error (a bug of ours keeps its stack)', () => {

@@ -23,7 +23,7 @@ export interface RunOptions {
   stopSource?: string;
   /** Where checkpoints and result files go (default: checkpoints, or the restored checkpoint's folder). */
   checkpointDir?: string;
-  /** Names where checkpointDir came from in errors; default "checkpoint directory". */
+  /** Names where the checkpoint directory came from in errors; default "checkpoint directory". */
   checkpointDirSource?: string;
   checkpointFreq?: number;
   checkpointAtEnd?: boolean;
@@ -46,12 +46,12 @@ export interface RunOutcome {
 export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   // Mistakes that would only show after training (a run that never stops, nowhere to write) are refused first.
   if (options.stop) checkStopCriteria(options.stop, PPO_RESULT_KEYS, options.stopSource ?? 'stop');
-  if (options.checkpointDir !== undefined) checkDirectoryPath(options.checkpointDir, options.checkpointDirSource ?? 'checkpoint directory');
+  // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
+  const checkpointDir = options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : 'checkpoints');
+  checkDirectoryPath(checkpointDir, options.checkpointDirSource ?? 'checkpoint directory');
   const trainer = options.restore
     ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: true })
     : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend, checkCpus: true });
-  // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
-  const checkpointDir = options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : 'checkpoints');
   const stop = options.stop ?? { training_iteration: trainer.iteration + 20 };
   const writer = new ResultWriter(checkpointDir);
   writer.start({ ...trainer.config, env: trainer.envId }, Boolean(options.restore));
