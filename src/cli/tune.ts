@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { loadTuneExperiment } from '../tune/experiment.js';
+import { resultValue } from '../config/index.js';
 import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
 import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
@@ -55,7 +56,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       }
       process.stdout.write(`${finalTable(outcome.trials, experiment.metric, experiment.parameter_columns, outcome.best)}\n`);
       if (outcome.best) {
-        process.stdout.write(`Best trial: ${outcome.best.id} (${experiment.metric} ${String(outcome.best.last_result?.[experiment.metric])})\n`);
+        process.stdout.write(`Best trial: ${outcome.best.id} (${experiment.metric} ${String(outcome.best.last_result ? resultValue(outcome.best.last_result, experiment.metric) : undefined)})\n`);
         process.stdout.write(`Best config: ${JSON.stringify(outcome.best.config)}\n`);
       }
       process.stderr.write(`${outcome.trials.length} trials in ${outcome.wallTimeS.toFixed(1)} s; results in ${outcome.dir}\n`);

@@ -103,7 +103,7 @@ export function parseStopFlag(flag: string, value: string, cwd: string): Record<
  * The known key nearest to `key` by edit distance; ties go to a key of the same length, so that a
  * swapped pair of letters ("maen") suggests "mean" rather than "min".
  */
-function closestKey(key: string, knownKeys: readonly string[]): string {
+export function closestKey(key: string, knownKeys: readonly string[]): string {
   let best = knownKeys[0];
   let bestScore = Infinity;
   for (const candidate of knownKeys) {

@@ -1,7 +1,7 @@
 // An rl tune experiment: tune.run's arguments, read from an experiment file (YAML or JSON; the
 // flat form or RLlib's tuned-example form `name: {env, run, stop, config, num_samples}`).
 import path from 'node:path';
-import { checkExperimentKeys, checkStopCriteria, loadExperimentFile } from '../config/index.js';
+import { checkExperimentKeys, checkStopCriteria, closestKey, loadExperimentFile } from '../config/index.js';
 import { PPO_RESULT_KEYS } from '../algorithms/ppo/trainer.js';
 import { UserError } from '../utils/errors.js';
 import { ASHAScheduler, makeScheduler } from './schedulers.js';
@@ -47,6 +47,9 @@ export function loadTuneExperiment(file: string): TuneExperiment {
   const metric = (extra.metric as string | undefined) ?? 'episode_reward_mean';
   if (experiment.run === 'PPO') {
     // A PPO trial ends only by its stop criteria or a scheduler with max_t (function trainables end by returning).
+    if (!PPO_RESULT_KEYS.includes(metric.replace(/\//g, '.'))) {
+      throw new UserError(`${file}: unknown metric '${metric}'; did you mean '${closestKey(metric.replace(/\//g, '.'), PPO_RESULT_KEYS)}'? (trials are compared by it)`);
+    }
     if (Object.keys(experiment.stop).length > 0) checkStopCriteria(experiment.stop, PPO_RESULT_KEYS, file);
     else if (!(makeScheduler(extra.scheduler, metric, mode) instanceof ASHAScheduler)) {
       throw new UserError(`${file}: no stop criteria, so PPO trials would never stop; add e.g. "stop": {"training_iteration": 20} (or a scheduler with max_t)`);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { resolvePPOConfig, stopReached, unreportedStopKey } from '../config/index.js';
+import { resolvePPOConfig, resultValue, stopReached, unreportedStopKey } from '../config/index.js';
 import { ppoCpus } from '../config/resources.js';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../utils/errors.js';
@@ -133,7 +133,7 @@ export function bestTrial(trials: TrialRecord[], metric: string, mode: 'max' | '
   let best: TrialRecord | null = null;
   let bestValue = NaN;
   for (const trial of trials) {
-    const value = trial.last_result?.[metric];
+    const value = trial.last_result ? resultValue(trial.last_result, metric) : undefined;
     if (typeof value !== 'number' || Number.isNaN(value)) continue;
     if (best === null || (mode === 'max' ? value > bestValue : value < bestValue)) {
       best = trial;
