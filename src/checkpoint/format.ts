@@ -16,7 +16,10 @@ export interface ArraysEntry {
 export interface CheckpointManifest {
   format_version: number;
   algorithm: string;
+  /** A registered env id, or (custom envs) the path of the module it was trained with: recorded, never imported. */
   env: string;
+  /** For a custom env: the module's file name and sha256, to check the module the user names on load. */
+  env_module?: { name: string; sha256: string } | null;
   config: Record<string, unknown>;
   iteration: number;
   timesteps_total: number;
@@ -31,6 +34,8 @@ export interface CheckpointManifest {
   /** Relative path (always '/'-separated) -> sha256 hex of every other file in the checkpoint dir. */
   files: Record<string, string>;
   created_at: string;
+  /** sha256 of the manifest's own JSON without this key (see manifestDigest); absent in older checkpoints. */
+  manifest_sha256?: string;
 }
 
 export interface CheckpointContent {
@@ -47,8 +52,19 @@ export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export const checkpointDirName = (iteration: number): string => `checkpoint_${iteration}`;
 export const manifestFileName = (iteration: number): string => `checkpoint-${iteration}`;
 
-export function sha256(data: Uint8Array): string {
+export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The digest a manifest carries of itself: sha256 of its compact JSON with every key but
+ * manifest_sha256, in the order written. Re-indenting the file keeps it; changing a value does not.
+ * It detects damage and edits, not forgery: whoever rewrites a manifest can recompute it, which is
+ * why loading a checkpoint never depends on it for safety (nothing in a checkpoint is ever run).
+ */
+export function manifestDigest(manifest: Record<string, unknown>): string {
+  const { manifest_sha256: _ignored, ...content } = manifest;
+  return sha256(JSON.stringify(content));
 }
 
 /** A path as the user should read it: relative to `cwd` when inside it, absolute otherwise. */

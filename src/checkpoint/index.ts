@@ -6,7 +6,7 @@ export {
   type CheckpointManifest,
 } from './format.js';
 export { saveCheckpoint } from './save.js';
-export { loadCheckpoint, type LoadedCheckpoint } from './load.js';
+export { loadCheckpoint, MAX_JSON_BYTES, type LoadedCheckpoint } from './load.js';
 export {
   DEFAULT_CHECKPOINT_ROOT,
   listCheckpoints,

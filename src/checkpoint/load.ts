@@ -1,6 +1,6 @@
 // loadCheckpoint: reads and verifies a checkpoint (format version, JSON, sha256 of every file)
 // before handing back its manifest and loaders. Every problem is a one-line UserError naming the file.
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { UserError, errorMessage } from '../utils/errors.js';
@@ -14,8 +14,14 @@ import {
   type ArraysEntry,
   type CheckpointManifest,
 } from './format.js';
-import { MODEL_JSON_FILE, weightPaths } from './format.js';
+import { MODEL_JSON_FILE, manifestDigest, weightPaths } from './format.js';
 import { resolveCheckpointPath } from './resolve.js';
+
+/** The largest manifest or model.json read: far above any real one, so a huge or endless file is refused before it is read. */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+/** Bytes per element of the weight dtypes a checkpoint may hold. */
+const DTYPE_BYTES: Record<string, number> = { float32: 4 };
 
 export interface LoadedCheckpoint {
   /** Absolute path of the manifest file. */
@@ -25,6 +31,8 @@ export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
   /** A new tfjs LayersModel with the saved topology and weights (loads tfjs on first use). */
   loadModel(name: string): Promise<tf.LayersModel>;
+  /** The parsed, verified model.json of a model (topology and weights manifest). */
+  modelJSON(name: string): tf.io.ModelJSON;
   /** The saved weights of a model by weight name (e.g. 'fc_1/kernel'), read without tfjs. */
   modelWeights(name: string): Map<string, { shape: number[]; values: Float32Array }>;
   /** The saved Float32Arrays of that name, each in its own buffer. */
@@ -39,6 +47,9 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 function manifestProblem(m: Record<string, unknown>): string | null {
   if (typeof m.algorithm !== 'string') return "its manifest has no 'algorithm' string";
   if (typeof m.env !== 'string') return "its manifest has no 'env' string";
+  if (m.env_module != null && (!isObject(m.env_module) || typeof m.env_module.name !== 'string' || typeof m.env_module.sha256 !== 'string' || !SHA256_RE.test(m.env_module.sha256))) {
+    return "its manifest's 'env_module' is not a {name, sha256} record";
+  }
   if (!isObject(m.config)) return "its manifest has no 'config' object";
   if (!isNonNegInt(m.iteration)) return "its manifest has no valid 'iteration'";
   if (typeof m.timesteps_total !== 'number') return "its manifest has no 'timesteps_total' number";
@@ -51,6 +62,7 @@ function manifestProblem(m: Record<string, unknown>): string | null {
     return "its manifest's 'models' is not a list of model names";
   }
   if (!isObject(m.files)) return "its manifest has no 'files' object";
+  if ('manifest_sha256' in m && (typeof m.manifest_sha256 !== 'string' || !SHA256_RE.test(m.manifest_sha256))) return "its manifest's 'manifest_sha256' is not a sha256";
   for (const [rel, hash] of Object.entries(m.files)) {
     if (!isSafeRelativePath(rel)) return `its manifest lists a file outside the checkpoint ('${rel}')`;
     if (typeof hash !== 'string' || !SHA256_RE.test(hash)) return `its manifest has no valid sha256 for ${rel}`;
@@ -104,6 +116,9 @@ export async function loadCheckpoint(manifestPath: string): Promise<LoadedCheckp
     throw new UserError(oneLine(`checkpoint ${what} ${problem}`));
   };
 
+  const manifestInfo = await stat(file).catch((error: unknown) => fail(shown, `cannot be read: ${errorMessage(error)}`));
+  if (!manifestInfo.isFile()) return fail(shown, 'is not a regular file');
+  if (manifestInfo.size > MAX_JSON_BYTES) return fail(shown, `is not a checkpoint manifest: it holds ${manifestInfo.size} bytes (a manifest is a small JSON file)`);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -129,53 +144,94 @@ export async function loadCheckpoint(manifestPath: string): Promise<LoadedCheckp
   }
   const problem = manifestProblem(parsed);
   if (problem) return fail(shown, `is damaged: ${problem}`);
+  // Manifests written since manifest_sha256 was added carry the digest of their own content: an edit
+  // (a changed activation, config value or env) is caught like a damaged weight file.
+  if (typeof parsed.manifest_sha256 === 'string' && manifestDigest(parsed) !== parsed.manifest_sha256) {
+    return fail(shown, 'is damaged: its manifest was changed after it was written (manifest_sha256 does not match)');
+  }
   const manifest = { ...parsed, arrays: parsed.arrays ?? {} } as unknown as CheckpointManifest;
+  const arrays = manifest.arrays as Record<string, ArraysEntry>;
 
-  // Verify every listed file, keeping the verified bytes: the loaders below use exactly these.
+  // Every listed file must be a regular file inside the checkpoint (no symlink to /dev/zero or elsewhere),
+  // and is read only once its size is what the manifest and model.json declare.
+  const sizes = new Map<string, number>();
+  for (const rel of Object.keys(manifest.files)) {
+    const fileShown = displayPath(path.join(dir, ...rel.split('/')));
+    let info;
+    try {
+      info = await lstat(path.join(dir, ...rel.split('/')));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? fail(fileShown, `is missing: the manifest ${shown} lists it`) : fail(fileShown, `cannot be read: ${errorMessage(error)}`);
+    }
+    if (!info.isFile()) return fail(fileShown, `is not a regular file (${info.isSymbolicLink() ? 'a symbolic link' : 'a device, directory or pipe'}): a checkpoint holds only its own files`);
+    sizes.set(rel, info.size);
+  }
   const verified = new Map<string, Uint8Array>();
-  for (const [rel, expected] of Object.entries(manifest.files)) {
+  const readVerified = async (rel: string): Promise<Uint8Array> => {
     const fileShown = displayPath(path.join(dir, ...rel.split('/')));
     let bytes: Uint8Array;
     try {
       bytes = await readFile(path.join(dir, ...rel.split('/')));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return code === 'ENOENT'
-        ? fail(fileShown, `is missing: the manifest ${shown} lists it`)
-        : fail(fileShown, `cannot be read: ${errorMessage(error)}`);
+      return fail(fileShown, `cannot be read: ${errorMessage(error)}`);
     }
-    if (sha256(bytes) !== expected) return fail(fileShown, 'is damaged: its sha256 does not match the manifest');
+    if (sha256(bytes) !== manifest.files[rel]) return fail(fileShown, 'is damaged: its sha256 does not match the manifest');
     verified.set(rel, bytes);
-  }
+    return bytes;
+  };
+  const declared = new Set<string>();
+  const checkSize = (rels: string[], expected: number, what: string) => {
+    for (const rel of rels) declared.add(rel);
+    const actual = rels.reduce((n, rel) => n + sizes.get(rel)!, 0);
+    if (actual !== expected) return fail(displayPath(path.join(dir, ...rels[0].split('/'))), `is damaged: it holds ${actual} bytes; ${what} needs ${expected}`);
+  };
 
-  // Parse each model.json now, so a model whose weight files are not covered by the manifest is refused up front.
+  // Each model.json first (capped), so its weight files are checked against the sizes it declares.
   const modelJsons = new Map<string, tf.io.ModelJSON>();
   for (const name of manifest.models) {
     const rel = `${name}/${MODEL_JSON_FILE}`;
     const fileShown = displayPath(path.join(dir, name, MODEL_JSON_FILE));
+    if (sizes.get(rel)! > MAX_JSON_BYTES) return fail(fileShown, `is not a model.json: it holds ${sizes.get(rel)} bytes`);
     let modelJSON: tf.io.ModelJSON;
     try {
-      modelJSON = JSON.parse(new TextDecoder().decode(verified.get(rel)!)) as tf.io.ModelJSON;
+      modelJSON = JSON.parse(new TextDecoder().decode(await readVerified(rel))) as tf.io.ModelJSON;
     } catch (error) {
+      if (error instanceof UserError) throw error;
       return fail(fileShown, `is damaged: it is not valid JSON (${errorMessage(error)})`);
     }
     if (!isObject(modelJSON) || !isObject(modelJSON.modelTopology) || !Array.isArray(modelJSON.weightsManifest)) {
       return fail(fileShown, 'is not a TF.js LayersModel model.json: it lacks modelTopology or weightsManifest');
     }
-    for (const weights of weightPaths(modelJSON)) {
-      if (!isSafeRelativePath(weights) || !verified.has(`${name}/${weights}`)) {
-        return fail(fileShown, `refers to weights '${weights}', which the manifest does not list`);
+    for (const group of modelJSON.weightsManifest) {
+      if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || group.paths.length === 0) {
+        return fail(fileShown, 'is damaged: its weightsManifest is malformed');
       }
+      let bytes = 0;
+      for (const spec of group.weights) {
+        const per = DTYPE_BYTES[spec?.dtype ?? 'float32'];
+        if (!isObject(spec) || typeof spec.name !== 'string' || !Array.isArray(spec.shape) || !spec.shape.every(isNonNegInt) || per === undefined) {
+          return fail(fileShown, `is damaged: weight '${String(spec?.name)}' is not a float32 array with a valid shape`);
+        }
+        bytes += per * spec.shape.reduce((a, b) => a * b, 1);
+      }
+      for (const weights of group.paths) {
+        if (typeof weights !== 'string' || !isSafeRelativePath(weights) || !sizes.has(`${name}/${weights}`)) {
+          return fail(fileShown, `refers to weights '${weights}', which the manifest does not list`);
+        }
+      }
+      checkSize(group.paths.map((p) => `${name}/${p}`), bytes, `the weights ${fileShown} declares`);
     }
     modelJsons.set(name, modelJSON);
   }
-  const arrays = manifest.arrays as Record<string, ArraysEntry>;
   for (const [name, entry] of Object.entries(arrays)) {
-    const bytes = verified.get(entry.file)!;
-    const expected = 4 * entry.lengths.reduce((n, l) => n + l, 0);
-    if (bytes.byteLength !== expected) {
-      return fail(displayPath(path.join(dir, entry.file)), `is damaged: it holds ${bytes.byteLength} bytes; the manifest's layout of '${name}' needs ${expected}`);
-    }
+    checkSize([entry.file], 4 * entry.lengths.reduce((n, l) => n + l, 0), `the manifest's layout of '${name}'`);
+  }
+  for (const rel of Object.keys(manifest.files)) {
+    if (verified.has(rel)) continue;
+    // Files no model.json or arrays entry declares a size for are capped like JSON.
+    if (!declared.has(rel) && sizes.get(rel)! > MAX_JSON_BYTES) return fail(displayPath(path.join(dir, rel)), `holds ${sizes.get(rel)} bytes, more than a checkpoint file may`);
+    await readVerified(rel);
   }
 
   const known = (kind: string, names: string[]) => (names.length ? `it has ${kind} ${names.join(', ')}` : `it has no ${kind}`);
@@ -193,6 +249,11 @@ export async function loadCheckpoint(manifestPath: string): Promise<LoadedCheckp
       } catch (error) {
         return fail(shown, `has a model '${name}' that tfjs cannot load: ${errorMessage(error)}`);
       }
+    },
+    modelJSON(name: string): tf.io.ModelJSON {
+      const modelJSON = modelJsons.get(name);
+      if (!modelJSON) return fail(shown, `has no model '${name}': ${known('models', manifest.models)}`);
+      return modelJSON;
     },
     modelWeights(name: string) {
       const modelJSON = modelJsons.get(name);

@@ -1,11 +1,12 @@
 // saveCheckpoint: writes <root>/checkpoint_<N>/ atomically (temp dir inside <root>, then rename).
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CHECKPOINT_FORMAT_VERSION,
   NAME_RE,
   checkpointDirName,
+  manifestDigest,
   manifestFileName,
   sha256,
   type ArraysEntry,
@@ -30,6 +31,45 @@ async function exists(p: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+/** In-progress dirs are named .tmp-checkpoint_N-<pid>-…, set-aside old ones .tmp-checkpoint_N-old-<pid>-…; older versions had no pid. */
+const TEMP_RE = /^\.tmp-(checkpoint_\d+)-(old-)?(?:(\d+)-)?[A-Za-z0-9]+$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what a save killed part-way (kill -9, power loss) left in `root`: temp dirs of processes
+ * that no longer run. A set-aside old checkpoint whose replacement never arrived is put back.
+ */
+export async function cleanStaleTemporaries(root: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = TEMP_RE.exec(name);
+    if (!match) continue;
+    const [, dirName, old, pid] = match;
+    if (pid !== undefined && Number(pid) !== process.pid && processAlive(Number(pid))) continue;
+    if (pid !== undefined && Number(pid) === process.pid) continue;
+    const iteration = Number(dirName.slice('checkpoint_'.length));
+    const full = path.join(root, name);
+    if (old && !(await exists(path.join(root, dirName))) && (await exists(path.join(full, manifestFileName(iteration))))) {
+      await rename(full, path.join(root, dirName));
+    } else {
+      await rm(full, { recursive: true, force: true });
+    }
   }
 }
 
@@ -79,10 +119,11 @@ export async function saveCheckpoint(root: string, iteration: number, content: C
   for (const name of arrayNames) checkName('array', name);
 
   await mkdir(root, { recursive: true });
+  await cleanStaleTemporaries(root);
   const dirName = checkpointDirName(iteration);
   const manifestName = manifestFileName(iteration);
   const target = path.join(root, dirName);
-  const tmp = await mkdtemp(path.join(root, `${TEMP_PREFIX}${dirName}-`));
+  const tmp = await mkdtemp(path.join(root, `${TEMP_PREFIX}${dirName}-${process.pid}-`));
   try {
     const files: Record<string, string> = {};
     for (const name of modelNames) {
@@ -110,12 +151,14 @@ export async function saveCheckpoint(root: string, iteration: number, content: C
       created_at: new Date().toISOString(),
     };
     manifest.format_version = CHECKPOINT_FORMAT_VERSION; // even if the caller's manifest carried one
+    delete manifest.manifest_sha256;
+    manifest.manifest_sha256 = manifestDigest(manifest as unknown as Record<string, unknown>);
     // The manifest goes last: a directory holding one is complete.
     await writeFileDurable(path.join(tmp, manifestName), `${JSON.stringify(manifest, null, 2)}\n`);
     await syncDir(tmp);
 
     if (await exists(target)) {
-      const aside = path.join(root, `${TEMP_PREFIX}${dirName}-old-${randomBytes(4).toString('hex')}`);
+      const aside = path.join(root, `${TEMP_PREFIX}${dirName}-old-${process.pid}-${randomBytes(4).toString('hex')}`);
       await rename(target, aside);
       try {
         await rename(tmp, target);

@@ -11,7 +11,8 @@ import { frameToAnsi } from '../report/terminal_frame.js';
 import { colorEnabled } from '../report/style.js';
 import { renderTable } from '../report/table.js';
 import { displayPath } from '../checkpoint/format.js';
-import { UserError } from '../utils/errors.js';
+import { UserError, errorMessage } from '../utils/errors.js';
+import { checkOutputFile } from '../utils/output_file.js';
 import { checkIntegerFlag } from './common.js';
 
 interface RolloutArgs {
@@ -27,6 +28,8 @@ interface RolloutArgs {
   video?: string;
   config?: string;
   run?: string;
+  env?: string;
+  force: boolean;
 }
 
 /** RLlib makes users repeat --run and --config; here they are checked against the checkpoint. */
@@ -71,13 +74,18 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
       .option('video', { type: 'string', describe: 'Write the episodes as an animated GIF' })
       .option('config', { type: 'string', describe: 'Accepted for RLlib habits and checked against the checkpoint' })
       .option('run', { type: 'string', describe: 'Accepted for RLlib habits and checked against the checkpoint' })
+      .option('env', { type: 'string', describe: 'For a checkpoint trained on a custom env module: your copy of that module (a checkpoint never runs code it names)' })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace an existing --out or --video file' })
       .example('$0 rollout checkpoint-20 --steps 2000', 'The book\'s replay')
       .example('$0 rollout latest --episodes 3 --video cartpole.gif', 'Record three episodes'),
   handler: async (args) => {
     checkIntegerFlag('steps', args.steps, 1);
     checkIntegerFlag('episodes', args.episodes, 1);
     if (args.fps !== undefined && !(args.fps >= 0)) throw new UserError(`--fps must be a number >= 0, got ${args.fps}`);
-    const policy = await CheckpointPolicy.load(args.checkpoint);
+    const outFile = args.out === undefined ? null : checkOutputFile('--out', args.out, args.force);
+    const videoFile = args.video === undefined ? null : checkOutputFile('--video', args.video, args.force);
+    if (outFile && outFile === videoFile) throw new UserError('--out and --video name the same file; name two files');
+    const policy = await CheckpointPolicy.load(args.checkpoint, { env: args.env });
     checkAgainstCheckpoint(policy, args);
 
     const recording: { gif: GifRecorder | null } = { gif: null };
@@ -85,7 +93,7 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
     let lastFrameAt = 0;
     let checkedPicture = false;
     const onFrame =
-      args.render || args.video
+      args.render || videoFile
         ? async (env: Env) => {
             const frame = renderFrame(env);
             if (!frame) {
@@ -93,7 +101,7 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
               return;
             }
             checkedPicture = true;
-            if (args.video) {
+            if (videoFile) {
               recording.gif ??= new GifRecorder(frameFps(env) || 30);
               recording.gif.add(frame);
             }
@@ -108,8 +116,10 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
         : undefined;
     if (args.render) process.stderr.write('\x1b[2J');
 
-    const tmpOut = args.out ? `${args.out}.tmp-${process.pid}` : null;
+    const tmpOut = outFile ? `${outFile}.tmp-${process.pid}` : null;
     const out = tmpOut ? createWriteStream(tmpOut) : null;
+    let writeError: Error | null = null;
+    out?.on('error', (error) => (writeError ??= error));
     try {
       const summary = await replay(policy, {
         steps: args.steps,
@@ -121,11 +131,18 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
           process.stdout.write(args.json ? `${JSON.stringify(episode)}\n` : `Episode #${episode.episode}: reward: ${episode.reward.toFixed(1)}\n`),
         onFrame,
       });
-      if (out && tmpOut && args.out) {
-        await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-        renameSync(tmpOut, args.out);
+      if (out && tmpOut && outFile) {
+        await new Promise<void>((resolve) => out.end(() => resolve()));
+        if (writeError) throw new UserError(`--out ${args.out} could not be written: ${errorMessage(writeError)}`);
+        renameSync(tmpOut, outFile);
       }
-      if (recording.gif && args.video) recording.gif.save(args.video);
+      if (recording.gif && videoFile) {
+        try {
+          recording.gif.save(videoFile);
+        } catch (error) {
+          throw new UserError(`--video ${args.video} could not be written: ${errorMessage(error)}`);
+        }
+      }
       if (!args.json) {
         const rewards = summary.episodes.map((e) => e.reward);
         const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;

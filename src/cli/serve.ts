@@ -2,6 +2,8 @@ import type { CommandModule } from 'yargs';
 import { serve, type DeploymentSpec } from '../serve/router.js';
 import { buildServer, listen } from '../serve/http.js';
 import { UserError } from '../utils/errors.js';
+import { logger } from '../utils/log.js';
+import { checkIntegerFlag } from './common.js';
 
 interface ServeArgs {
   checkpoint?: string;
@@ -12,7 +14,14 @@ interface ServeArgs {
   'max-batch-size': number;
   'batch-wait-ms': number;
   'body-limit': number;
+  'admin-token'?: string;
   seed: number;
+}
+
+/** A string flag given twice arrives as an array. */
+function single(flag: string, value: string | string[] | undefined): string | undefined {
+  if (Array.isArray(value)) throw new UserError(`--${flag} is given ${value.length} times: give it once`);
+  return value;
 }
 
 /** name=ckpt[:weight],ckpt[:weight],... */
@@ -43,6 +52,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('max-batch-size', { type: 'number', default: 64, describe: 'Most observations answered by one forward pass' })
       .option('batch-wait-ms', { type: 'number', default: 0, describe: 'How long a request waits for others to join its batch' })
       .option('body-limit', { type: 'number', default: 1048576, describe: 'Largest request body in bytes' })
+      .option('admin-token', { type: 'string', describe: 'Require "Authorization: Bearer <token>" for PUT /-/routes (default: $RL_SERVE_ADMIN_TOKEN; the variable keeps it out of `ps`)' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed for the traffic split and explore sampling' })
       .example('$0 serve checkpoints/checkpoint_20/checkpoint-20 --port 8000', 'One deployment named default')
       .example('$0 serve --deployment cartpole=checkpoints/checkpoint_20:0.9,checkpoints/checkpoint_40:0.1', 'A canary split'),
@@ -50,13 +60,22 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const deployments = (args.deployment ?? []).map(parseDeployment);
     if (args.checkpoint) deployments.unshift({ name: args.name, versions: [{ checkpoint: args.checkpoint }] });
     if (!(Number.isInteger(args.port) && args.port >= 0 && args.port < 65536)) throw new UserError(`--port must be an integer from 0 to 65535, got ${args.port}`);
-    const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed });
+    checkIntegerFlag('body-limit', args['body-limit'], 1);
+    const host = single('host', args.host)!;
+    const adminToken = single('admin-token', args['admin-token']) ?? process.env.RL_SERVE_ADMIN_TOKEN;
+    const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken });
     const app = buildServer(router, { bodyLimit: args['body-limit'] });
-    const address = await listen(app, args.port, args.host);
+    const listening = await listen(app, args.port, host);
+    const [first] = listening.urls;
     for (const [name, versions] of Object.entries(router.routes())) {
-      process.stderr.write(`serving ${name} at ${address}/${name}: ${Object.entries(versions).map(([v, w]) => `${v} (weight ${w})`).join(', ')}\n`);
+      process.stderr.write(`serving ${name} at ${first}/${name}: ${Object.entries(versions).map(([v, w]) => `${v} (weight ${w})`).join(', ')}\n`);
     }
-    process.stdout.write(`${address}\n`);
+    if (listening.exposed && adminToken === undefined) {
+      logger.warn(
+        `listening on ${host}, beyond this machine: anyone who can reach port ${listening.bound[0].port} can change the traffic split with PUT /-/routes; set RL_SERVE_ADMIN_TOKEN (or --admin-token) to require a token`,
+      );
+    }
+    process.stdout.write(`${listening.urls.join('\n')}\n`);
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         process.stderr.write(`${signal}: finishing in-flight requests, then stopping\n`);

@@ -82,8 +82,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         keepCheckpointsNum: args['keep-checkpoints-num'],
         backend: args.backend,
         signal: interrupt.signal,
-        onStart: (trainer) => {
+        onStart: (trainer, runDir) => {
           iteration = trainer.iteration + 1;
+          if (runDir.movedAside) {
+            process.stderr.write(`${path.relative(process.cwd(), runDir.dir) || '.'}/ held an earlier run: moved it to ${path.relative(process.cwd(), runDir.movedAside)}/ (nothing was overwritten)\n`);
+          }
           const { config: c } = trainer;
           process.stderr.write(
             `${trainer.iteration > 0 ? `Resuming at iteration ${trainer.iteration}: ` : ''}PPO on ${c.env}: ${c.num_workers} rollout workers x ${c.num_envs_per_worker} envs, ` +

@@ -3,13 +3,15 @@
 // TypeScript forward pass.
 import { loadCheckpoint } from '../checkpoint/load.js';
 import { displayPath } from '../checkpoint/format.js';
-import { resolveEnv } from '../envs/registry.js';
+import { checkpointEnv } from '../checkpoint/env.js';
+import { resolvePPOConfig } from '../config/index.js';
 import { VectorEnv } from '../envs/vector_env.js';
 import { Box, Discrete, type Space } from '../envs/spaces.js';
 import { ForwardPass, modelLayout, type ModelLayout } from './model.js';
 import { distributionFor, type ActionDistribution } from './distributions.js';
-import { MeanStdFilter, type FilterState } from './filter.js';
-import { weightsFromSavedNetworks } from './saved_weights.js';
+import { MeanStdFilter, filterStateProblem, type FilterState } from './filter.js';
+import { weightsFromCheckpoint } from './saved_weights.js';
+import { logger } from '../utils/log.js';
 import type { PPOConfig } from '../algorithms/ppo/defaults.js';
 import type { Random } from '../utils/random.js';
 import { UserError } from '../utils/errors.js';
@@ -38,19 +40,23 @@ export class CheckpointPolicy {
     this.filter = filter ? MeanStdFilter.fromState(filter) : null;
   }
 
-  /** Loads and verifies a checkpoint (any form resolveCheckpointPath accepts). */
-  static async load(checkpoint: string): Promise<CheckpointPolicy> {
+  /**
+   * Loads and verifies a checkpoint (any form resolveCheckpointPath accepts). Nothing in it is run:
+   * its config is checked as `rl train` checks one, its networks against that config, and a custom
+   * env is loaded only from the module the caller names in `options.env`.
+   */
+  static async load(checkpoint: string, options: { env?: string } = {}): Promise<CheckpointPolicy> {
     const loaded = await loadCheckpoint(checkpoint);
     const source = displayPath(loaded.manifestPath);
-    const config = loaded.manifest.config as unknown as PPOConfig;
-    const envId = await resolveEnv(loaded.manifest.env);
+    const { envId, warning } = await checkpointEnv(source, loaded.manifest.env, loaded.manifest.env_module, options.env);
+    if (warning) logger.warn(warning);
+    const config = resolvePPOConfig([{ source, config: { ...loaded.manifest.config, env: envId } }]);
     const probe = new VectorEnv(envId, 1, { kwargs: config.env_config ?? {} });
     const layout = modelLayout(probe.observationSize, probe.action_space, config.model);
-    const weights = weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source);
-    const filter = (loaded.manifest.filter as FilterState | null) ?? null;
-    if (filter && filter.running.mean.length !== probe.observationSize) {
-      throw new UserError(`${source}: its observation filter has ${filter.running.mean.length} values; ${envId} observations have ${probe.observationSize}`);
-    }
+    const weights = weightsFromCheckpoint(layout, loaded, source);
+    const problem = filterStateProblem(loaded.manifest.filter, probe.observationSize);
+    if (problem) throw new UserError(`${source} is damaged: its observation filter ${problem}`);
+    const filter = loaded.manifest.filter as FilterState | null;
     return new CheckpointPolicy(
       loaded.manifestPath,
       loaded.manifest.algorithm,

@@ -17,6 +17,29 @@ export interface FilterState {
 
 const CLIP = 10;
 
+function runningStatProblem(value: unknown, size: number, allowEmpty: boolean): string | null {
+  const v = value as Partial<RunningStatState> | null;
+  if (typeof v !== 'object' || v === null) return 'is not an object';
+  if (!Number.isSafeInteger(v.n) || (v.n as number) < 0) return "has no valid count 'n'";
+  for (const key of ['mean', 'm2'] as const) {
+    const list = v[key];
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'number' && Number.isFinite(x))) return `has no list of finite numbers '${key}'`;
+    if (list.length !== size && !(allowEmpty && list.length === 0)) return `'${key}' has ${list.length} values; observations have ${size}`;
+  }
+  return null;
+}
+
+/** A saved MeanStdFilter state checked for shape and size (null: no filter); the first problem as a message, or null. */
+export function filterStateProblem(value: unknown, size: number): string | null {
+  if (value === null) return null;
+  const v = value as Partial<FilterState>;
+  if (typeof v !== 'object' || v.type !== 'MeanStdFilter') return "is not a MeanStdFilter state ({type: 'MeanStdFilter', running, buffer})";
+  const running = runningStatProblem(v.running, size, false);
+  if (running) return `running ${running}`;
+  const buffer = runningStatProblem(v.buffer, size, true);
+  return buffer ? `buffer ${buffer}` : null;
+}
+
 export class RunningStat {
   n = 0;
   readonly mean: Float64Array;

@@ -1,6 +1,7 @@
 // Reads the flat weight layout back from a checkpoint's saved networks (their weight arrays in
 // saved order: kernel, bias per dense layer), without tfjs, so replaying and serving start fast.
 import type { ModelLayout } from './model.js';
+import type { LoadedCheckpoint } from '../checkpoint/load.js';
 import { UserError } from '../utils/errors.js';
 
 export type SavedNetwork = Map<string, { shape: number[]; values: Float32Array }>;
@@ -24,4 +25,38 @@ export function weightsFromSavedNetworks(layout: ModelLayout, networks: { policy
     });
   }
   return weights;
+}
+
+/** The Dense layers' activations in a saved LayersModel topology, in order; null if it is not a plain stack of Dense layers. */
+function savedActivations(modelTopology: unknown): string[] | null {
+  const config = (modelTopology as { config?: { layers?: unknown } } | null)?.config;
+  const layers = config?.layers;
+  if (!Array.isArray(layers)) return null;
+  const activations: string[] = [];
+  for (const layer of layers as { class_name?: unknown; config?: { activation?: unknown } }[]) {
+    if (layer?.class_name === 'InputLayer') continue;
+    if (layer?.class_name !== 'Dense' || typeof layer.config?.activation !== 'string') return null;
+    activations.push(layer.config.activation);
+  }
+  return activations;
+}
+
+/**
+ * The flat weights of a checkpoint's policy and value networks, after checking that the saved
+ * networks are the ones its config describes: layer sizes (weightsFromSavedNetworks) and each
+ * layer's activation as model.json records it (a config edited from tanh to relu is refused).
+ */
+export function weightsFromCheckpoint(layout: ModelLayout, loaded: Pick<LoadedCheckpoint, 'modelJSON' | 'modelWeights'>, source: string): Float32Array {
+  for (const network of ['policy', 'value'] as const) {
+    const path = network === 'policy' ? layout.policyPath : layout.valuePath;
+    const expected = path.map((i) => layout.layers[i].activation);
+    const saved = savedActivations(loaded.modelJSON(network).modelTopology);
+    if (saved === null) throw new UserError(`${source}: its ${network} network is not a stack of Dense layers, as rl saves them`);
+    if (saved.join(',') !== expected.join(',')) {
+      throw new UserError(
+        `${source}: its ${network} network's activations are [${saved.join(', ')}] but its config describes [${expected.join(', ')}]; the checkpoint is inconsistent (edited?): use the checkpoint as it was written`,
+      );
+    }
+  }
+  return weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source);
 }

@@ -1,5 +1,5 @@
 // Animated GIF of rendered frames (gifenc: a small, well-kept encoder with palette quantisation).
-import { writeFileSync, renameSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import gifenc from 'gifenc';
 import type { Canvas } from '../envs/render/canvas.js';
 
@@ -26,8 +26,13 @@ export class GifRecorder {
   save(file: string): void {
     this.encoder.finish();
     const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, this.encoder.bytes());
-    renameSync(tmp, file);
+    try {
+      writeFileSync(tmp, this.encoder.bytes());
+      renameSync(tmp, file);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw error;
+    }
   }
 }
 

@@ -1,10 +1,14 @@
 // The HTTP face of a Router (fastify): POST /<deployment> with {"observation": [...]} or
 // {"observations": [[...], ...]}, routes under /-/routes, /-/healthz and Prometheus /-/metrics
 // (prom-client). Every bad request is answered with a JSON error; the server keeps serving.
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+// With an admin token (serve({adminToken})), writes to /-/routes need `Authorization: Bearer <token>`.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { RequestError, type Router } from './router.js';
 import { UserError, errorMessage } from '../utils/errors.js';
+import { bearerMatches } from './admin_token.js';
+import { isLoopback, reachableUrls, type BoundAddress } from './addresses.js';
 
 export interface HttpOptions {
   /** Largest request body accepted, in bytes. */
@@ -15,8 +19,17 @@ function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ error: message });
 }
 
+/** The metrics label of a deployment named in a URL: unknown names share '-', so /-/metrics stays bounded. */
+function deploymentLabel(router: Router): (name: string | undefined) => string {
+  const known = new Set(router.deploymentNames());
+  return (name) => (name !== undefined && known.has(name) ? name : '-');
+}
+
 export function buildServer(router: Router, options: HttpOptions = {}): FastifyInstance {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 1024 * 1024 });
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  if (!(Number.isInteger(bodyLimit) && bodyLimit > 0)) throw new UserError(`body limit must be a positive integer number of bytes, got ${bodyLimit}`);
+  const app = Fastify({ bodyLimit });
+  const label = deploymentLabel(router);
   const registry = new Registry();
   const requests = new Counter({ name: 'rl_serve_requests_total', help: 'Prediction requests answered', labelNames: ['deployment', 'version'], registers: [registry] });
   const errors = new Counter({ name: 'rl_serve_errors_total', help: 'Requests answered with an error', labelNames: ['deployment', 'status'], registers: [registry] });
@@ -50,18 +63,25 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const deployment = (request.params as { deployment?: string } | undefined)?.deployment ?? '-';
+    const deployment = label((request.params as { deployment?: string } | undefined)?.deployment);
     const status = error instanceof RequestError ? error.status : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : (error.statusCode ?? 500);
     errors.inc({ deployment, status: String(status) });
-    const message =
-      status === 413 ? `the body is larger than the limit of ${options.bodyLimit ?? 1024 * 1024} bytes` : status >= 500 ? `internal error: ${error.message}` : error.message;
+    if (status === 401) reply.header('www-authenticate', 'Bearer');
+    const message = status === 413 ? `the body is larger than the limit of ${bodyLimit} bytes` : status >= 500 ? `internal error: ${error.message}` : error.message;
     return fail(reply, status, message);
   });
   app.setNotFoundHandler((request, reply) => fail(reply, 404, `no route ${request.method} ${request.url}; POST /<deployment>, GET /-/routes, PUT /-/routes/<deployment>, GET /-/healthz, GET /-/metrics`));
 
   app.get('/-/healthz', async () => ({ status: 'ok', deployments: router.deploymentNames() }));
   app.get('/-/routes', async () => router.routes());
-  app.put('/-/routes/:deployment', async (request) => {
+  // Checked before the body is read. A missing and a wrong token get the same answer.
+  const adminToken = router.adminToken;
+  const requireAdmin = async (request: FastifyRequest) => {
+    if (adminToken !== undefined && !bearerMatches(adminToken, request.headers.authorization)) {
+      throw new RequestError(401, `${request.method} /-/routes needs the admin token: send the header 'Authorization: Bearer <token>'`);
+    }
+  };
+  app.put('/-/routes/:deployment', { onRequest: requireAdmin }, async (request) => {
     const { deployment } = request.params as { deployment: string };
     const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RequestError(400, 'the body must be an object of version weights, e.g. {"checkpoint_20": 0.9, "checkpoint_40": 0.1}');
@@ -103,12 +123,25 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
   return app;
 }
 
+export interface Listening {
+  /** Where clients can reach the server (every interface's address for 0.0.0.0). */
+  urls: string[];
+  /** The addresses the socket is bound to, as the OS reports them. */
+  bound: BoundAddress[];
+  /** Whether anything beyond this machine can connect (some bound address is not loopback). */
+  exposed: boolean;
+}
+
 /** Listens on host:port; a port in use is one clear UserError. */
-export async function listen(app: FastifyInstance, port: number, host: string): Promise<string> {
+export async function listen(app: FastifyInstance, port: number, host: string): Promise<Listening> {
   try {
-    return await app.listen({ port, host });
+    await app.listen({ port, host });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`port ${port} is in use on ${host}: pass --port with a free port (or stop what is listening there)`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`port ${port} is in use on ${host}: pass --port with a free port (or stop what is listening there)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new UserError(`cannot listen on host '${host}' (${code}): pass --host with an address of this machine, e.g. 127.0.0.1`);
     throw error;
   }
+  const bound = app.addresses().filter((a): a is AddressInfo => typeof a !== 'string');
+  return { urls: reachableUrls(bound), bound, exposed: bound.some((b) => !isLoopback(b.address)) };
 }

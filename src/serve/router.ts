@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CheckpointPolicy } from '../policy/checkpoint_policy.js';
 import { Random } from '../utils/random.js';
 import { UserError } from '../utils/errors.js';
+import { checkAdminToken } from './admin_token.js';
 
 export interface VersionSpec {
   checkpoint: string;
@@ -26,6 +27,8 @@ export interface ServeOptions {
   batchWaitMs?: number;
   /** Seeds the traffic split and explore sampling. */
   seed?: number;
+  /** When set, HTTP writes to /-/routes need `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
 }
 
 export interface Prediction {
@@ -138,6 +141,8 @@ export class Router {
   private constructor(
     private readonly deployments: Map<string, Deployment>,
     seed: number,
+    /** Guards HTTP writes to /-/routes when set (see buildServer). */
+    readonly adminToken: string | undefined,
   ) {
     this.rng = new Random(seed);
   }
@@ -148,6 +153,7 @@ export class Router {
     if (!(Number.isInteger(maxBatchSize) && maxBatchSize > 0)) throw new UserError(`max batch size must be a positive integer, got ${maxBatchSize}`);
     if (!(batchWaitMs >= 0)) throw new UserError(`batch wait must be >= 0 ms, got ${batchWaitMs}`);
     if (options.deployments.length === 0) throw new UserError('nothing to serve: give a checkpoint or --deployment name=checkpoint');
+    if (options.adminToken !== undefined) checkAdminToken(options.adminToken);
     const seed = options.seed ?? 0;
     const deployments = new Map<string, Deployment>();
     for (const spec of options.deployments) {
@@ -165,10 +171,11 @@ export class Router {
         if (versions.has(name)) name = `${name}-${i}`;
         versions.set(name, { name, checkpoint: policy.manifestPath, weight: v.weight ?? 1, batched: new BatchedPolicy(policy, maxBatchSize, batchWaitMs, seed + 7919 * (i + 1)) });
       }
-      checkWeights(spec.name, [...versions.values()].map((v) => v.weight));
+      const problem = splitProblem(spec.name, [...versions.values()].map((v) => [v.name, v.weight]));
+      if (problem) throw new UserError(problem);
       deployments.set(spec.name, { name: spec.name, versions, observationSize });
     }
-    return new Router(deployments, seed);
+    return new Router(deployments, seed, options.adminToken);
   }
 
   /** Every deployment's split: {deployment: {version: weight}}. */
@@ -180,14 +187,14 @@ export class Router {
   setRoutes(deployment: string, weights: Record<string, unknown>): void {
     const d = this.deployment(deployment);
     const entries = Object.entries(weights ?? {});
-    for (const [version, weight] of entries) {
+    for (const [version] of entries) {
       if (!d.versions.has(version)) throw new RequestError(404, `deployment '${deployment}' has no version '${version}'; it has ${[...d.versions.keys()].join(', ')}`);
-      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw new RequestError(400, `weight of '${version}' must be a number >= 0, got ${JSON.stringify(weight)}`);
     }
-    const next = new Map([...d.versions.keys()].map((name) => [name, 0]));
-    for (const [version, weight] of entries) next.set(version, weight as number);
-    checkWeights(deployment, [...next.values()], RequestError);
-    for (const [name, weight] of next) d.versions.get(name)!.weight = weight;
+    const next = new Map<string, unknown>([...d.versions.keys()].map((name) => [name, 0]));
+    for (const [version, weight] of entries) next.set(version, weight);
+    const problem = splitProblem(deployment, [...next.entries()]);
+    if (problem) throw new RequestError(400, problem);
+    for (const [name, weight] of next) d.versions.get(name)!.weight = weight as number;
   }
 
   observationSize(deployment: string): number {
@@ -211,6 +218,8 @@ export class Router {
       for (let k = 0; k < O; k++) {
         const value = obs[k];
         if (typeof value !== 'number' || !Number.isFinite(value)) throw new RequestError(400, `observation ${i} value ${k} must be a finite number, got ${JSON.stringify(value)}`);
+        // The policy computes in float32: 1e39 is finite in JSON but Infinity there.
+        if (!Number.isFinite(Math.fround(value))) throw new RequestError(400, `observation ${i} value ${k} is ${value}, beyond the float32 range (±3.4e38) the policy computes in`);
         flat[i * O + k] = value;
       }
     });
@@ -247,12 +256,21 @@ export class Router {
   }
 }
 
-function checkWeights(deployment: string, weights: number[], ErrorType: typeof UserError | typeof RequestError = UserError): void {
-  const total = weights.reduce((n, w) => n + w, 0);
-  if (!(total > 0) || weights.some((w) => !(w >= 0))) {
-    const message = `weights of deployment '${deployment}' must be >= 0 and sum to a positive number, got ${JSON.stringify(weights)}`;
-    throw ErrorType === RequestError ? new RequestError(400, message) : new UserError(message);
+/**
+ * What is wrong with a traffic split, or null: every weight a finite number >= 0, their sum
+ * finite (1e308 + 1e308 is Infinity, which would send all traffic to one version) and positive.
+ */
+function splitProblem(deployment: string, weights: [version: string, weight: unknown][]): string | null {
+  for (const [version, weight] of weights) {
+    // String(): JSON.stringify would show Infinity (JSON's 1e400) and NaN as null.
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      return `deployment '${deployment}': weight of '${version}' must be a finite number >= 0, got ${typeof weight === 'number' ? String(weight) : JSON.stringify(weight)}`;
+    }
   }
+  const total = weights.reduce((n, [, w]) => n + (w as number), 0);
+  if (total === Infinity) return `weights of deployment '${deployment}' sum to Infinity: use smaller weights (only their ratios matter: 0.9 and 0.1 split as 9 and 1 do)`;
+  if (!(total > 0)) return `weights of deployment '${deployment}' must sum to a positive number, got ${JSON.stringify(Object.fromEntries(weights))}`;
+  return null;
 }
 
 /** Ray Serve's embedding API: `const router = await serve({deployments}); await router.predict('cartpole', obs)`. */

@@ -71,7 +71,7 @@ async function runPPO(): Promise<void> {
     ? await PPOTrainer.restore(task.restore, overrides, { backend: task.backend })
     : await PPOTrainer.create(resolvePPOConfig(overrides), { backend: task.backend });
   const writer = new ResultWriter(task.dir);
-  writer.start({ ...trainer.config, env: trainer.envId }, task.restore !== null);
+  writer.start({ ...trainer.config, env: trainer.envId }, task.restore !== null ? trainer.iteration : null);
   let savedAt = -1;
   const save = async () => {
     if (savedAt === trainer.iteration || trainer.iteration === 0) return;
@@ -100,7 +100,7 @@ async function runFunction(): Promise<void> {
   const trainable = (module.default ?? module.trainable) as (config: Record<string, unknown>, report: (metrics: Record<string, unknown>) => Promise<void>) => unknown;
   if (typeof trainable !== 'function') throw new Error(`${task.run} exports no trainable function: export default (config, report) => ...`);
   const writer = new ResultWriter(task.dir);
-  writer.start(task.config, false);
+  writer.start(task.config, null);
   const start = performance.now();
   let iteration = 0;
   const reportMetrics = async (metrics: Record<string, unknown>) => {

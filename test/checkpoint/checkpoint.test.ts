@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import {
   layersModelLoadHandler,
   listCheckpoints,
   loadCheckpoint,
+  MAX_JSON_BYTES,
   pruneCheckpoints,
   resolveCheckpointPath,
   saveCheckpoint,
@@ -206,18 +208,27 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(weightsOf(raw)).toEqual(weightsOf(policy));
   });
 
-  test('refuses a truncated weights file, naming the file, before returning', async () => {
-    const cwd = tempDir();
-    const root = path.join(cwd, 'checkpoints');
+  test('refuses a truncated weights file by its size, before reading it, naming the file', async () => {
+    const root = tempDir();
     const manifestPath = await saveCheckpoint(root, 20, content(20, { policy: policyModel(), value: valueModel() }));
     const weights = path.join(root, 'checkpoint_20', 'policy', 'weights.bin');
-    fs.truncateSync(weights, fs.statSync(weights).size - 4);
+    const size = fs.statSync(weights).size;
+    fs.truncateSync(weights, size - 4);
     const error = await rejection(loadCheckpoint(manifestPath));
     expect(error).toBeInstanceOf(UserError);
     expect(error.message).toContain(weights); // the temp dir is outside the cwd: shown absolute
-    expect(error.message).toMatch(/is damaged: its sha256 does not match the manifest$/);
+    expect(error.message).toMatch(new RegExp(`is damaged: it holds ${size - 4} bytes; the weights .*model\\.json declares needs ${size}$`));
     expect(error.message).not.toContain('\n');
+  });
 
+  test('refuses a weights file whose bytes changed, naming it relative to the cwd', async () => {
+    const cwd = tempDir();
+    const root = path.join(cwd, 'checkpoints');
+    await saveCheckpoint(root, 20, content(20, { policy: policyModel(), value: valueModel() }));
+    const weights = path.join(root, 'checkpoint_20', 'policy', 'weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[0] ^= 1;
+    fs.writeFileSync(weights, bytes);
     const previous = process.cwd();
     process.chdir(cwd);
     try {
@@ -225,6 +236,54 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       expect(relative.message).toBe('checkpoint checkpoints/checkpoint_20/policy/weights.bin is damaged: its sha256 does not match the manifest');
     } finally {
       process.chdir(previous);
+    }
+  });
+
+  test('refuses a weights file that is a symbolic link (to /dev/zero) without reading from it', async () => {
+    const root = tempDir();
+    const manifestPath = await saveCheckpoint(root, 3, content(3, { policy: policyModel() }));
+    const weights = path.join(root, 'checkpoint_3', 'policy', 'weights.bin');
+    fs.rmSync(weights);
+    fs.symlinkSync('/dev/zero', weights);
+    const error = await rejection(loadCheckpoint(manifestPath));
+    expect(error.message).toBe(`checkpoint ${weights} is not a regular file (a symbolic link): a checkpoint holds only its own files`);
+  });
+
+  test('refuses a listed file that is a FIFO, and a huge manifest, before reading them', async () => {
+    const root = tempDir();
+    const manifestPath = await saveCheckpoint(root, 3, content(3, { policy: policyModel() }));
+    const weights = path.join(root, 'checkpoint_3', 'policy', 'weights.bin');
+    fs.rmSync(weights);
+    const mkfifo = spawnSync('mkfifo', [weights]);
+    expect(mkfifo.status).toBe(0);
+    const fifo = await rejection(loadCheckpoint(manifestPath));
+    expect(fifo.message).toMatch(/weights\.bin is not a regular file \(a device, directory or pipe\)/);
+
+    const big = path.join(root, 'checkpoint-9');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, MAX_JSON_BYTES + 1); // sparse: no bytes written
+    const error = await rejection(loadCheckpoint(big));
+    expect(error.message).toMatch(/is not a checkpoint manifest: it holds 67108865 bytes/);
+  });
+
+  test('a manifest edited after it was written is refused; re-indenting it is not an edit', async () => {
+    const root = tempDir();
+    const manifestPath = await saveCheckpoint(root, 2, content(2, { policy: policyModel() }));
+    const original = fs.readFileSync(manifestPath, 'utf8');
+    const parsed = JSON.parse(original);
+    expect(parsed.manifest_sha256).toMatch(/^[0-9a-f]{64}$/);
+    fs.writeFileSync(manifestPath, JSON.stringify(parsed)); // same content, other layout
+    await expect(loadCheckpoint(manifestPath)).resolves.toBeDefined();
+    for (const edit of [
+      (m: Record<string, any>) => (m.env = './checkpoints/checkpoint_1/env.js'),
+      (m: Record<string, any>) => (m.config.lr = -1),
+      (m: Record<string, any>) => (m.state.kl_coeff = 0.5),
+    ]) {
+      const changed = JSON.parse(original);
+      edit(changed);
+      fs.writeFileSync(manifestPath, JSON.stringify(changed, null, 2));
+      const error = await rejection(loadCheckpoint(manifestPath));
+      expect(error.message).toBe(`checkpoint ${manifestPath} is damaged: its manifest was changed after it was written (manifest_sha256 does not match)`);
     }
   });
 

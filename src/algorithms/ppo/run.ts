@@ -3,6 +3,7 @@
 // and on an abort (Ctrl-C) finish the iteration in progress and checkpoint it.
 import path from 'node:path';
 import { pruneCheckpoints, resolveCheckpointPath } from '../../checkpoint/index.js';
+import { claimRunDir, type RunDir } from '../../checkpoint/run_dir.js';
 import { ResultWriter } from '../../metrics/result_writer.js';
 import type { BackendChoice } from '../../utils/tensor_backend.js';
 import type { ConfigLayer } from '../../config/index.js';
@@ -30,7 +31,8 @@ export interface RunOptions {
   keepCheckpointsNum?: number | null;
   backend?: BackendChoice;
   signal?: AbortSignal;
-  onStart?: (trainer: PPOTrainer) => void;
+  /** Called once the trainer is ready and its folder claimed (with where an earlier run there was moved, if anywhere). */
+  onStart?: (trainer: PPOTrainer, runDir: RunDir) => void;
   onSampleProgress?: (steps: number, total: number) => void;
   onLearnProgress?: (minibatches: number, total: number) => void;
   onResult?: (result: TrainResult) => void;
@@ -47,14 +49,23 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   // Mistakes that would only show after training (a run that never stops, nowhere to write) are refused first.
   if (options.stop) checkStopCriteria(options.stop, PPO_RESULT_KEYS, options.stopSource ?? 'stop');
   // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
-  const checkpointDir = options.checkpointDir ?? (options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : 'checkpoints');
+  const restoredRoot = options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : null;
+  const checkpointDir = options.checkpointDir ?? restoredRoot ?? 'checkpoints';
   checkDirectoryPath(checkpointDir, options.checkpointDirSource ?? 'checkpoint directory');
   const trainer = options.restore
     ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: true })
     : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend, checkCpus: true });
+  const continuing = restoredRoot !== null && path.resolve(restoredRoot) === path.resolve(checkpointDir) ? trainer.iteration : null;
+  let runDir: RunDir;
+  try {
+    runDir = claimRunDir(checkpointDir, continuing);
+  } catch (error) {
+    await trainer.stop();
+    throw error;
+  }
   const stop = options.stop ?? { training_iteration: trainer.iteration + 20 };
   const writer = new ResultWriter(checkpointDir);
-  writer.start({ ...trainer.config, env: trainer.envId }, Boolean(options.restore));
+  writer.start({ ...trainer.config, env: trainer.envId }, continuing);
   const results: TrainResult[] = [];
   let lastCheckpoint: string | null = null;
   let savedIteration = -1;
@@ -65,8 +76,8 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     if (options.keepCheckpointsNum) pruneCheckpoints(checkpointDir, options.keepCheckpointsNum, [path.dirname(lastCheckpoint)]);
   };
   let stoppedBy = '';
-  options.onStart?.(trainer);
   try {
+    options.onStart?.(trainer, runDir);
     for (;;) {
       const result = await trainer.train({ onSampleProgress: options.onSampleProgress, onLearnProgress: options.onLearnProgress });
       results.push(result);
@@ -85,6 +96,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
     }
     if (options.checkpointAtEnd !== false || stoppedBy === 'interrupted') await save();
   } finally {
+    runDir.release();
     await trainer.stop();
   }
   return { results, stoppedBy, lastCheckpoint, checkpointDir };

@@ -25,8 +25,12 @@ import { workerCpuProblem } from '../../config/resources.js';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/index.js';
 import { displayPath } from '../../checkpoint/format.js';
 import { toLayersModels } from '../../policy/layers_model.js';
-import { weightsFromSavedNetworks } from '../../policy/saved_weights.js';
+import { weightsFromCheckpoint } from '../../policy/saved_weights.js';
+import { filterStateProblem } from '../../policy/filter.js';
+import { checkpointEnv, envModuleRecord } from '../../checkpoint/env.js';
+import { errorMessage } from '../../utils/errors.js';
 import { firstNonFinite } from '../../utils/finite.js';
+import { z } from 'zod';
 
 export interface TrainResult {
   training_iteration: number;
@@ -95,6 +99,21 @@ export interface TrainerState {
   episode_history: { returns: number[]; lengths: number[] };
   workers: (WorkerState | null)[];
 }
+
+const randomStateSchema = z.object({ generator: z.array(z.number().int()).length(4), spareNormal: z.number().nullable() });
+const count = z.number().int().nonnegative();
+/** What restore accepts as a manifest's trainer state: a damaged one is refused with the first bad key. */
+const trainerStateSchema = z.object({
+  iteration: count,
+  timesteps_total: count,
+  episodes_total: count,
+  time_total_s: z.number().nonnegative(),
+  kl_coeff: z.number().nonnegative(),
+  seed: z.number().int(),
+  rng: randomStateSchema,
+  episode_history: z.object({ returns: z.array(z.number()), lengths: z.array(z.number()) }),
+  workers: z.array(z.object({ env: z.unknown(), rng: randomStateSchema, started: z.boolean(), pending: z.array(z.unknown()) }).nullable()),
+});
 
 export interface TrainerOptions {
   backend?: BackendChoice;
@@ -323,6 +342,7 @@ export class PPOTrainer {
         manifest: {
           algorithm: 'PPO',
           env: this.envId,
+          env_module: envModuleRecord(this.envId),
           config: { ...this.config, env: this.envId } as unknown as Record<string, unknown>,
           iteration: this.iteration,
           timesteps_total: this.timestepsTotal,
@@ -347,15 +367,40 @@ export class PPOTrainer {
   static async restore(checkpoint: string, overrides: ConfigLayer[] = [], options: TrainerOptions = {}): Promise<PPOTrainer> {
     const loaded = await loadCheckpoint(checkpoint);
     const source = displayPath(loaded.manifestPath);
-    if (loaded.manifest.algorithm !== 'PPO') throw new UserError(`${source} was trained with ${loaded.manifest.algorithm}, not PPO`);
-    const state = loaded.manifest.state as unknown as TrainerState;
-    const config = resolvePPOConfig([{ source, config: loaded.manifest.config }, ...overrides, { source, config: { seed: state.seed } }]);
+    const { manifest } = loaded;
+    if (manifest.algorithm !== 'PPO') throw new UserError(`${source} was trained with ${manifest.algorithm}, not PPO`);
+    const parsedState = trainerStateSchema.safeParse(manifest.state);
+    if (!parsedState.success) {
+      const issue = parsedState.error.issues[0];
+      throw new UserError(`${source} is damaged: its trainer state has no valid '${issue.path.join('.') || 'state'}' (${issue.message})`);
+    }
+    const state = parsedState.data as TrainerState;
+    // The env comes from the registry or from a module the user named (an env in the override layers), never from the manifest.
+    const given = overrides.map((layer) => (layer.config as Record<string, unknown>).env).filter((env): env is string => typeof env === 'string').at(-1);
+    const { envId, warning } = await checkpointEnv(source, manifest.env, manifest.env_module, given);
+    if (warning) logger.warn(warning);
+    const config = resolvePPOConfig([{ source, config: manifest.config }, ...overrides, { source, config: { seed: state.seed, env: envId } }]);
     const trainer = await PPOTrainer.create(config, options);
-    trainer.learner.setWeights(weightsFromSavedNetworks(trainer.layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source));
-    trainer.learner.setOptimizerState(loaded.loadArrays('optimizer'));
-    trainer.loadState(state, loaded.manifest.filter as FilterState | null);
-    trainer.lastResult = loaded.manifest.metrics as unknown as TrainResult;
-    return trainer;
+    try {
+      const problem = filterStateProblem(manifest.filter, trainer.layout.observationSize);
+      if (problem) throw new UserError(`${source} is damaged: its observation filter ${problem}`);
+      const restorePart = (what: string, apply: () => void) => {
+        try {
+          apply();
+        } catch (error) {
+          if (error instanceof UserError) throw error;
+          throw new UserError(`${source} is damaged: its ${what} cannot be restored (${errorMessage(error)})`);
+        }
+      };
+      trainer.learner.setWeights(weightsFromCheckpoint(trainer.layout, loaded, source));
+      restorePart('optimizer state', () => trainer.learner.setOptimizerState(loaded.loadArrays('optimizer')));
+      restorePart('trainer state', () => trainer.loadState(state, manifest.filter as FilterState | null));
+      trainer.lastResult = manifest.metrics as unknown as TrainResult;
+      return trainer;
+    } catch (error) {
+      await trainer.stop();
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
