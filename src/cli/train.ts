@@ -76,7 +76,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         stop: args.stop !== undefined ? parseStopFlag('--stop', args.stop, process.cwd()) : experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined,
         stopSource: args.stop !== undefined ? '--stop' : experiment?.source,
         checkpointDir: args['checkpoint-dir'] ?? experiment?.local_dir,
-        checkpointDirSource: args['checkpoint-dir'] === undefined && experiment?.local_dir ? `${experiment.source}: local_dir` : '--checkpoint-dir',
+        checkpointDirSource: args['checkpoint-dir'] === undefined && experiment?.local_dir ? `local_dir in ${experiment.source}` : '--checkpoint-dir',
         checkpointFreq: args['checkpoint-freq'] || experiment?.checkpoint_freq || 0,
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],

@@ -2,27 +2,27 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from './errors.js';
+import { displayPath } from '../checkpoint/format.js';
 
 /**
- * Refuses an output directory that could never be created because it, or a folder on its way,
- * is an existing file. `name` says how the user gave it ("--checkpoint-dir").
+ * Refuses a checkpoint folder that could never be created because it, or a folder on its way, is
+ * an existing file. `option` is how the user names another one ("--checkpoint-dir").
  */
-export function checkDirectoryPath(dir: string, name: string): void {
-  let current = path.resolve(dir);
-  for (;;) {
+export function checkDirectoryPath(dir: string, option: string): void {
+  const target = path.resolve(dir);
+  for (let current = target; ; current = path.dirname(current)) {
     let isDirectory: boolean;
     try {
       isDirectory = statSync(current).isDirectory();
     } catch {
-      const parent = path.dirname(current);
-      if (parent === current) return;
-      current = parent;
+      if (path.dirname(current) === current) return;
       continue;
     }
-    if (!isDirectory) {
-      const shown = current === path.resolve(dir) ? dir : `${dir} (${current})`;
-      throw new UserError(`${name} ${shown} is a file, not a directory; pass the path of a directory (it is created if missing)`);
-    }
-    return;
+    if (isDirectory) return;
+    throw new UserError(
+      current === target
+        ? `checkpoint folder ${displayPath(dir)} is a file: name a folder with ${option}`
+        : `checkpoint folder ${displayPath(dir)} cannot be created: ${displayPath(current)} is a file; name a folder with ${option}`,
+    );
   }
 }

@@ -24,7 +24,7 @@ export interface RunOptions {
   stopSource?: string;
   /** Where checkpoints and result files go (default: checkpoints, or the restored checkpoint's folder). */
   checkpointDir?: string;
-  /** Names where the checkpoint directory came from in errors; default "checkpoint directory". */
+  /** How the user names another checkpoint folder, for errors; default "--checkpoint-dir". */
   checkpointDirSource?: string;
   checkpointFreq?: number;
   checkpointAtEnd?: boolean;
@@ -51,7 +51,7 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
   const restoredRoot = options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : null;
   const checkpointDir = options.checkpointDir ?? restoredRoot ?? 'checkpoints';
-  checkDirectoryPath(checkpointDir, options.checkpointDirSource ?? 'checkpoint directory');
+  checkDirectoryPath(checkpointDir, options.checkpointDirSource ?? '--checkpoint-dir');
   const trainer = options.restore
     ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: true })
     : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend, checkCpus: true });
