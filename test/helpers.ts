@@ -21,12 +21,16 @@ export function decodeNumber(v: number | string): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
-/** Runs the rl CLI from the package root, colours off. */
-export function rl(args: string[], env: Record<string, string> = {}, cwd = repoRoot) {
+/**
+ * Runs the rl CLI from the package root, colours off. A run still going after timeoutMs is
+ * killed (code null), so that a command that never ends fails its test instead of hanging jest.
+ */
+export function rl(args: string[], env: Record<string, string> = {}, cwd = repoRoot, timeoutMs = 120_000) {
   const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
+    timeout: timeoutMs,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -1,6 +1,18 @@
 // Pieces every command shares: integer and port flag checks, the two-stage Ctrl-C.
 import { UserError } from '../utils/errors.js';
 
+/**
+ * yargs turns a flag given twice into an array, which a command expecting one value would
+ * misread ("value.trim is not a function"): refuse it, except for options declared repeatable
+ * (`arrayKeys`). Aliases (-f) and yargs' camelCase copies are skipped, so the flag is named as --file.
+ */
+export function refuseRepeatedFlags(argv: Record<string, unknown>, arrayKeys: readonly string[]): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key.length === 1 || /[A-Z]/.test(key) || !Array.isArray(value) || arrayKeys.includes(key)) continue;
+    throw new UserError(`--${key} was given ${value.length} times; give it once`);
+  }
+}
+
 /** Refuses a flag value that is not an integer >= min (undefined: the flag was not given). */
 export function checkIntegerFlag(flag: string, value: number | undefined, min: 0 | 1): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= min)) {

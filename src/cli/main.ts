@@ -9,11 +9,13 @@ import { rolloutCommand } from './rollout.js';
 import { tuneCommand } from './tune.js';
 import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
+import { refuseRepeatedFlags } from './common.js';
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
   try {
-    await yargs(argv)
+    const parser = yargs(argv);
+    await parser
       .scriptName('rl')
       .usage('$0 <command> [options]\n\nReinforcement learning for Node.js, in the spirit of Ray RLlib.')
       .command(trainCommand)
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(dashboardCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
+      // getOptions() is yargs' API but missing from @types/yargs; it holds the running command's options
+      .middleware((args) => refuseRepeatedFlags(args, (parser as unknown as { getOptions(): { array: string[] } }).getOptions().array), true)
       .demandCommand(1, 'name a command: rl --help lists them')
       .strict()
       .recommendCommands()

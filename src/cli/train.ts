@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadExperimentFile, parseJSONOrFile, parseStopCriteria, readConfigLayer, resolvePPOConfig, type ConfigLayer } from '../config/index.js';
+import { checkExperimentKeys, loadExperimentFile, parseStopFlag, readConfigLayer, resolvePPOConfig, type ConfigLayer } from '../config/index.js';
+import { TUNE_KEYS } from '../tune/experiment.js';
 import { runTraining } from '../algorithms/ppo/run.js';
 import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';
@@ -50,6 +51,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train --restore checkpoints/checkpoint_20/checkpoint-20 --stop \'{"training_iteration": 40}\'', 'Continue a run'),
   handler: async (args) => {
     const experiment = args.file ? loadExperimentFile(args.file) : null;
+    if (experiment) checkExperimentKeys(experiment, TUNE_KEYS);
     const run = args.run !== 'PPO' || !experiment ? args.run : experiment.run;
     if (run !== 'PPO') throw new UserError(`${experiment && args.run === 'PPO' ? `${experiment.source}: run` : '--run'} ${run} is not available; use PPO`);
     checkIntegerFlag('checkpoint-freq', args['checkpoint-freq'], 0);
@@ -65,8 +67,6 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (config && !config.env) throw new UserError('no env given: pass --env CartPole-v1 (rl envs lists the ids) or set "env" in --config');
 
     const checkpointDir = args['checkpoint-dir'] ?? experiment?.local_dir;
-    // Where runTraining writes results: a restored run writes beside the checkpoint it came from.
-    const resultsDir = checkpointDir ?? (args.restore ? path.dirname(path.dirname(resolveCheckpointPath(args.restore))) : 'checkpoints');
     const interrupt = onInterrupt('stopping after this iteration and checkpointing it');
     const progress = new IterationProgress();
     let iteration = 0;
@@ -75,8 +75,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         config,
         restore: args.restore,
         overrides: layers,
-        stop: args.stop ? parseStopCriteria(parseJSONOrFile('--stop', args.stop, process.cwd()), '--stop') : (experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined),
+        // An experiment file without stop criteria (or with stop: {}) trains the default 20 iterations.
+        stop: args.stop !== undefined ? parseStopFlag('--stop', args.stop, process.cwd()) : experiment && Object.keys(experiment.stop).length > 0 ? experiment.stop : undefined,
+        stopSource: args.stop !== undefined ? '--stop' : experiment?.source,
         checkpointDir,
+        checkpointDirSource: args['checkpoint-dir'] === undefined && experiment?.local_dir ? `local_dir in ${experiment.source}` : '--checkpoint-dir',
         checkpointFreq: args['checkpoint-freq'] || experiment?.checkpoint_freq || 0,
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],
@@ -92,7 +95,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
             `${trainer.iteration > 0 ? `Resuming at iteration ${trainer.iteration}: ` : ''}PPO on ${c.env}: ${c.num_workers} rollout workers x ${c.num_envs_per_worker} envs, ` +
               `model ${JSON.stringify(c.model.fcnet_hiddens)} ${c.model.fcnet_activation}, learner on wasm SIMD, seed ${trainer.seed}\n`,
           );
-          process.stderr.write(dashboardHint(resultsDir));
+          process.stderr.write(dashboardHint(runDir.dir));
           if (!args.json) process.stdout.write(`${tableHeader()}\n`);
         },
         onSampleProgress: (steps, total) => progress.update(iteration, 'sampling', steps, total),

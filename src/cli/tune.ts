@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadTuneExperiment } from '../tune/experiment.js';
 import { replayExperiment } from '../tune/pbt_replay.js';
+import { resultValue } from '../config/index.js';
 import { runTune, type TuneEvent, type TrialRecord } from '../tune/runner.js';
 import { eventLine, finalTable, statusTable } from '../tune/report.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
@@ -70,7 +71,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       }
       process.stdout.write(`${finalTable(outcome.trials, experiment.metric, experiment.parameter_columns, outcome.best)}\n`);
       if (outcome.best) {
-        process.stdout.write(`Best trial: ${outcome.best.id} (${experiment.metric} ${String(outcome.best.last_result?.[experiment.metric])})\n`);
+        process.stdout.write(`Best trial: ${outcome.best.id} (${experiment.metric} ${String(outcome.best.last_result ? resultValue(outcome.best.last_result, experiment.metric) : undefined)})\n`);
         process.stdout.write(`Best config: ${JSON.stringify(outcome.best.config)}\n`);
       }
       if (outcome.schedulerSummary) process.stderr.write(`${outcome.schedulerSummary}\n`);

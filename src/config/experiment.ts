@@ -2,6 +2,7 @@
 //   cartpole-ppo: { env: CartPole-v1, run: PPO, stop: {...}, config: {...} }
 // or the flat form { name?, env?, run, stop?, config?, ... }, as YAML or JSON.
 import path from 'node:path';
+import { closest } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { readDataFile } from './parse.js';
 import { parseStopCriteria } from './stop.js';
@@ -112,4 +113,15 @@ export function loadExperimentFile(file: string): Experiment {
     }
   }
   return experiment;
+}
+
+/**
+ * Refuses top-level keys besides the common ones and `extraKeys` (a typo such as "stopp" would
+ * otherwise be ignored, and the run would go on without its stop criteria), naming the closest.
+ */
+export function checkExperimentKeys(experiment: Experiment, extraKeys: readonly string[]): void {
+  for (const key of Object.keys(experiment.extra)) {
+    if (extraKeys.includes(key)) continue;
+    throw userError(`${experiment.source}: unknown experiment key '${key}'; did you mean '${closest(key, [...KNOWN_KEYS, ...extraKeys])}'?`);
+  }
 }

@@ -5,6 +5,15 @@ import { Box, Discrete, isNumberArray } from './spaces.js';
 import { Random, type RandomState } from '../utils/random.js';
 
 export type Info = Record<string, unknown>;
+
+/**
+ * An env broke the API contract (a step() result of the wrong form, an observation of the wrong
+ * length): the message says what it returned, e.g. "returned an observation of 1 value; its
+ * observation_space has 2". VectorEnv adds the env's name.
+ */
+export class EnvContractError extends Error {
+  override readonly name = 'EnvContractError';
+}
 export type Observation = ArrayLike<number> & Iterable<number>;
 export type Action = number | ArrayLike<number>;
 export type StepResult<O = Observation> = [obs: O, reward: number, terminated: boolean, truncated: boolean, info: Info];

@@ -13,6 +13,7 @@ import { ContinuousMountainCarEnv } from './classic_control/continuous_mountain_
 import { AcrobotEnv } from './classic_control/acrobot.js';
 import { PendulumEnv } from './classic_control/pendulum.js';
 import { UserError, errorMessage } from '../utils/errors.js';
+import { displayPath } from '../checkpoint/format.js';
 
 export type EnvKwargs = Record<string, unknown>;
 
@@ -77,6 +78,11 @@ export function make(id: string, options: MakeOptions = {}): Env {
   const env = makeUnwrapped(id, kwargs);
   const limit = max_episode_steps === undefined ? spec.maxEpisodeSteps : max_episode_steps;
   return limit === null ? env : new TimeLimit(env, limit);
+}
+
+/** An env for messages: its id, or a custom env module's path relative to the working directory. */
+export function envDisplayName(id: string): string {
+  return specs.get(id)?.modulePath ? displayPath(id) : id;
 }
 
 export function looksLikePath(id: string): boolean {

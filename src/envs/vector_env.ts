@@ -7,14 +7,19 @@
 // finishes, finalObservations row i holds its last observation (needed to bootstrap on
 // truncation) and observations row i already holds the first observation of the next episode.
 import { Box, Discrete, type Space } from './spaces.js';
-import { ClassicControlEnv, checkAction, isInPlaceEnv, type Env, type EnvSnapshot, type InPlaceEnv } from './env.js';
-import { envSpec, makeUnwrapped, type EnvKwargs } from './registry.js';
+import { ClassicControlEnv, EnvContractError, checkAction, isInPlaceEnv, type Env, type EnvSnapshot, type InPlaceEnv } from './env.js';
+import { envDisplayName, envSpec, makeUnwrapped, type EnvKwargs } from './registry.js';
+import { UserError, errorMessage } from '../utils/errors.js';
+import { firstNonFinite, isFiniteFloat32 } from '../utils/finite.js';
+import { show } from '../config/util.js';
 
 export interface VectorEnvOptions {
   /** Env constructor arguments. */
   kwargs?: EnvKwargs;
   /** Overrides the id's time limit (null: none). */
   maxEpisodeSteps?: number | null;
+  /** Who steps these envs, for error messages: "rollout worker 1". */
+  owner?: string;
 }
 
 /** The state of every env and running episode; null when an env cannot be snapshotted (custom envs). */
@@ -47,6 +52,9 @@ export class VectorEnv {
 
   private readonly discreteN: number;
   private readonly discreteStart: number;
+  /** A user's env module: what it throws or returns wrong is the user's to fix (exit 2), not a bug of ours. */
+  private readonly custom: boolean;
+  private readonly owner: string | undefined;
 
   constructor(
     readonly id: string,
@@ -55,6 +63,8 @@ export class VectorEnv {
   ) {
     if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer, got ${numEnvs}`);
     const spec = envSpec(id);
+    this.custom = spec.modulePath !== undefined;
+    this.owner = options.owner;
     this.maxEpisodeSteps = options.maxEpisodeSteps === undefined ? spec.maxEpisodeSteps : options.maxEpisodeSteps;
     this.envs = Array.from({ length: numEnvs }, () => {
       const env = makeUnwrapped(id, options.kwargs);
@@ -84,8 +94,12 @@ export class VectorEnv {
   reset(seed?: number | null): Float32Array {
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i];
-      env.resetInPlace(seed === undefined || seed === null ? seed : seed + i);
-      env.writeObservation(this.observations, i * this.observationSize);
+      try {
+        env.resetInPlace(seed === undefined || seed === null ? seed : seed + i);
+        env.writeObservation(this.observations, i * this.observationSize);
+      } catch (error) {
+        throw this.envFailure('reset()', i, error);
+      }
     }
     this.rewards.fill(0);
     this.terminated.fill(0);
@@ -117,7 +131,12 @@ export class VectorEnv {
         }
       }
       const env = this.envs[i];
-      const reward = env.stepInPlace(actions, offset);
+      let reward: number;
+      try {
+        reward = env.stepInPlace(actions, offset);
+      } catch (error) {
+        throw this.envFailure('step()', i, error);
+      }
       const length = this.episodeLengths[i] + 1;
       const episodeReturn = this.episodeReturns[i] + reward;
       const terminated = env.lastTerminated;
@@ -126,19 +145,73 @@ export class VectorEnv {
       this.terminated[i] = terminated ? 1 : 0;
       this.truncated[i] = truncated ? 1 : 0;
       const row = i * observationSize;
-      if (terminated || truncated) {
-        env.writeObservation(this.finalObservations, row);
-        this.finishedReturns[i] = episodeReturn;
-        this.finishedLengths[i] = length;
-        env.resetInPlace(undefined);
-        this.episodeReturns[i] = 0;
-        this.episodeLengths[i] = 0;
-      } else {
-        this.episodeReturns[i] = episodeReturn;
-        this.episodeLengths[i] = length;
+      let call = 'step()';
+      try {
+        if (terminated || truncated) {
+          env.writeObservation(this.finalObservations, row);
+          this.finishedReturns[i] = episodeReturn;
+          this.finishedLengths[i] = length;
+          call = 'reset()';
+          env.resetInPlace(undefined);
+          this.episodeReturns[i] = 0;
+          this.episodeLengths[i] = 0;
+        } else {
+          this.episodeReturns[i] = episodeReturn;
+          this.episodeLengths[i] = length;
+        }
+        env.writeObservation(this.observations, row);
+      } catch (error) {
+        throw this.envFailure(call, i, error, length);
       }
-      env.writeObservation(this.observations, row);
     }
+  }
+
+  /**
+   * Throws a UserError naming the first NaN or ±Infinity (as float32, the batches' type) among
+   * the observations and rewards of the last step (or reset): a policy trained on them is garbage.
+   * One pass over the typed arrays; call it once per step.
+   */
+  checkFinite(afterReset = false): void {
+    const O = this.observationSize;
+    for (let i = 0; i < this.numEnvs; i++) {
+      const done = !afterReset && (this.terminated[i] === 1 || this.truncated[i] === 1);
+      const step = done ? this.finishedLengths[i] : this.episodeLengths[i];
+      if (!afterReset && !isFiniteFloat32(this.rewards[i])) {
+        const value = this.rewards[i];
+        throw this.nonFinite('reward', `${value}${Number.isFinite(value) ? ' (too large for float32)' : ''} at step ${step} of an episode`, i);
+      }
+      if (done) {
+        const bad = firstNonFinite(this.finalObservations, i * O, (i + 1) * O);
+        if (bad >= 0) throw this.nonFinite('observation', `value ${bad - i * O} of the observation is ${this.finalObservations[bad]} at step ${step} of an episode`, i);
+      }
+      const bad = firstNonFinite(this.observations, i * O, (i + 1) * O);
+      if (bad >= 0) {
+        const when = afterReset || done ? 'from reset()' : `at step ${step} of an episode`;
+        throw this.nonFinite('observation', `value ${bad - i * O} of the observation is ${this.observations[bad]} ${when}`, i);
+      }
+    }
+  }
+
+  /** "env 0 of rollout worker 1", or "env 0". */
+  private where(index: number): string {
+    return `env ${index}${this.owner ? ` of ${this.owner}` : ''}`;
+  }
+
+  private nonFinite(what: 'observation' | 'reward', detail: string, index: number): UserError {
+    return new UserError(
+      `env ${envDisplayName(this.id)} returned a non-finite ${what}: ${detail} (${this.where(index)}); make step() and reset() return finite numbers`,
+    );
+  }
+
+  /**
+   * What a custom env's reset() or step() threw, or returned in the wrong form, as one line naming
+   * the env; an error inside a built-in env is a bug of ours and keeps its stack.
+   */
+  private envFailure(call: string, index: number, error: unknown, step = this.episodeLengths[index] + 1): unknown {
+    if (error instanceof UserError || !this.custom) return error;
+    const what = error instanceof EnvContractError ? error.message : `threw ${error instanceof Error ? `${error.name}: ` : ''}${errorMessage(error)}`;
+    const when = call === 'reset()' ? '' : `, step ${step} of an episode`;
+    return new UserError(`env ${envDisplayName(this.id)}: ${call} ${what} (${this.where(index)}${when})`.replace(/\s*[\r\n]+\s*/g, ' '));
   }
 
   /** A snapshot to continue from in another VectorEnv of the same id (null if an env cannot be snapshotted). */
@@ -183,7 +256,9 @@ class StepApiAdapter implements InPlaceEnv {
     return this.env.action_space;
   }
   resetInPlace(seed: number | null | undefined, options?: Record<string, unknown>): void {
-    [this.observation] = this.env.reset({ seed, options });
+    const result: unknown = this.env.reset({ seed, options });
+    if (!Array.isArray(result)) throw new EnvContractError(`returned ${show(result)}; it must return [observation, info]`);
+    this.observation = checkedObservation(result[0], (this.env.observation_space as Box).size);
     this.lastTerminated = false;
     this.lastTruncated = false;
   }
@@ -193,20 +268,31 @@ class StepApiAdapter implements InPlaceEnv {
       for (let k = 0; k < this.actionBuffer.length; k++) this.actionBuffer[k] = actions[offset + k];
       action = this.actionBuffer;
     }
-    const [obs, reward, terminated, truncated] = this.env.step(action);
-    this.observation = obs;
-    this.lastTerminated = terminated;
-    this.lastTruncated = truncated;
+    const result: unknown = this.env.step(action);
+    if (!Array.isArray(result) || result.length < 4) {
+      throw new EnvContractError(`returned ${show(result)}; it must return [observation, reward, terminated, truncated, info]`);
+    }
+    const [obs, reward, terminated, truncated] = result as [unknown, unknown, unknown, unknown];
+    if (typeof reward !== 'number') throw new EnvContractError(`returned the reward ${show(reward)}; it must be a number`);
+    this.observation = checkedObservation(obs, (this.env.observation_space as Box).size);
+    this.lastTerminated = Boolean(terminated);
+    this.lastTruncated = Boolean(truncated);
     return reward;
   }
   writeObservation(out: Float32Array, offset: number): void {
     const size = (this.env.observation_space as Box).size;
-    if (this.observation.length !== size) {
-      throw new RangeError(`env returned an observation of ${this.observation.length} values; its observation_space has ${size}`);
-    }
     for (let k = 0; k < size; k++) out[offset + k] = this.observation[k];
   }
   close(): void {
     this.env.close?.();
   }
+}
+
+function checkedObservation(obs: unknown, size: number): ArrayLike<number> {
+  const length = (obs as { length?: unknown } | null | undefined)?.length;
+  if (typeof length !== 'number' || typeof obs === 'string') {
+    throw new EnvContractError(`returned the observation ${show(obs)}; it must be an array of ${size} numbers`);
+  }
+  if (length !== size) throw new EnvContractError(`returned an observation of ${length} value${length === 1 ? '' : 's'}; its observation_space has ${size}`);
+  return obs as ArrayLike<number>;
 }

@@ -94,6 +94,7 @@ export class RolloutWorker {
     this.venv = new VectorEnv(config.env, config.numEnvs, {
       kwargs: config.envConfig,
       maxEpisodeSteps: config.horizon === null ? undefined : config.horizon,
+      owner: `rollout worker ${config.workerIndex}`,
     });
     const obsSize = this.venv.observationSize;
     this.layout = modelLayout(obsSize, this.venv.action_space, config.model);
@@ -131,6 +132,7 @@ export class RolloutWorker {
     if (this.filter instanceof MeanStdFilter) this.filter.buffer.clear();
     if (!this.started) {
       this.venv.reset(this.config.seed + this.config.workerIndex * this.config.numEnvs);
+      this.venv.checkFinite(true);
       this.started = true;
     }
     if (this.config.batchMode === 'complete_episodes') return this.sampleCompleteEpisodes();
@@ -155,6 +157,7 @@ export class RolloutWorker {
         this.toEnvAction(batch.actions, row * A, i * A);
       }
       venv.step(this.envActions);
+      venv.checkFinite();
       for (let i = 0; i < numEnvs; i++) {
         const row = i * T + t;
         batch.rewards[row] = venv.rewards[i];
@@ -208,6 +211,7 @@ export class RolloutWorker {
         this.toEnvAction(stepActions, i * A, i * A);
       }
       venv.step(this.envActions);
+      venv.checkFinite();
       for (let i = 0; i < numEnvs; i++) {
         const episode = this.pending[i];
         episode.rewards.push(venv.rewards[i]);

@@ -5,8 +5,8 @@ import { Piscina } from 'piscina';
 import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
 import type { FilterState } from '../policy/filter.js';
 import { logger } from '../utils/log.js';
-import { errorMessage } from '../utils/errors.js';
-import type { SampleTask } from './worker_thread.js';
+import { UserError, errorMessage } from '../utils/errors.js';
+import type { SampleReply, SampleTask } from './worker_thread.js';
 
 export type WorkerBaseConfig = Omit<RolloutWorkerConfig, 'workerIndex'>;
 
@@ -67,8 +67,17 @@ export class ThreadPoolSampler implements Sampler {
     return results;
   }
 
-  /** A thread that dies is replaced by piscina; its fragment is sampled again from the same state. */
+  /**
+   * A thread that dies is replaced by piscina; its fragment is sampled again from the same state.
+   * A user error reported by the worker is thrown here as a UserError, never retried.
+   */
   private async sampleOne(workerIndex: number, weights: Float32Array, filter: FilterState | null): Promise<SampleResult> {
+    const reply = await this.runWithRetries(workerIndex, weights, filter);
+    if ('userError' in reply) throw new UserError(reply.userError);
+    return reply;
+  }
+
+  private async runWithRetries(workerIndex: number, weights: Float32Array, filter: FilterState | null): Promise<SampleReply> {
     const task: SampleTask = {
       key: this.key,
       config: { ...this.config, workerIndex },
@@ -78,7 +87,7 @@ export class ThreadPoolSampler implements Sampler {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.pool.run(task)) as SampleResult;
+        return (await this.pool.run(task)) as SampleReply;
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS) throw error;
         logger.warn(`rollout worker ${workerIndex} crashed (${errorMessage(error)}); replaced it and sampling its fragment again`);

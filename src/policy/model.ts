@@ -5,6 +5,7 @@ import type { Activation } from '../algorithms/ppo/defaults.js';
 import { Box, Discrete, type Space } from '../envs/spaces.js';
 import type { Random } from '../utils/random.js';
 import { MlpKernel, type NetworkSelection } from '../nn/mlp.js';
+import { UserError } from '../utils/errors.js';
 
 export interface ModelOptions {
   fcnet_hiddens: number[];
@@ -77,9 +78,23 @@ export function modelLayout(observationSize: number, actionSpace: Space, options
     policyPath = [...trunk(''), add('fc_out', lastSize, outputs, 'linear', 0.01)];
     valuePath = [...trunk('value_'), add('value_out', lastSize, 1, 'linear', 0.01)];
   }
+  checkModelSize(offset, hiddens);
   const logStdOffset = freeLogStd ? offset : null;
   if (freeLogStd) offset += distInputs / 2;
   return { observationSize, policyOutputs: distInputs, options, layers, policyPath, valuePath, logStdOffset, totalSize: offset };
+}
+
+/** Most weights a model may have: 2 GiB of float32 (Adam's moments and the gradients take as much again, each). */
+export const MAX_MODEL_BYTES = 2 ** 31;
+
+/** Refuses, before anything is allocated, a model too large to hold ("Invalid typed array length" otherwise). */
+function checkModelSize(weights: number, hiddens: number[]): void {
+  const bytes = weights * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes <= MAX_MODEL_BYTES) return;
+  throw new UserError(
+    `model.fcnet_hiddens ${JSON.stringify(hiddens)} makes networks of ${weights.toLocaleString('en-US')} weights ` +
+      `(${(bytes / 2 ** 30).toFixed(1)} GiB as float32), more than the ${MAX_MODEL_BYTES / 2 ** 30} GiB limit; use smaller layers such as [256, 256]`,
+  );
 }
 
 /**

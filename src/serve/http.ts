@@ -40,6 +40,9 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
+  // Every deployment and version served has its series from the start, at 0: a scraper's first
+  // sample is then a real starting count, so the rate of the requests that follow is known.
+  for (const [name, versions] of Object.entries(router.routes())) for (const version of Object.keys(versions)) requests.labels(name, version).inc(0);
 
   // A body is JSON whatever its content type (curl -d sends application/x-www-form-urlencoded).
   app.removeAllContentTypeParsers();

@@ -1,9 +1,10 @@
 // An rl tune experiment: tune.run's arguments, read from an experiment file (YAML or JSON; the
 // flat form or RLlib's tuned-example form `name: {env, run, stop, config, num_samples}`).
 import path from 'node:path';
-import { closest } from 'fastest-levenshtein';
-import { loadExperimentFile } from '../config/index.js';
+import { checkExperimentKeys, checkStopCriteria, closestKey, loadExperimentFile } from '../config/index.js';
+import { PPO_RESULT_KEYS } from '../algorithms/ppo/trainer.js';
 import { UserError } from '../utils/errors.js';
+import { ASHAScheduler, makeScheduler } from './schedulers.js';
 
 export interface TuneExperiment {
   name: string;
@@ -28,7 +29,8 @@ export interface TuneExperiment {
   source: string;
 }
 
-const TUNE_KEYS = ['metric', 'mode', 'scheduler', 'max_concurrent_trials', 'max_failures', 'keep_checkpoints_num', 'parameter_columns', 'seed'];
+/** Top-level experiment keys that only rl tune reads (rl train accepts and ignores them). */
+export const TUNE_KEYS = ['metric', 'mode', 'scheduler', 'max_concurrent_trials', 'max_failures', 'keep_checkpoints_num', 'parameter_columns', 'seed'];
 
 function intAt(file: string, key: string, value: unknown, min: number): number {
   if (!(Number.isInteger(value) && (value as number) >= min)) throw new UserError(`${file}: '${key}' must be an integer >= ${min}, got ${JSON.stringify(value)}`);
@@ -38,14 +40,21 @@ function intAt(file: string, key: string, value: unknown, min: number): number {
 export function loadTuneExperiment(file: string): TuneExperiment {
   const experiment = loadExperimentFile(file);
   const extra = experiment.extra;
-  for (const key of Object.keys(extra)) {
-    if (!TUNE_KEYS.includes(key)) {
-      throw new UserError(`${file}: unknown experiment key '${key}'; did you mean '${closest(key, [...TUNE_KEYS, 'run', 'env', 'stop', 'config', 'num_samples', 'local_dir', 'checkpoint_freq', 'checkpoint_at_end', 'name'])}'?`);
-    }
-  }
+  checkExperimentKeys(experiment, TUNE_KEYS);
   const mode = extra.mode ?? 'max';
   if (mode !== 'max' && mode !== 'min') throw new UserError(`${file}: 'mode' must be "max" or "min", got ${JSON.stringify(mode)}`);
   if (extra.metric !== undefined && typeof extra.metric !== 'string') throw new UserError(`${file}: 'metric' must be a result key such as "episode_reward_mean"`);
+  const metric = (extra.metric as string | undefined) ?? 'episode_reward_mean';
+  if (experiment.run === 'PPO') {
+    // A PPO trial ends only by its stop criteria or a scheduler with max_t (function trainables end by returning).
+    if (!PPO_RESULT_KEYS.includes(metric.replace(/\//g, '.'))) {
+      throw new UserError(`${file}: unknown metric '${metric}'; did you mean '${closestKey(metric.replace(/\//g, '.'), PPO_RESULT_KEYS)}'? (trials are compared by it)`);
+    }
+    if (Object.keys(experiment.stop).length > 0) checkStopCriteria(experiment.stop, PPO_RESULT_KEYS, file);
+    else if (!(makeScheduler(extra.scheduler, metric, mode) instanceof ASHAScheduler)) {
+      throw new UserError(`${file}: no stop criteria, so PPO trials would never stop; add e.g. "stop": {"training_iteration": 20} (or a scheduler with max_t)`);
+    }
+  }
   const columns = extra.parameter_columns ?? {};
   if (typeof columns !== 'object' || columns === null || Array.isArray(columns) || !Object.values(columns).every((v) => typeof v === 'string')) {
     throw new UserError(`${file}: 'parameter_columns' must map parameter paths to column labels, e.g. {"model.fcnet_hiddens[0]": "layer1"}`);
@@ -60,7 +69,7 @@ export function loadTuneExperiment(file: string): TuneExperiment {
     config,
     stop: experiment.stop,
     num_samples: experiment.num_samples ?? 1,
-    metric: (extra.metric as string | undefined) ?? 'episode_reward_mean',
+    metric,
     mode,
     local_dir: experiment.local_dir ?? 'ray_results',
     scheduler: extra.scheduler ?? null,

@@ -1,6 +1,7 @@
 // What rl tune shows: a status table while trials run (redrawn in place on a TTY, one line per
 // event otherwise) and, at the end, the book's table of searched parameters and outcomes.
 import { renderTable } from '../report/table.js';
+import { resultValue } from '../config/index.js';
 import type { TrialRecord, TuneEvent } from './runner.js';
 
 function formatValue(value: unknown): string {
@@ -9,7 +10,7 @@ function formatValue(value: unknown): string {
 }
 
 function metricCell(trial: TrialRecord, metric: string): string {
-  const value = trial.last_result?.[metric];
+  const value = trial.last_result ? resultValue(trial.last_result, metric) : undefined;
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(2) : '-';
 }
 

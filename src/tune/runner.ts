@@ -7,8 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { resolvePPOConfig, stopReached } from '../config/index.js';
+import { resolvePPOConfig, resultValue, stopReached, unreportedStopKey } from '../config/index.js';
+import { ppoCpus } from '../config/resources.js';
+import { z } from 'zod';
 import { UserError, errorMessage } from '../utils/errors.js';
+import { displayPath } from '../checkpoint/format.js';
 import { logger } from '../utils/log.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 import { expandSearchSpace } from './search_space.js';
@@ -73,11 +76,55 @@ interface ExperimentState {
   scheduler: unknown;
 }
 
+const nullableString = z.string().nullable();
+const stateSchema = z.object({
+  name: z.string(),
+  source: z.string(),
+  trials: z.array(
+    z.object({
+      id: z.string(),
+      config: z.record(z.string(), z.unknown()),
+      varied: z.record(z.string(), z.unknown()),
+      status: z.enum(['PENDING', 'RUNNING', 'TERMINATED', 'ERROR']),
+      cpus: z.number().nonnegative(),
+      iteration: z.int().nonnegative(),
+      time_total_s: z.number(),
+      last_result: z.record(z.string(), z.unknown()).nullable(),
+      checkpoint: nullableString,
+      failures: z.int().nonnegative(),
+      stop_reason: nullableString,
+      error_file: nullableString,
+      dir: z.string(),
+    }),
+  ),
+  scheduler: z.unknown(),
+});
+
+function damagedState(statePath: string, dir: string, reason: string): UserError {
+  return new UserError(`${displayPath(statePath)} is damaged (${reason}): restore it from a backup, or move ${displayPath(dir)} away and run without --resume to start over`);
+}
+
+/** experiment_state.json as --resume reads it; anything unreadable is one line naming the file and the way out. */
+function readExperimentState(statePath: string, dir: string): ExperimentState {
+  const damaged = (reason: string) => damagedState(statePath, dir, reason);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (error) {
+    throw damaged(errorMessage(error).replace(/\s*[\r\n]+\s*/g, ' '));
+  }
+  const parsed = stateSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw damaged(`${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  }
+  return parsed.data;
+}
+
 /** CPUs a trial holds, as Tune accounts them: the trainer's plus its rollout workers'. */
 export function trialCpus(run: string, config: Record<string, unknown>): number {
   if (run !== 'PPO') return 1;
-  const ppo = resolvePPOConfig([{ source: 'trial', config }]);
-  return ppo.num_cpus_for_driver + ppo.num_workers * ppo.num_cpus_per_worker;
+  return ppoCpus(resolvePPOConfig([{ source: 'trial', config }]));
 }
 
 function writeJSONAtomic(file: string, value: unknown): void {
@@ -95,7 +142,7 @@ export function bestTrial(trials: TrialRecord[], metric: string, mode: 'max' | '
   let best: TrialRecord | null = null;
   let bestValue = NaN;
   for (const trial of trials) {
-    const value = trial.last_result?.[metric];
+    const value = trial.last_result ? resultValue(trial.last_result, metric) : undefined;
     if (typeof value !== 'number' || Number.isNaN(value)) continue;
     if (best === null || (mode === 'max' ? value > bestValue : value < bestValue)) {
       best = trial;
@@ -116,9 +163,13 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   let trials: TrialRecord[];
   if (options.resume) {
     if (!existsSync(statePath)) throw new UserError(`nothing to resume: ${path.relative(process.cwd(), statePath) || statePath} does not exist; run without --resume`);
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as ExperimentState;
+    const state = readExperimentState(statePath, dir);
     trials = state.trials.map((t) => (t.status === 'RUNNING' ? { ...t, status: 'PENDING' } : t));
-    scheduler.load(state.scheduler);
+    try {
+      scheduler.load(state.scheduler);
+    } catch (error) {
+      throw damagedState(statePath, dir, `scheduler: ${errorMessage(error)}`);
+    }
   } else {
     if (existsSync(statePath)) {
       throw new UserError(
@@ -234,6 +285,11 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       worker.on('message', (message: TrialMessage) => {
         if (message.type === 'result') {
           const result = message.result;
+          const unreported = trial.last_result === null ? unreportedStopKey(experiment.stop, result) : null;
+          if (unreported) {
+            fail(unreported);
+            return;
+          }
           trial.last_result = result;
           trial.iteration = typeof result.training_iteration === 'number' ? result.training_iteration : trial.iteration + 1;
           trial.time_total_s = typeof result.time_total_s === 'number' ? result.time_total_s : trial.time_total_s;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { PPOTrainer } from '../../src/algorithms/ppo/trainer.js';
+import { PPO_RESULT_KEYS, PPOTrainer, nonFiniteLearnerOutput } from '../../src/algorithms/ppo/trainer.js';
 import { resolvePPOConfig } from '../../src/config/index.js';
 
 function smallConfig(overrides: Record<string, unknown>) {
@@ -136,4 +136,26 @@ test('Box actions (Pendulum): sampled actions are stored unclipped, and an itera
   } finally {
     await trainer.stop();
   }
+});
+
+test('PPO_RESULT_KEYS, which stop criteria are checked against, are exactly the numeric keys of a result', async () => {
+  const trainer = await PPOTrainer.create(smallConfig({ num_workers: 0, train_batch_size: 200, sgd_minibatch_size: 100, num_sgd_iter: 1 }), { backend: 'wasm' });
+  try {
+    const result = (await trainer.train()) as unknown as Record<string, unknown>;
+    const numericKeys = (node: Record<string, unknown>, prefix = ''): string[] =>
+      Object.entries(node).flatMap(([key, value]) =>
+        typeof value === 'number' ? [`${prefix}${key}`] : value !== null && typeof value === 'object' ? numericKeys(value as Record<string, unknown>, `${prefix}${key}.`) : [],
+      );
+    expect([...PPO_RESULT_KEYS].sort()).toEqual(numericKeys(result).sort());
+  } finally {
+    await trainer.stop();
+  }
+});
+
+test('nonFiniteLearnerOutput names the first non-finite stat, or weight after the update', () => {
+  const stats = { policy_loss: -0.1, vf_loss: 2, total_loss: 1.9, kl: 0.01, entropy: 0.69, cur_kl_coeff: 0.2, cur_lr: 5e-5, entropy_coeff: 0 };
+  const weights = new Float32Array([0.1, -0.2, 0.3]);
+  expect(nonFiniteLearnerOutput(stats, weights)).toBeNull();
+  expect(nonFiniteLearnerOutput({ ...stats, kl: Number.NaN, entropy: Infinity }, weights)).toBe('kl is NaN');
+  expect(nonFiniteLearnerOutput(stats, new Float32Array([0.1, -Infinity, Number.NaN]))).toBe('weights[1] is -Infinity after the update');
 });

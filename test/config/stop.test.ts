@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseStopCriteria, stopReached } from '../../src/config/index.js';
+import { checkStopCriteria, parseStopCriteria, parseStopFlag, stopReached, unreportedStopKey } from '../../src/config/index.js';
 import { userErrorOf } from '../helpers.js';
 
 const messageOf = (fn: () => unknown): string => userErrorOf(fn).message;
@@ -82,5 +82,41 @@ describe('stopReached', () => {
   test('parsed criteria round-trip into stopReached', () => {
     const criteria = parseStopCriteria({ info: { learner: { kl: 0.003 } } }, '--stop');
     expect(stopReached(criteria, result)).toBe('info.learner.kl >= 0.003');
+  });
+});
+
+describe('checkStopCriteria: criteria that could never stop a run are refused', () => {
+  const known = ['training_iteration', 'episode_reward_min', 'episode_reward_mean', 'timesteps_total', 'info.learner.kl', 'info.learner.entropy'];
+
+  test('known keys pass, dotted or in Tune\'s slash form', () => {
+    expect(() => checkStopCriteria({ training_iteration: 3, 'info.learner.kl': 0.1, 'info/learner/entropy': 0.5 }, known, '--stop')).not.toThrow();
+  });
+
+  test('an unknown key names the closest known key; a swapped pair of letters prefers the same length', () => {
+    expect(messageOf(() => checkStopCriteria({ training_iteraton: 2 }, known, '--stop'))).toBe(
+      "--stop: unknown stop key 'training_iteraton'; did you mean 'training_iteration'? (no result holds it, so it would never stop the run)",
+    );
+    expect(messageOf(() => checkStopCriteria({ episode_reward_maen: 2 }, known, 'x.yaml'))).toMatch(/^x\.yaml: unknown stop key 'episode_reward_maen'; did you mean 'episode_reward_mean'\?/);
+    expect(messageOf(() => checkStopCriteria({ 'info/learner/k': 2 }, known, '--stop'))).toMatch(/did you mean 'info\.learner\.kl'\?/);
+  });
+
+  test('no criteria at all says what to give, in the form of where they came from', () => {
+    expect(messageOf(() => checkStopCriteria({}, known, '--stop'))).toBe(
+      `--stop: no stop criteria, so the run would never stop; give at least one, e.g. --stop '{"training_iteration": 20}'`,
+    );
+    expect(messageOf(() => checkStopCriteria({}, known, 'exp.yaml'))).toBe('exp.yaml: no stop criteria, so the run would never stop; give at least one, e.g. stop: {"training_iteration": 20}');
+  });
+
+  test('parseStopFlag: an empty value says what to give; JSON is parsed and flattened', () => {
+    expect(messageOf(() => parseStopFlag('--stop', '  ', '/'))).toMatch(/^--stop: empty value; give stop criteria such as '\{"training_iteration": 20\}', or leave --stop out/);
+    expect(parseStopFlag('--stop', '{"info": {"learner": {"kl": 1}}}', '/')).toEqual({ 'info.learner.kl': 1 });
+  });
+
+  test('unreportedStopKey checks a trainable\'s first result, as Ray Tune does', () => {
+    const result = { training_iteration: 1, score: 0.5, info: { loss: 2 } };
+    expect(unreportedStopKey({ score: 1, 'info.loss': 0 }, result)).toBeNull();
+    expect(unreportedStopKey({ scor: 1 }, result)).toBe(
+      "stop key 'scor' is not in the trainable's results, so it would never stop the trial; did you mean 'score'? (reported: training_iteration, score, info.loss)",
+    );
   });
 });

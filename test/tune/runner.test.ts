@@ -78,6 +78,13 @@ describe('runTune', () => {
     expect(readFileSync(path.join(counter, '2.runs'), 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  test('a stop key that the trainable\'s first result lacks errors the trial, naming the closest reported key (as Ray Tune)', async () => {
+    const exp = experiment({ config: { x: 1, iterations: 50 }, stop: { scor: 1 } });
+    const outcome = await runTune(exp, { cpus: 2 });
+    expect(outcome.trials.map((t) => [t.status, t.iteration])).toEqual([['ERROR', 0]]);
+    expect(readFileSync(outcome.trials[0].error_file!, 'utf8')).toMatch(/stop key 'scor' is not in the trainable's results, so it would never stop the trial; did you mean 'score'\?/);
+  });
+
   test('CPUs are accounted as Tune does; a trial that can never fit is refused before anything starts', async () => {
     expect(trialCpus('PPO', { env: 'CartPole-v1', num_workers: 6 })).toBe(7);
     expect(trialCpus('PPO', { env: 'CartPole-v1', num_workers: 6, num_cpus_per_worker: 0 })).toBe(1);

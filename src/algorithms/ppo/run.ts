@@ -7,9 +7,10 @@ import { claimRunDir, type RunDir } from '../../checkpoint/run_dir.js';
 import { ResultWriter } from '../../metrics/result_writer.js';
 import type { BackendChoice } from '../../utils/tensor_backend.js';
 import type { ConfigLayer } from '../../config/index.js';
-import { stopReached } from '../../config/index.js';
+import { checkStopCriteria, stopReached } from '../../config/index.js';
+import { checkDirectoryPath } from '../../utils/paths.js';
 import type { PPOConfig } from './defaults.js';
-import { PPOTrainer, type TrainResult } from './trainer.js';
+import { PPO_RESULT_KEYS, PPOTrainer, type TrainResult } from './trainer.js';
 
 export interface RunOptions {
   /** The resolved config of a new run; ignored when restoring (see overrides). */
@@ -19,8 +20,12 @@ export interface RunOptions {
   overrides?: ConfigLayer[];
   /** RLlib's stop dict; without one, 20 iterations from where the run starts. */
   stop?: Record<string, number>;
+  /** Names where stop came from in errors ("--stop", a file); default "stop". */
+  stopSource?: string;
   /** Where checkpoints and result files go (default: checkpoints, or the restored checkpoint's folder). */
   checkpointDir?: string;
+  /** How the user names another checkpoint folder, for errors; default "--checkpoint-dir". */
+  checkpointDirSource?: string;
   checkpointFreq?: number;
   checkpointAtEnd?: boolean;
   keepCheckpointsNum?: number | null;
@@ -41,12 +46,15 @@ export interface RunOutcome {
 }
 
 export async function runTraining(options: RunOptions): Promise<RunOutcome> {
-  const trainer = options.restore
-    ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend })
-    : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend });
+  // Mistakes that would only show after training (a run that never stops, nowhere to write) are refused first.
+  if (options.stop) checkStopCriteria(options.stop, PPO_RESULT_KEYS, options.stopSource ?? 'stop');
   // A restored run writes beside the checkpoint it came from (<root>/checkpoint_N/checkpoint-N).
   const restoredRoot = options.restore ? path.dirname(path.dirname(resolveCheckpointPath(options.restore))) : null;
   const checkpointDir = options.checkpointDir ?? restoredRoot ?? 'checkpoints';
+  checkDirectoryPath(checkpointDir, options.checkpointDirSource ?? '--checkpoint-dir');
+  const trainer = options.restore
+    ? await PPOTrainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: true })
+    : await PPOTrainer.create(requireConfig(options.config), { backend: options.backend, checkCpus: true });
   const continuing = restoredRoot !== null && path.resolve(restoredRoot) === path.resolve(checkpointDir) ? trainer.iteration : null;
   let runDir: RunDir;
   try {

@@ -22,6 +22,7 @@ import { standardize } from './postprocessing.js';
 import { scheduleValue } from './schedule.js';
 import type { PPOConfig } from './defaults.js';
 import { resolvePPOConfig, type ConfigLayer } from '../../config/index.js';
+import { workerCpuProblem } from '../../config/resources.js';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/index.js';
 import { displayPath } from '../../checkpoint/format.js';
 import { toLayersModels } from '../../policy/layers_model.js';
@@ -29,6 +30,7 @@ import { weightsFromCheckpoint } from '../../policy/saved_weights.js';
 import { filterStateProblem } from '../../policy/filter.js';
 import { checkpointEnv, envModuleRecord } from '../../checkpoint/env.js';
 import { errorMessage } from '../../utils/errors.js';
+import { firstNonFinite } from '../../utils/finite.js';
 import { z } from 'zod';
 
 export interface TrainResult {
@@ -46,6 +48,45 @@ export interface TrainResult {
   info: { learner: LearnerStats; num_steps_sampled: number; num_steps_trained: number; sample_time_s: number; learn_time_s: number };
   config?: PPOConfig;
 }
+
+// Every numeric key of TrainResult, listed so that stop criteria can be checked before a run
+// starts; the Records make the compiler refuse a key added to TrainResult but not here.
+const TOP_RESULT_KEYS: Record<Exclude<keyof TrainResult, 'info' | 'config'>, true> = {
+  training_iteration: true,
+  episode_reward_min: true,
+  episode_reward_mean: true,
+  episode_reward_max: true,
+  episode_len_mean: true,
+  episodes_this_iter: true,
+  episodes_total: true,
+  timesteps_this_iter: true,
+  timesteps_total: true,
+  time_this_iter_s: true,
+  time_total_s: true,
+};
+const INFO_RESULT_KEYS: Record<Exclude<keyof TrainResult['info'], 'learner'>, true> = {
+  num_steps_sampled: true,
+  num_steps_trained: true,
+  sample_time_s: true,
+  learn_time_s: true,
+};
+const LEARNER_RESULT_KEYS: Record<keyof LearnerStats, true> = {
+  policy_loss: true,
+  vf_loss: true,
+  total_loss: true,
+  kl: true,
+  entropy: true,
+  cur_kl_coeff: true,
+  cur_lr: true,
+  entropy_coeff: true,
+};
+
+/** The keys of a PPO result that stop criteria may name, nested ones dotted ("info.learner.kl"). */
+export const PPO_RESULT_KEYS: readonly string[] = [
+  ...Object.keys(TOP_RESULT_KEYS),
+  ...Object.keys(INFO_RESULT_KEYS).map((key) => `info.${key}`),
+  ...Object.keys(LEARNER_RESULT_KEYS).map((key) => `info.learner.${key}`),
+];
 
 /** Everything besides the weights that a restored trainer needs to continue the same curve. */
 export interface TrainerState {
@@ -77,10 +118,27 @@ const trainerStateSchema = z.object({
 
 export interface TrainerOptions {
   backend?: BackendChoice;
+  /**
+   * Refuse rollout workers that claim more CPUs than this machine has, warn when they outnumber
+   * its cores (rl train; rl tune accounts CPUs across trials itself).
+   */
+  checkCpus?: boolean;
   /** Called while sampling with the steps collected so far, for progress bars. */
   onSampleProgress?: (steps: number, total: number) => void;
   /** Called after each SGD minibatch. */
   onLearnProgress?: (minibatches: number, total: number) => void;
+}
+
+/**
+ * The first learner stat (loss, kl, entropy...) or weight that is NaN or ±Infinity, worded
+ * "vf_loss is Infinity" or "weights[17] is NaN after the update"; null when all are finite.
+ */
+export function nonFiniteLearnerOutput(stats: LearnerStats, weights: Float32Array): string | null {
+  for (const [key, value] of Object.entries(stats)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) return `${key} is ${value}`;
+  }
+  const bad = firstNonFinite(weights);
+  return bad >= 0 ? `weights[${bad}] is ${weights[bad]} after the update` : null;
 }
 
 /** RLlib 1.x raises rollout_fragment_length when train_batch_size is not a multiple of one round of fragments. */
@@ -120,6 +178,9 @@ export class PPOTrainer {
   static async create(config: PPOConfig, options: TrainerOptions = {}): Promise<PPOTrainer> {
     if (!config.env) throw new RangeError('config.env is not set: name an env id or module path');
     setLogLevel(config.log_level);
+    const cpuProblem = options.checkCpus ? workerCpuProblem(config) : null;
+    if (cpuProblem && 'error' in cpuProblem) throw new UserError(cpuProblem.error);
+    if (cpuProblem) logger.warn(cpuProblem.warning);
     const envId = await resolveEnv(config.env);
     envSpec(envId);
     const seed = config.seed ?? entropySeed();
@@ -197,6 +258,14 @@ export class PPOTrainer {
 
     const learnStart = performance.now();
     const stats = this.learner.learnOnBatch(batch, lr, entropyCoeff, this.rng, options.onLearnProgress);
+    const broken = nonFiniteLearnerOutput(stats, this.learner.getWeights());
+    if (broken) {
+      // Thrown before the iteration counts: nothing of it reaches a result file or a checkpoint.
+      throw new UserError(
+        `iteration ${this.iteration + 1}: the PPO learner's ${broken}; nothing of this iteration was saved. ` +
+          "Lower lr, set grad_clip, or scale the env's rewards and observations (observation_filter: MeanStdFilter)",
+      );
+    }
     this.learner.updateKl(stats.kl);
     const learnTime = (performance.now() - learnStart) / 1000;
 
