@@ -1,0 +1,38 @@
+// Mutation testing (Stryker 9; 10.x needs Node 22) of the math and of the machinery that decides
+// results. The tests run compiled from dist/ as ESM, so Stryker mutates src/**/*.ts in its
+// sandbox, compiles the sandbox with tsc (buildCommand) and runs jest over dist/test under
+// --experimental-vm-modules; reports name the TypeScript lines. `npm run mutate` runs it
+// incrementally; `npm run mutate -- --mutate src/metrics/**/*.ts` runs one scope.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  testRunnerNodeArgs: ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'],
+  // findRelatedTests maps src/*.ts to tests through jest's module graph, which only sees dist/.
+  jest: { projectType: 'custom', enableFindRelatedTests: false },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  buildCommand: 'tsc -p tsconfig.json',
+  mutate: [
+    'src/algorithms/**/*.ts',
+    'src/execution/**/*.ts',
+    'src/policy/**/*.ts',
+    'src/nn/**/*.ts',
+    'src/envs/**/*.ts',
+    'src/metrics/**/*.ts',
+    'src/tune/schedulers.ts',
+    'src/tune/search_space.ts',
+  ],
+  ignorePatterns: ['dist', 'checkpoints', 'ray_results', 'reports'],
+  coverageAnalysis: 'perTest',
+  // 2 shared cores; training tests are slow under load, so timeouts are generous.
+  concurrency: 1,
+  timeoutMS: 20000,
+  timeoutFactor: 2,
+  dryRunTimeoutMinutes: 15,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 85, break: null },
+};
