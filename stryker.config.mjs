@@ -1,8 +1,11 @@
 // Mutation testing (Stryker 9; 10.x needs Node 22) of the math and of the machinery that decides
 // results. The tests run compiled from dist/ as ESM, so Stryker mutates src/**/*.ts in its
 // sandbox, compiles the sandbox with tsc (buildCommand) and runs jest over dist/test under
-// --experimental-vm-modules; reports name the TypeScript lines. `npm run mutate` runs it
-// incrementally; `npm run mutate -- --mutate src/metrics/**/*.ts` runs one scope.
+// --experimental-vm-modules; reports name the TypeScript lines. dist/ is copied into the sandbox
+// (and rebuilt there) so that --testFiles can name compiled tests and incremental mode can see
+// which tests changed. `npm run mutate` builds, then runs it incrementally;
+// `npm run mutate -- --mutate 'src/metrics/**/*.ts' --testFiles 'dist/test/metrics/**/*.test.js'`
+// runs one scope against its own tests.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
@@ -23,7 +26,7 @@ export default {
     'src/tune/schedulers.ts',
     'src/tune/search_space.ts',
   ],
-  ignorePatterns: ['dist', 'checkpoints', 'ray_results', 'reports'],
+  ignorePatterns: ['checkpoints', 'ray_results', 'reports'],
   coverageAnalysis: 'perTest',
   // 2 shared cores; training tests are slow under load, so timeouts are generous.
   concurrency: 1,
