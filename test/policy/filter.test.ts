@@ -69,6 +69,9 @@ describe('RunningStat', () => {
     full.merge(new RunningStat(2));
     expect(full.n).toBe(4);
     expectClose(Array.from(full.m2), [12, 48]);
+    const none = new RunningStat(2);
+    none.merge(new RunningStat(2)); // no 0 / 0
+    expect(none.toJSON()).toEqual({ n: 0, mean: [0, 0], m2: [0, 0] });
   });
 
   test('toJSON / fromJSON / copyFrom / clear', () => {
@@ -156,8 +159,8 @@ describe('MeanStdFilter', () => {
     const none = makeFilter('NoFilter', 2);
     expect(none).toBeInstanceOf(NoFilter);
     expect(none.state()).toBeNull();
-    const out = new Float32Array(3);
-    none.apply(Float32Array.from([0, 123.5, -4]), 1, out, 1, true);
-    expect(Array.from(out)).toEqual([0, 123.5, -4]);
+    const out = new Float32Array(4);
+    none.apply(Float32Array.from([0, 123.5, -4, 9]), 1, out, 1, true);
+    expect(Array.from(out)).toEqual([0, 123.5, -4, 0]);
   });
 });
