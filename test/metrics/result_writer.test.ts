@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { ResultWriter, flattenResult } from '../../src/metrics/result_writer.js';
 
-const tempDir = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-results-')), 'run');
+/** A run folder whose parent does not exist yet (the writer creates both). */
+const tempDir = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-results-')), 'experiment', 'run');
 const read = (file: string) => readFileSync(file, 'utf8');
 
 describe('flattenResult', () => {

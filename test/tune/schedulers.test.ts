@@ -146,3 +146,13 @@ test('makeScheduler: FIFO by default, RLlib names and defaults, one-line errors'
   );
   expect(userErrorOf(() => makeScheduler({}, 's', 'max')).message).toMatch(/^unknown scheduler 'undefined'/);
 });
+
+test('median stopping: a trial with no result yet at that time is no sample; a best equal to the median continues', () => {
+  const rule = new MedianStoppingRule({ time_attr: 'training_iteration', metric: 'score', mode: 'max', grace_period: 1, min_samples_required: 2 });
+  rule.onResult('a', { training_iteration: 1, score: 5 });
+  rule.onResult('b', { training_iteration: 10, score: 5 }); // nothing at t <= 1
+  expect(rule.onResult('c', { training_iteration: 1, score: 0 }).action).toBe('CONTINUE'); // one sample of two required
+  rule.onResult('d', { training_iteration: 1, score: 7 });
+  expect(rule.onResult('e', { training_iteration: 1, score: 5 }).action).toBe('CONTINUE'); // median(5, 0, 7) = 5: not below
+  expect(rule.onResult('f', { training_iteration: 1, score: 4.5 }).action).toBe('STOP'); // median(5, 0, 7, 5) = 5
+});
