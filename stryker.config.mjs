@@ -15,7 +15,8 @@ export default {
   jest: { projectType: 'custom', enableFindRelatedTests: false },
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
-  buildCommand: 'tsc -p tsconfig.json',
+  // npm run build, not tsc alone: when src/nn's WebAssembly kernels get a build step, the sandbox follows.
+  buildCommand: 'npm run build',
   mutate: [
     'src/algorithms/**/*.ts',
     'src/execution/**/*.ts',
