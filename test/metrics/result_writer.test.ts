@@ -25,7 +25,7 @@ describe('ResultWriter', () => {
     const dir = tempDir();
     const writer = new ResultWriter(dir);
     expect([writer.resultPath, writer.progressPath, writer.paramsPath]).toEqual(['result.json', 'progress.csv', 'params.json'].map((f) => path.join(dir, f)));
-    writer.start({ lr: 0.01, model: { fcnet_hiddens: [8] } }, false);
+    writer.start({ lr: 0.01, model: { fcnet_hiddens: [8] } }, null);
     expect(read(writer.paramsPath)).toBe('{\n  "lr": 0.01,\n  "model": {\n    "fcnet_hiddens": [\n      8\n    ]\n  }\n}\n');
     writer.write({ training_iteration: 1, info: { kl: 0.5 }, note: 'a,b' });
     writer.write({ training_iteration: 2, extra: 7, note: 'say "hi"\nbye' });
@@ -39,7 +39,7 @@ describe('ResultWriter', () => {
 
   test('array and null cells: arrays as JSON (quoted, they hold commas), null and undefined empty', () => {
     const writer = new ResultWriter(tempDir());
-    writer.start({}, false);
+    writer.start({}, null);
     writer.write({ hist: [1, 2], one: [3], none: null, gone: undefined });
     expect(read(writer.progressPath)).toBe('hist,one,none,gone\n"[1,2]",[3],,\n');
   });
@@ -47,40 +47,41 @@ describe('ResultWriter', () => {
   test('a fresh start truncates earlier results', () => {
     const dir = tempDir();
     const first = new ResultWriter(dir);
-    first.start({}, false);
+    first.start({}, null);
     first.write({ a: 1 });
     const second = new ResultWriter(dir);
-    second.start({ b: 2 }, false);
+    second.start({ b: 2 }, null);
     expect(read(second.resultPath)).toBe('');
     expect(read(second.progressPath)).toBe('');
     second.write({ c: 3 });
     expect(read(second.progressPath)).toBe('c\n3\n');
   });
 
-  test('resuming keeps the results and the CSV header and appends under the same columns', () => {
+  test('resuming keeps the rows up to the iteration it continues from and the CSV header, and appends under the same columns', () => {
     const dir = tempDir();
     const first = new ResultWriter(dir);
-    first.start({}, false);
-    first.write({ a: 1, b: 2 });
+    first.start({}, null);
+    first.write({ training_iteration: 1, b: 2 });
+    first.write({ training_iteration: 2, b: 3 });
     const resumed = new ResultWriter(dir);
-    resumed.start({ resumed: true }, true);
-    resumed.write({ b: 4, a: 3, c: 5 });
-    expect(read(resumed.progressPath)).toBe('a,b\n1,2\n3,4\n');
-    expect(read(resumed.resultPath)).toBe('{"a":1,"b":2}\n{"b":4,"a":3,"c":5}\n');
+    resumed.start({ resumed: true }, 1);
+    resumed.write({ b: 4, training_iteration: 2, c: 5 });
+    expect(read(resumed.progressPath)).toBe('training_iteration,b\n1,2\n2,4\n');
+    expect(read(resumed.resultPath)).toBe('{"training_iteration":1,"b":2}\n{"b":4,"training_iteration":2,"c":5}\n');
     expect(JSON.parse(read(resumed.paramsPath))).toEqual({ resumed: true });
   });
 
   test('resuming without a progress.csv, or with an empty one, starts the CSV with a header', () => {
     const dir = tempDir();
     const writer = new ResultWriter(dir);
-    writer.start({}, true);
-    writer.write({ a: 1 });
-    expect(read(writer.progressPath)).toBe('a\n1\n');
+    writer.start({}, 0);
+    writer.write({ training_iteration: 1 });
+    expect(read(writer.progressPath)).toBe('training_iteration\n1\n');
     writeFileSync(writer.progressPath, '');
     const again = new ResultWriter(dir);
-    again.start({}, true);
-    again.write({ z: 2 });
-    expect(read(again.progressPath)).toBe('z\n2\n');
-    expect(read(again.resultPath)).toBe('{"a":1}\n{"z":2}\n');
+    again.start({}, 1);
+    again.write({ training_iteration: 2 });
+    expect(read(again.progressPath)).toBe('training_iteration\n2\n');
+    expect(read(again.resultPath)).toBe('{"training_iteration":1}\n{"training_iteration":2}\n');
   });
 });
