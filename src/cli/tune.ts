@@ -44,7 +44,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     const own = args.experiment === undefined ? null : loadTuneExperiment(args.experiment);
     const experiment = args.replay === undefined ? own! : replayExperiment(args.replay, own);
     const command = args.replay === undefined ? `rl tune ${args.experiment}` : `rl tune ${args.experiment ? `${args.experiment} ` : ''}--replay ${args.replay}`;
-    process.stderr.write(dashboardHint(path.join(experiment.local_dir, experiment.name)));
+    let hinted = false; // once the experiment is checked and a trial starts: bad input stays one line
     const live = process.stderr.isTTY === true;
     let drawnLines = 0;
     const draw = (trials: TrialRecord[]) => {
@@ -61,6 +61,10 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
         backend: args.backend,
         signal: interrupt.signal,
         onEvent: (event: TuneEvent, trials) => {
+          if (!hinted) {
+            hinted = true;
+            process.stderr.write(dashboardHint(path.join(experiment.local_dir, experiment.name)));
+          }
           if (live && !interrupt.signal.aborted) draw(trials);
           else process.stderr.write(`${eventLine(event, experiment.metric)}\n`);
         },

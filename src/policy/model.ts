@@ -84,7 +84,11 @@ export function modelLayout(observationSize: number, actionSpace: Space, options
   return { observationSize, policyOutputs: distInputs, options, layers, policyPath, valuePath, logStdOffset, totalSize: offset };
 }
 
-/** Most weights a model may have: 2 GiB of float32 (Adam's moments and the gradients take as much again, each). */
+/**
+ * Most weights a model may have: 2 GiB of float32. Checked wherever a layout is made (a checkpoint's config
+ * included) so nothing allocates an impossible array; the learner's kernel then checks its own, smaller,
+ * memory for training (nn/mlp.ts).
+ */
 export const MAX_MODEL_BYTES = 2 ** 31;
 
 /** Refuses, before anything is allocated, a model too large to hold ("Invalid typed array length" otherwise). */

@@ -15,6 +15,7 @@ import { displayPath } from '../checkpoint/format.js';
 import { logger } from '../utils/log.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 import { expandSearchSpace } from './search_space.js';
+import { looksLikePath } from '../envs/registry.js';
 import { makeScheduler, type Decision } from './schedulers.js';
 import { cloneCheckpoint, recordChange } from './pbt_history.js';
 import type { TuneExperiment } from './experiment.js';
@@ -85,7 +86,7 @@ const stateSchema = z.object({
       id: z.string(),
       config: z.record(z.string(), z.unknown()),
       varied: z.record(z.string(), z.unknown()),
-      status: z.enum(['PENDING', 'RUNNING', 'TERMINATED', 'ERROR']),
+      status: z.enum(['PENDING', 'RUNNING', 'PAUSED', 'TERMINATED', 'ERROR']),
       cpus: z.number().nonnegative(),
       iteration: z.int().nonnegative(),
       time_total_s: z.number(),
@@ -95,6 +96,8 @@ const stateSchema = z.object({
       stop_reason: nullableString,
       error_file: nullableString,
       dir: z.string(),
+      initial_varied: z.record(z.string(), z.unknown()).optional(),
+      perturbations: z.int().nonnegative().optional(),
     }),
   ),
   scheduler: z.unknown(),
@@ -105,7 +108,7 @@ function damagedState(statePath: string, dir: string, reason: string): UserError
 }
 
 /** experiment_state.json as --resume reads it; anything unreadable is one line naming the file and the way out. */
-function readExperimentState(statePath: string, dir: string): ExperimentState {
+function readExperimentState(statePath: string, dir: string, experimentModules: Set<string>): ExperimentState {
   const damaged = (reason: string) => damagedState(statePath, dir, reason);
   let data: unknown;
   try {
@@ -118,7 +121,33 @@ function readExperimentState(statePath: string, dir: string): ExperimentState {
     const issue = parsed.error.issues[0];
     throw damaged(`${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
   }
-  return parsed.data;
+  return checkedAgainstExperiment(parsed.data, statePath, dir, experimentModules);
+}
+
+/** Every string in `value` (searched into objects and arrays) that names a JS module: what the user's own experiment names. */
+function moduleStrings(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === 'string' && looksLikePath(value)) out.add(path.resolve(value));
+  else if (Array.isArray(value)) for (const v of value) moduleStrings(v, out);
+  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) moduleStrings(v, out);
+  return out;
+}
+
+/**
+ * experiment_state.json is data: resuming never loads a module or writes a folder that the user's
+ * own experiment file does not name. A trial's env module must appear in the experiment's config
+ * (an absolute path, as trials record it, or relative to the working directory), and its folder
+ * must lie inside the experiment's.
+ */
+function checkedAgainstExperiment(state: ExperimentState, statePath: string, dir: string, named: Set<string>): ExperimentState {
+  for (const trial of state.trials) {
+    const env = trial.config.env;
+    if (typeof env === 'string' && looksLikePath(env) && !named.has(path.resolve(env))) {
+      throw damagedState(statePath, dir, `trial ${trial.id} names the env module ${env}, which the experiment file does not`);
+    }
+    const trialDir = path.resolve(trial.dir);
+    if (path.dirname(trialDir) !== path.resolve(dir)) throw damagedState(statePath, dir, `trial ${trial.id}'s folder ${trial.dir} is not in the experiment's folder`);
+  }
+  return state;
 }
 
 /** CPUs a trial holds, as Tune accounts them: the trainer's plus its rollout workers'. */
@@ -163,7 +192,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   let trials: TrialRecord[];
   if (options.resume) {
     if (!existsSync(statePath)) throw new UserError(`nothing to resume: ${path.relative(process.cwd(), statePath) || statePath} does not exist; run without --resume`);
-    const state = readExperimentState(statePath, dir);
+    const state = readExperimentState(statePath, dir, moduleStrings(experiment.config));
     trials = state.trials.map((t) => (t.status === 'RUNNING' ? { ...t, status: 'PENDING' } : t));
     try {
       scheduler.load(state.scheduler);

@@ -15,12 +15,12 @@ const QUICK_MS = 30_000;
 
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), prefix));
 
-/** stderr without log lines (WARN: ...) and the run's start line: what is left must be the single error line. */
+/** stderr without log lines (WARN: ...) and the run's start lines (header, dashboard hint): what is left must be the single error line. */
 function errorLines(stderr: string): string[] {
   return stderr
     .trim()
     .split('\n')
-    .filter((l) => l !== '' && !/^(WARN|INFO|DEBUG):|^PPO on /.test(l));
+    .filter((l) => l !== '' && !/^(WARN|INFO|DEBUG):|^PPO on |^watch it live: /.test(l));
 }
 
 function expectOneLineExit2(run: { code: number | null; stderr: string }, message: RegExp): void {

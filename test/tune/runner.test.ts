@@ -204,3 +204,24 @@ test('an interrupt (Ctrl-C) checkpoints running PPO trials; --resume continues t
     expect(lines.map((l) => JSON.parse(l).training_iteration)).toEqual([1, 2, 3, 4]);
   }
 });
+
+test('--resume reads experiment_state.json as data: an env module or trial folder the experiment does not name is refused', async () => {
+  const exp = experiment({ config: { x: 1, env: './my-env.js', iterations: 2 }, stop: { training_iteration: 2 } });
+  await runTune(exp, { cpus: 1 });
+  const statePath = path.join(exp.local_dir, 'exp', 'experiment_state.json');
+  const original = readFileSync(statePath, 'utf8');
+  // The experiment's own env module (relative to the working directory, as trials record it) resumes.
+  await expect(runTune(exp, { cpus: 1, resume: true })).resolves.toBeDefined();
+  const edit = (change: (state: { trials: { config: Record<string, unknown>; dir: string; status: string }[] }) => void) => {
+    const state = JSON.parse(original);
+    change(state);
+    writeFileSync(statePath, JSON.stringify(state));
+  };
+  edit((state) => {
+    state.trials[0].config.env = '/tmp/elsewhere/evil.js';
+    state.trials[0].status = 'PENDING';
+  });
+  await expect(runTune(exp, { cpus: 1, resume: true })).rejects.toThrow(/experiment_state\.json is damaged \(trial quadratic_00000 names the env module \/tmp\/elsewhere\/evil\.js, which the experiment file does not\)/);
+  edit((state) => (state.trials[0].dir = '/tmp'));
+  await expect(runTune(exp, { cpus: 1, resume: true })).rejects.toThrow(/trial quadratic_00000's folder \/tmp is not in the experiment's folder/);
+});

@@ -141,8 +141,8 @@ test('makeScheduler: FIFO by default, RLlib names and defaults, one-line errors'
   }
   expect((makeScheduler({ type: 'median', grace_period: 1, min_samples_required: 2 }, 's', 'max') as MedianStoppingRule).options).toMatchObject({ grace_period: 1, min_samples_required: 2 });
   expect(userErrorOf(() => makeScheduler({ type: 'asha', max_t: '10' }, 's', 'max')).message).toBe("scheduler asha: 'max_t' must be a number");
-  expect(userErrorOf(() => makeScheduler({ type: 'pbt' }, 's', 'max')).message).toBe(
-    `unknown scheduler 'pbt': use "fifo", {"type": "asha", ...} or {"type": "median_stopping", ...}`,
+  expect(userErrorOf(() => makeScheduler({ type: 'hyperband' }, 's', 'max')).message).toBe(
+    `unknown scheduler 'hyperband': use "fifo", {"type": "asha", ...}, {"type": "median_stopping", ...} or {"type": "pbt", ...}`,
   );
   expect(userErrorOf(() => makeScheduler({}, 's', 'max')).message).toMatch(/^unknown scheduler 'undefined'/);
 });
