@@ -9,6 +9,7 @@ import path from 'node:path';
 import { UserError } from '../utils/errors.js';
 import { CHECKPOINT_DIR_RE, displayDir, displayPath } from './format.js';
 import { listCheckpoints } from './resolve.js';
+import { processAlive } from './save.js';
 
 export const LOCK_FILE = '.rl-run.json';
 /** What a run writes into its folder, besides the lock: these move aside together. */
@@ -18,15 +19,6 @@ interface RunLock {
   pid: number;
   hostname: string;
   started_at: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readLock(file: string): RunLock | null {
@@ -72,7 +64,7 @@ export function claimRunDir(dir: string, continuing: number | null): RunDir {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readLock(lockFile);
-      if (holder && holder.pid !== process.pid && (holder.hostname !== os.hostname() || isAlive(holder.pid))) {
+      if (holder && holder.pid !== process.pid && (holder.hostname !== os.hostname() || processAlive(holder.pid))) {
         throw new UserError(
           `${displayDir(dir)} is in use by another run (pid ${holder.pid} on ${holder.hostname}, started ${holder.started_at}): give this run its own --checkpoint-dir`,
         );

@@ -37,7 +37,8 @@ async function exists(p: string): Promise<boolean> {
 /** In-progress dirs are named .tmp-checkpoint_N-<pid>-…, set-aside old ones .tmp-checkpoint_N-old-<pid>-…; older versions had no pid. */
 const TEMP_RE = /^\.tmp-(checkpoint_\d+)-(old-)?(?:(\d+)-)?[A-Za-z0-9]+$/;
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id runs on this machine (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

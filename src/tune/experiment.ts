@@ -2,7 +2,7 @@
 // flat form or RLlib's tuned-example form `name: {env, run, stop, config, num_samples}`).
 import path from 'node:path';
 import { checkExperimentKeys, checkStopCriteria, closestKey, loadExperimentFile } from '../config/index.js';
-import { PPO_RESULT_KEYS } from '../algorithms/ppo/trainer.js';
+import { PPO_RESULT_KEYS } from '../algorithms/ppo/result_keys.js';
 import { UserError } from '../utils/errors.js';
 import { ASHAScheduler, makeScheduler } from './schedulers.js';
 

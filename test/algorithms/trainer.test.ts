@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { PPO_RESULT_KEYS, PPOTrainer, nonFiniteLearnerOutput } from '../../src/algorithms/ppo/trainer.js';
+import { PPOTrainer, nonFiniteLearnerOutput } from '../../src/algorithms/ppo/trainer.js';
+import { PPO_RESULT_KEYS } from '../../src/algorithms/ppo/result_keys.js';
 import { resolvePPOConfig } from '../../src/config/index.js';
 
 function smallConfig(overrides: Record<string, unknown>) {

@@ -10,7 +10,8 @@ import type { ConfigLayer } from '../../config/index.js';
 import { checkStopCriteria, stopReached } from '../../config/index.js';
 import { checkDirectoryPath } from '../../utils/paths.js';
 import type { PPOConfig } from './defaults.js';
-import { PPO_RESULT_KEYS, PPOTrainer, type TrainResult } from './trainer.js';
+import { PPOTrainer, type TrainResult } from './trainer.js';
+import { PPO_RESULT_KEYS } from './result_keys.js';
 
 export interface RunOptions {
   /** The resolved config of a new run; ignored when restoring (see overrides). */

@@ -49,45 +49,6 @@ export interface TrainResult {
   config?: PPOConfig;
 }
 
-// Every numeric key of TrainResult, listed so that stop criteria can be checked before a run
-// starts; the Records make the compiler refuse a key added to TrainResult but not here.
-const TOP_RESULT_KEYS: Record<Exclude<keyof TrainResult, 'info' | 'config'>, true> = {
-  training_iteration: true,
-  episode_reward_min: true,
-  episode_reward_mean: true,
-  episode_reward_max: true,
-  episode_len_mean: true,
-  episodes_this_iter: true,
-  episodes_total: true,
-  timesteps_this_iter: true,
-  timesteps_total: true,
-  time_this_iter_s: true,
-  time_total_s: true,
-};
-const INFO_RESULT_KEYS: Record<Exclude<keyof TrainResult['info'], 'learner'>, true> = {
-  num_steps_sampled: true,
-  num_steps_trained: true,
-  sample_time_s: true,
-  learn_time_s: true,
-};
-const LEARNER_RESULT_KEYS: Record<keyof LearnerStats, true> = {
-  policy_loss: true,
-  vf_loss: true,
-  total_loss: true,
-  kl: true,
-  entropy: true,
-  cur_kl_coeff: true,
-  cur_lr: true,
-  entropy_coeff: true,
-};
-
-/** The keys of a PPO result that stop criteria may name, nested ones dotted ("info.learner.kl"). */
-export const PPO_RESULT_KEYS: readonly string[] = [
-  ...Object.keys(TOP_RESULT_KEYS),
-  ...Object.keys(INFO_RESULT_KEYS).map((key) => `info.${key}`),
-  ...Object.keys(LEARNER_RESULT_KEYS).map((key) => `info.learner.${key}`),
-];
-
 /** Everything besides the weights that a restored trainer needs to continue the same curve. */
 export interface TrainerState {
   iteration: number;
