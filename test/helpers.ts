@@ -4,6 +4,9 @@ import { UserError } from '../src/utils/errors.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import type { TuneExperiment } from '../src/tune/experiment.js';
 
 /** The package root: tests run compiled from dist/test/. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,4 +50,25 @@ export function userErrorOf(fn: () => unknown): UserError {
     throw error;
   }
   throw new Error('expected a UserError');
+}
+
+/** A Tune experiment as loadTuneExperiment would give it, in a fresh local_dir: FIFO, one sample, defaults overridden by `fields`. */
+export function tuneExperiment(fields: Partial<TuneExperiment> & Pick<TuneExperiment, 'name' | 'run' | 'config'>): TuneExperiment {
+  return {
+    stop: {},
+    num_samples: 1,
+    metric: 'score',
+    mode: 'max',
+    local_dir: mkdtempSync(path.join(os.tmpdir(), `rl-${fields.name}-`)),
+    scheduler: null,
+    max_concurrent_trials: null,
+    checkpoint_freq: 0,
+    checkpoint_at_end: true,
+    keep_checkpoints_num: null,
+    max_failures: 0,
+    parameter_columns: {},
+    seed: 0,
+    source: 'test',
+    ...fields,
+  };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { repoRoot, rl } from '../helpers.js';
+import { repoRoot, rl, tuneExperiment } from '../helpers.js';
 import { runTune, type TrialRecord } from '../../src/tune/runner.js';
 import { finalTable } from '../../src/tune/report.js';
 import { readHistory, replayPolicy } from '../../src/tune/pbt_history.js';
@@ -13,28 +13,16 @@ const toy = path.join(repoRoot, 'test', 'fixtures', 'trainables', 'pbt_toy.js');
 const SLOW = 180_000;
 
 function experiment(overrides: Partial<TuneExperiment> = {}): TuneExperiment {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-pbt-'));
-  return {
+  return tuneExperiment({
     name: 'pbt',
     run: toy,
     // w grows by lr each iteration: the higher lr, the better the trial
     config: { lr: { grid_search: [0.1, 0.2, 0.3, 0.4] } },
     stop: { training_iteration: 6 },
-    num_samples: 1,
-    metric: 'score',
-    mode: 'max',
-    local_dir: dir,
     scheduler: { type: 'pbt', time_attr: 'training_iteration', perturbation_interval: 2, hyperparam_mutations: { lr: { uniform: [0.1, 0.5] } }, seed: 3 },
     max_concurrent_trials: 1,
-    checkpoint_freq: 0,
-    checkpoint_at_end: true,
-    keep_checkpoints_num: null,
-    max_failures: 0,
-    parameter_columns: {},
-    seed: 0,
-    source: 'test',
     ...overrides,
-  };
+  });
 }
 
 interface ToyResult {

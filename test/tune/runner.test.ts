@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { repoRoot, rl } from '../helpers.js';
+import { repoRoot, rl, tuneExperiment } from '../helpers.js';
 import { readEventFile } from '../tfrecord_reader.js';
 import { runTune, trialCpus } from '../../src/tune/runner.js';
 import type { TuneExperiment } from '../../src/tune/experiment.js';
@@ -11,26 +11,7 @@ import type { TuneExperiment } from '../../src/tune/experiment.js';
 const trainable = path.join(repoRoot, 'test', 'fixtures', 'trainables', 'quadratic.js');
 
 function experiment(overrides: Partial<TuneExperiment> & { config: Record<string, unknown> }): TuneExperiment {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-tune-'));
-  return {
-    name: 'exp',
-    run: trainable,
-    stop: {},
-    num_samples: 1,
-    metric: 'score',
-    mode: 'max',
-    local_dir: dir,
-    scheduler: null,
-    max_concurrent_trials: null,
-    checkpoint_freq: 0,
-    checkpoint_at_end: true,
-    keep_checkpoints_num: null,
-    max_failures: 0,
-    parameter_columns: {},
-    seed: 0,
-    source: 'test',
-    ...overrides,
-  };
+  return tuneExperiment({ name: 'exp', run: trainable, ...overrides });
 }
 
 describe('runTune', () => {
