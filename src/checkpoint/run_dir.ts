@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../utils/errors.js';
-import { CHECKPOINT_DIR_RE, displayDir, displayPath } from './format.js';
+import { CHECKPOINT_DIR_RE, displayDir } from './format.js';
 import { listCheckpoints } from './resolve.js';
 import { processAlive } from './save.js';
 
@@ -49,11 +49,9 @@ export interface RunDir {
  * Claims `dir` for a run. `continuing` is the iteration of the checkpoint a restored run continues
  * when that checkpoint is in `dir` (null for a new run, or one restored into another folder).
  * Refused (one line): a folder in use by a live run; continuing from a checkpoint that later ones follow.
+ * `dir` must be a folder path (runTraining checks it with checkDirectoryPath before creating the trainer).
  */
 export function claimRunDir(dir: string, continuing: number | null): RunDir {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new UserError(`checkpoint folder ${displayPath(dir)} is a file: name a folder with --checkpoint-dir`);
-  }
   mkdirSync(dir, { recursive: true });
   const lockFile = path.join(dir, LOCK_FILE);
   const lock: RunLock = { pid: process.pid, hostname: os.hostname(), started_at: new Date().toISOString() };

@@ -19,11 +19,6 @@ interface ServeArgs {
   env?: string;
 }
 
-/** A string flag given twice arrives as an array. */
-function single(flag: string, value: string | string[] | undefined): string | undefined {
-  if (Array.isArray(value)) throw new UserError(`--${flag} is given ${value.length} times: give it once`);
-  return value;
-}
 
 /** name=ckpt[:weight],ckpt[:weight],... */
 export function parseDeployment(value: string): DeploymentSpec {
@@ -61,12 +56,12 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   handler: async (args) => {
     const deployments = (args.deployment ?? []).map(parseDeployment);
     if (args.checkpoint) deployments.unshift({ name: args.name, versions: [{ checkpoint: args.checkpoint }] });
-    const env = single('env', args.env);
+    const { env } = args; // a flag given twice is refused for every command (refuseRepeatedFlags)
     if (env !== undefined) for (const d of deployments) for (const v of d.versions) v.env = env;
     checkPortFlag(args.port);
     checkIntegerFlag('body-limit', args['body-limit'], 1);
-    const host = single('host', args.host)!;
-    const adminToken = single('admin-token', args['admin-token']) ?? process.env.RL_SERVE_ADMIN_TOKEN;
+    const { host } = args;
+    const adminToken = args['admin-token'] ?? process.env.RL_SERVE_ADMIN_TOKEN;
     const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken });
     const app = buildServer(router, { bodyLimit: args['body-limit'] });
     const listening = await listen(app, args.port, host);

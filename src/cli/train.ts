@@ -8,7 +8,6 @@ import { IterationProgress } from '../report/progress.js';
 import { UserError } from '../utils/errors.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { dashboardHint } from './dashboard.js';
-import { resolveCheckpointPath } from '../checkpoint/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
 
 interface TrainArgs {
