@@ -28,6 +28,16 @@ interface Node {
   dy: number;
 }
 
+/**
+ * Where a kernel lives in a memory it shares with other kernels (replicas of one network in
+ * worker threads): its regions start at base, and its weights are the ones at paramsPtr.
+ */
+export interface KernelPlacement {
+  memory: WebAssembly.Memory;
+  base: number;
+  paramsPtr: number;
+}
+
 export interface NetworkSelection {
   policy?: boolean;
   value?: boolean;
@@ -48,6 +58,8 @@ export class MlpKernel {
   readonly dDistInputs: Float32Array;
   readonly dValues: Float32Array;
 
+  /** The (shared) WebAssembly memory the arrays above are views of. */
+  readonly memory: WebAssembly.Memory;
   private readonly kernel: DenseKernelExports;
   private readonly nodes: Node[];
   private readonly policyNodes: number[];
@@ -65,20 +77,24 @@ export class MlpKernel {
   private readonly means: Float32Array | null;
   private readonly dMeans: Float32Array | null;
 
+  /** Its own memory, or (placement) a region of a shared one whose weights it uses. */
   constructor(
     readonly layout: ModelLayout,
     readonly maxBatch: number,
+    placement?: KernelPlacement,
   ) {
     const { observationSize, policyOutputs, totalSize, logStdOffset } = layout;
-    const plan = planMemory(layout, maxBatch);
-    checkKernelMemory(layout, maxBatch, plan.top);
+    const plan = planMemory(layout, maxBatch, placement?.base, placement?.paramsPtr);
+    if (!placement) checkKernelMemory(layout, maxBatch, plan.top);
     ({ nodes: this.nodes, policyNodes: this.policyNodes, valueNodes: this.valueNodes } = plan);
     ({ paramsPtr: this.paramsPtr, gradsPtr: this.gradsPtr, inputPtr: this.inputPtr, scratchPtr: this.scratchPtr } = plan);
     const { distPtr, dDistPtr, top } = plan;
     const free = logStdOffset !== null;
     this.bothNodes = this.nodes.map((_, index) => index);
     this.valueOnlyNodes = this.bothNodes.filter((index) => !this.policyNodes.includes(index));
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(top / PAGE_BYTES) });
+    const memory = placement?.memory ?? sharedMemory(top);
+    if (memory.buffer.byteLength < top) throw new RangeError(`the kernel needs ${top} bytes of its memory; it has ${memory.buffer.byteLength}`);
+    this.memory = memory;
     this.kernel = instantiateKernel(memory);
     const view = (ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats);
     this.params = view(this.paramsPtr, totalSize);
@@ -160,13 +176,37 @@ export class MlpKernel {
     }
   }
 
+  /** grads += other's grads (same memory): the sum of two replicas' gradients, this one's first. */
+  addGradients(other: MlpKernel): void {
+    if (other.memory !== this.memory && other.memory.buffer !== this.memory.buffer) throw new RangeError('replicas must share one memory');
+    this.kernel.add_into(this.gradsPtr, other.gradsPtr, this.layout.totalSize);
+  }
+
+  /**
+   * One Adam update of params from grads with the moments m and v (views of this memory), in
+   * FlatAdam.apply's arithmetic (bit-identical results; see adam_update in the kernel).
+   */
+  adamUpdate(m: Float32Array, v: Float32Array, lrT: number, beta1: number, beta2: number, epsilon: number): void {
+    if (m.buffer !== this.memory.buffer || v.buffer !== this.memory.buffer) throw new RangeError("Adam's moments must be views of the kernel's memory");
+    this.kernel.adam_update(this.paramsPtr, this.gradsPtr, m.byteOffset, v.byteOffset, this.layout.totalSize, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon);
+  }
+
   private checkBatch(batch: number): void {
     if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch) throw new RangeError(`batch of ${batch} rows; the kernel holds 1 to ${this.maxBatch}`);
   }
 }
 
-/** Where everything goes in a kernel's memory: a bump allocator of 16-byte aligned regions. */
-function planMemory(layout: ModelLayout, maxBatch: number) {
+/** A shared memory (what the kernel module imports) of at least the given bytes. */
+export function sharedMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.ceil(bytes / PAGE_BYTES);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/**
+ * Where everything goes in a kernel's memory, from base: a bump allocator of 16-byte aligned
+ * regions. The weights get a region unless paramsPtr names existing ones (a replica's).
+ */
+export function planMemory(layout: ModelLayout, maxBatch: number, base = 64, sharedParamsPtr?: number) {
   const { layers, policyPath, valuePath, observationSize, policyOutputs, totalSize, logStdOffset } = layout;
   const nodeOf = new Map<number, number>();
   const specs: { layer: number; parent: number }[] = [];
@@ -180,19 +220,20 @@ function planMemory(layout: ModelLayout, maxBatch: number) {
     });
   const policyNodes = pathNodes(policyPath);
   const valueNodes = pathNodes(valuePath);
-  let top = 64;
+  let top = base;
   const alloc = (floats: number): number => {
     const at = top;
     top += Math.ceil((floats * 4) / 16) * 16;
     return at;
   };
-  const paramsPtr = alloc(totalSize);
+  const paramsPtr = sharedParamsPtr ?? alloc(totalSize);
   const gradsPtr = alloc(totalSize);
   const inputPtr = alloc(maxBatch * observationSize);
   const free = logStdOffset !== null;
   const distPtr = free ? alloc(maxBatch * policyOutputs) : 0;
   const dDistPtr = free ? alloc(maxBatch * policyOutputs) : 0;
-  const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * Math.max(maxBatch, layers[layer].outSize))));
+  // room for one layer's w^T (dense_grad_input forms it for narrow layers)
+  const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * layers[layer].outSize)));
   const nodes: Node[] = specs.map(({ layer, parent }) => {
     const l = layers[layer];
     return {
