@@ -182,10 +182,7 @@ export class MlpKernel {
     this.kernel.add_into(this.gradsPtr, other.gradsPtr, this.layout.totalSize);
   }
 
-  /**
-   * One Adam update of params from grads with the moments m and v (views of this memory), in
-   * FlatAdam.apply's arithmetic (bit-identical results; see adam_update in the kernel).
-   */
+  /** One Adam update of params from grads with the moments m and v (views of this memory), in f32 (adam_update in the kernel). */
   adamUpdate(m: Float32Array, v: Float32Array, lrT: number, beta1: number, beta2: number, epsilon: number): void {
     if (m.buffer !== this.memory.buffer || v.buffer !== this.memory.buffer) throw new RangeError("Adam's moments must be views of the kernel's memory");
     this.kernel.adam_update(this.paramsPtr, this.gradsPtr, m.byteOffset, v.byteOffset, this.layout.totalSize, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon);

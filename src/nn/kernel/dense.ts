@@ -390,40 +390,36 @@ export function add_into(dst: usize, src: usize, n: i32): void {
 }
 
 /**
- * Adam's update of n params from grads with moments m, v: the same f64 arithmetic, in the same
- * order and with the same f32 roundings, as FlatAdam.apply in TypeScript (so the results are
- * bit-identical), two lanes at a time:
- *   m = b1 m + c1 g;  v = b2 v + c2 g g;  p -= lrT m / (sqrt(v) + eps)   (c1 = 1 - b1, c2 = 1 - b2)
+ * Adam's update of n params from grads with moments m, v, in f32 as TensorFlow's AdamOptimizer
+ * does for float32 variables (FlatAdam in TypeScript works in f64: they agree to about 1e-7):
+ *   m = b1 m + c1 g;  v = b2 v + c2 g g;  p -= lrT m / (sqrt(v) + eps)
+ * with c1 = 1 - b1 and c2 = 1 - b2 worked out in f64 by the caller (in f32, 1 - 0.999 is 5e-5 off).
  */
-export function adam_update(params: usize, grads: usize, m: usize, v: usize, n: i32, lrT: f64, b1: f64, c1: f64, b2: f64, c2: f64, eps: f64): void {
-  const B1 = f64x2.splat(b1);
-  const C1 = f64x2.splat(c1);
-  const B2 = f64x2.splat(b2);
-  const C2 = f64x2.splat(c2);
-  const LR = f64x2.splat(lrT);
-  const EPS = f64x2.splat(eps);
+export function adam_update(params: usize, grads: usize, m: usize, v: usize, n: i32, lrT: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32): void {
+  const B1 = f32x4.splat(b1);
+  const C1 = f32x4.splat(c1);
+  const B2 = f32x4.splat(b2);
+  const C2 = f32x4.splat(c2);
+  const LR = f32x4.splat(lrT);
+  const EPS = f32x4.splat(eps);
   let k = 0;
-  for (; k + 2 <= n; k += 2) {
+  for (; k + 4 <= n; k += 4) {
     const off = <usize>k << 2;
-    const g = f64x2.promote_low_f32x4(v128.load64_zero(grads + off));
-    const m0 = f64x2.promote_low_f32x4(v128.load64_zero(m + off));
-    const v0 = f64x2.promote_low_f32x4(v128.load64_zero(v + off));
-    // round to f32 as the Float32Array stores do, and use the rounded values afterwards
-    const m1 = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(B1, m0), f64x2.mul(C1, g)));
-    const v1 = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(B2, v0), f64x2.mul(f64x2.mul(C2, g), g)));
-    v128.store64_lane(m + off, m1, 0);
-    v128.store64_lane(v + off, v1, 0);
-    const step = f64x2.div(f64x2.mul(LR, f64x2.promote_low_f32x4(m1)), f64x2.add(f64x2.sqrt(f64x2.promote_low_f32x4(v1)), EPS));
-    const p = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(params + off)), step);
-    v128.store64_lane(params + off, f32x4.demote_f64x2_zero(p), 0);
+    const g = v128.load(grads + off);
+    const m1 = f32x4.add(f32x4.mul(B1, v128.load(m + off)), f32x4.mul(C1, g));
+    const v1 = f32x4.add(f32x4.mul(B2, v128.load(v + off)), f32x4.mul(f32x4.mul(C2, g), g));
+    v128.store(m + off, m1);
+    v128.store(v + off, v1);
+    const step = f32x4.div(f32x4.mul(LR, m1), f32x4.add(f32x4.sqrt(v1), EPS));
+    v128.store(params + off, f32x4.sub(v128.load(params + off), step));
   }
   for (; k < n; k++) {
     const off = <usize>k << 2;
-    const g = <f64>load<f32>(grads + off);
-    const m1 = <f32>(b1 * <f64>load<f32>(m + off) + c1 * g);
-    const v1 = <f32>(b2 * <f64>load<f32>(v + off) + c2 * g * g);
+    const g = load<f32>(grads + off);
+    const m1 = b1 * load<f32>(m + off) + c1 * g;
+    const v1 = b2 * load<f32>(v + off) + c2 * g * g;
     store<f32>(m + off, m1);
     store<f32>(v + off, v1);
-    store<f32>(params + off, <f32>(<f64>load<f32>(params + off) - (lrT * <f64>m1) / (Math.sqrt(<f64>v1) + eps)));
+    store<f32>(params + off, load<f32>(params + off) - (lrT * m1) / (Mathf.sqrt(v1) + eps));
   }
 }
