@@ -14,7 +14,7 @@ import type { SampleResult, WorkerState } from '../../execution/rollout_worker.j
 import { EpisodeHistory } from '../../metrics/episodes.js';
 import { Random, entropySeed, type RandomState } from '../../utils/random.js';
 import { logger, setLogLevel } from '../../utils/log.js';
-import { initBackend, type BackendChoice } from '../../utils/tensor_backend.js';
+import type { BackendChoice } from '../../utils/tensor_backend.js';
 import { UserError } from '../../utils/errors.js';
 import { PPOLearner, type LearnerStats } from './learner.js';
 import { checkKernelMemory } from '../../nn/mlp.js';
@@ -25,7 +25,6 @@ import { resolvePPOConfig, type ConfigLayer } from '../../config/index.js';
 import { workerCpuProblem } from '../../config/resources.js';
 import { loadCheckpoint, saveCheckpoint } from '../../checkpoint/index.js';
 import { displayPath } from '../../checkpoint/format.js';
-import { toLayersModels } from '../../policy/layers_model.js';
 import { weightsFromCheckpoint } from '../../policy/saved_weights.js';
 import { filterStateProblem } from '../../policy/filter.js';
 import { checkpointEnv, envModuleRecord } from '../../checkpoint/env.js';
@@ -111,7 +110,9 @@ export function effectiveFragmentLength(config: PPOConfig): number {
 
 export class PPOTrainer {
   readonly layout: ModelLayout;
+  /** The tfjs backend checkpoints are written with ('' until the first save()). */
   backend = '';
+  private backendChoice: BackendChoice = 'auto';
   iteration = 0;
   timestepsTotal = 0;
   episodesTotal = 0;
@@ -156,7 +157,9 @@ export class PPOTrainer {
     const layout = modelLayout(probe.observationSize, probe.action_space, config.model);
     const numActions = probe.action_space instanceof Discrete ? probe.action_space.n : 0;
     checkKernelMemory(layout, config.sgd_minibatch_size); // before the weights are allocated
-    const backend = await initBackend(options.backend ?? 'auto');
+    // tfjs only writes checkpoints: loaded on the first save(), unless a backend is asked for by name (checked now)
+    const backendChoice = options.backend ?? 'auto';
+    if (backendChoice !== 'auto') await (await import('../../utils/tensor_backend.js')).initBackend(backendChoice);
     const learner = new PPOLearner(
       layout,
       numActions,
@@ -189,7 +192,7 @@ export class PPOTrainer {
       seed,
     });
     const trainer = new PPOTrainer(config, envId, learner, sampler, seed, probe.observationSize, layout);
-    trainer.backend = backend;
+    trainer.backendChoice = backendChoice;
     probe.close();
     return trainer;
   }
@@ -300,6 +303,8 @@ export class PPOTrainer {
    */
   async save(root: string): Promise<string> {
     const weights = this.learner.getWeights();
+    const [{ initBackend }, { toLayersModels }] = await Promise.all([import('../../utils/tensor_backend.js'), import('../../policy/layers_model.js')]);
+    this.backend = await initBackend(this.backendChoice);
     const models = toLayersModels(this.layout, weights);
     const { logStdOffset } = this.layout;
     try {
