@@ -2,8 +2,8 @@
 // and backward passes on the WebAssembly dense-layer kernel (src/nn). One minibatch step is a
 // handful of kernel calls, where tfjs spent ~300 dispatches of ~5 us each on the same small nets.
 // Each minibatch is split in two halves (src/nn/replicas.ts): half 0 runs in the calling thread,
-// half 1 in a learner thread (learner_thread.ts) when there is a second core, and the two
-// gradients are summed in that order. The halves are always formed, thread or not, so a seed
+// half 1 in a learner thread (learner_thread.ts) when there is a second core (and it keeps up:
+// see ReplicaThread), and the two gradients are summed in that order. The halves are always formed, thread or not, so a seed
 // gives the same weights on any machine and under any load.
 import { availableParallelism } from 'node:os';
 import type { ModelLayout } from '../../policy/model.js';
@@ -174,7 +174,7 @@ export class PPOLearner {
     const [half0, half1] = this.halves;
     half0.gather(batch, order, start, rows0);
     if (rows1 > 0) half1.gather(batch, order, start + rows0, rows1);
-    const thread = rows1 > 0 && this.thread?.ready ? this.thread : null;
+    const thread = rows1 > 0 && this.thread?.take() ? this.thread : null;
     if (thread) {
       thread.slots.set([rows1, size, this.klCoeff, entropyCoeff, 1]);
       thread.start();
