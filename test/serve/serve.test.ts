@@ -314,7 +314,7 @@ describe('rl serve command', () => {
     const [openStderr, guardedStderr] = await Promise.all([open.exited, guarded.exited]);
     const warnings = (text: string) => text.split('\n').filter((line) => line.startsWith('WARN'));
     expect(warnings(openStderr)).toEqual([
-      `WARN: listening on 0.0.0.0, beyond this machine: anyone who can reach port ${port} can change the traffic split with PUT /-/routes; set RL_SERVE_ADMIN_TOKEN (or --admin-token) to require a token`,
+      `WARN: listening on 0.0.0.0, beyond this machine: anyone who can reach port ${port} can change the traffic split, shadow traffic and user_config with PUT /-/routes, /-/shadow and /-/deployments; set RL_SERVE_ADMIN_TOKEN (or --admin-token) to require a token`,
     ]);
     expect(warnings(guardedStderr)).toEqual([]);
   });
