@@ -61,7 +61,9 @@ function problem(file: string, issues: z.core.$ZodIssue[]): string {
   if (unknown && unknown.code === 'unrecognized_keys') {
     const key = unknown.keys[0];
     const known = knownKeysAt(fileSchema, unknown.path);
-    return `${file}: unknown key '${dotted([...unknown.path, key])}'; did you mean '${closestKey(key, known)}'? (${dotted(unknown.path) || 'the top level'} takes ${known.join(', ')})`;
+    // A key cut short ('modul') means the key it starts (module), though 'model' is as few edits away.
+    const suggestion = known.find((k) => k.startsWith(key)) ?? closestKey(key, known);
+    return `${file}: unknown key '${dotted([...unknown.path, key])}'; did you mean '${suggestion}'? (${dotted(unknown.path) || 'the top level'} takes ${known.join(', ')})`;
   }
   const [first] = issues;
   return `${file}: ${dotted(first.path) || 'the file'}: ${first.message.replace(/^Invalid input: /, '')}`;

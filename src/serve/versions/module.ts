@@ -56,13 +56,14 @@ export class ModuleVersion implements ServedVersion {
   }
 }
 
+/** `shown` is "deployment 'x': module <path as given>". */
 async function importModule(file: string, shown: string): Promise<Record<string, unknown>> {
-  if (!existsSync(file)) throw new UserError(`module ${shown} not found (looked for ${file})`);
-  if (!statSync(file).isFile()) throw new UserError(`module ${shown} is not a file; name a .js or .mjs module`);
+  if (!existsSync(file)) throw new UserError(`${shown} not found${shown.endsWith(file) ? '' : ` (looked for ${file})`}`);
+  if (!statSync(file).isFile()) throw new UserError(`${shown} is not a file; name a .js or .mjs module`);
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new UserError(`module ${shown} could not be loaded: ${errorMessage(error)}`);
+    throw new UserError(`${shown} could not be loaded: ${errorMessage(error)}`);
   }
 }
 
@@ -73,8 +74,8 @@ function isHandlerClass(exported: (...args: unknown[]) => unknown): boolean {
 
 export async function loadModuleVersion(spec: ModuleVersionSpec, where: string, defaults: BatchSettings): Promise<LoadedVersion> {
   const file = path.resolve(spec.module);
-  const shown = `${where}: ${spec.module}`;
-  const module = await importModule(file, spec.module);
+  const shown = `${where}: module ${spec.module}`;
+  const module = await importModule(file, shown);
   const exported = module.default;
   if (typeof exported !== 'function') {
     throw new UserError(`${shown} has no default export to serve: export default an async function of the request body, or a class with call(body)`);
