@@ -103,23 +103,23 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
     }
   };
   const objectBody = (body: unknown, example: string): Record<string, unknown> => {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RequestError(400, `the body must be an object, e.g. ${example}`);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RequestError(400, `the body must be an object ${example}`);
     return body as Record<string, unknown>;
   };
   app.put('/-/routes/:deployment', { onRequest: requireAdmin('/-/routes') }, async (request) => {
     const { deployment } = request.params as { deployment: string };
-    router.setRoutes(deployment, objectBody(request.body, 'of version weights {"checkpoint_20": 0.9, "checkpoint_40": 0.1}'));
+    router.setRoutes(deployment, objectBody(request.body, 'of version weights, e.g. {"checkpoint_20": 0.9, "checkpoint_40": 0.1}'));
     return router.routes()[deployment];
   });
   app.get('/-/shadow', async () => router.shadows());
   app.put('/-/shadow/:deployment', { onRequest: requireAdmin('/-/shadow') }, async (request) => {
     const { deployment } = request.params as { deployment: string };
-    router.setShadows(deployment, objectBody(request.body, 'of the fractions of requests to mirror {"checkpoint_40": 0.5}'));
+    router.setShadows(deployment, objectBody(request.body, 'of the fractions of requests to mirror, e.g. {"checkpoint_40": 0.5}'));
     return router.shadows()[deployment];
   });
   app.put('/-/deployments/:deployment', { onRequest: requireAdmin('/-/deployments') }, async (request) => {
     const { deployment } = request.params as { deployment: string };
-    const body = objectBody(request.body, '{"user_config": {...}} or {"user_config": {...}, "version": "v2"}');
+    const body = objectBody(request.body, 'such as {"user_config": {...}} or {"user_config": {...}, "version": "v2"}');
     const unknown = Object.keys(body).find((key) => key !== 'user_config' && key !== 'version');
     if (unknown !== undefined || !('user_config' in body)) throw new RequestError(400, `the body takes "user_config" (required) and "version" (optional)${unknown !== undefined ? `, not "${unknown}"` : ''}`);
     if (body.version !== undefined && typeof body.version !== 'string') throw new RequestError(400, '"version" must be the name of a version');

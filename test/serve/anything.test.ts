@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
-import { serve, type Router } from '../../src/serve/router.js';
+import { serve, VersionError, type Router } from '../../src/serve/router.js';
 import { buildServer } from '../../src/serve/http.js';
 import { readDeploymentFile } from '../../src/serve/deployment_file.js';
 import { saveLayersModel } from '../../src/checkpoint/layers_io.js';
@@ -112,6 +112,18 @@ describe('handler modules', () => {
     expect(first.map((a) => a.body)).toEqual(Array.from({ length: 8 }, (_, x) => ({ doubled: 2 * x, call: 1, size: 8 })));
     const second = await Promise.all(Array.from({ length: 8 }, (_, x) => router.handle('batched', { x: x + 100 })));
     expect(second).toEqual(Array.from({ length: 8 }, (_, x) => ({ doubled: 2 * (x + 100), call: 2, size: 8 })));
+  });
+
+  test('a batched handler returning the wrong number of answers fails each request of that batch, saying so', async () => {
+    const short = handlerModule('short.mjs', `export const batch = { maxBatchSize: 2, batchWaitMs: 60000 };\nexport default async (bodies) => [bodies.length];\n`);
+    const shortRouter = await serve({ deployments: [{ name: 'short', versions: [{ module: short }] }] });
+    const answers = await Promise.allSettled([shortRouter.handle('short', {}), shortRouter.handle('short', {})]);
+    for (const answer of answers) {
+      expect(answer.status).toBe('rejected');
+      const error = (answer as PromiseRejectedResult).reason as VersionError;
+      expect(error).toBeInstanceOf(VersionError);
+      expect(error.message).toBe("version 'short' of deployment 'short' failed: a batched call given 2 requests returned 1 answers; return an array with one answer per request, in order");
+    }
   });
 
   test('a class gets its user_config at start, and PUT /-/deployments reconfigures the same instance', async () => {
