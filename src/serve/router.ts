@@ -189,7 +189,7 @@ export class Router {
   async predictBatch(deployment: string, observations: ArrayLike<number>[], options: { explore?: boolean; version?: string } = {}): Promise<Prediction> {
     const other = [...this.deployment(deployment).versions.values()].find((v) => v.kind !== 'checkpoint');
     if (other) throw new RequestError(400, `predict() answers from policy checkpoints; version '${other.name}' of deployment '${deployment}' is a ${other.kind}: use handle(deployment, body)`);
-    const { answer, version } = await this.dispatch(deployment, { observations: observations.map((o) => Array.from(o)), explore: options.explore === true }, options);
+    const { answer, version } = await this.dispatch(deployment, { observations: observations.map((o) => (Array.isArray(o) ? o : Array.from(o))), explore: options.explore === true }, options);
     return { actions: (answer as { actions: (number | number[])[] }).actions, version };
   }
 
