@@ -1,11 +1,11 @@
 // Replicas of one network on one shared WebAssembly memory, for data-parallel minibatch steps:
 // each replica runs forward and backward on its share of a minibatch's rows (in its own thread,
-// or one after the other), the gradients are summed in a fixed order (replica 0's, then 1's, ...)
-// into replica 0's, and Adam updates the one set of weights all replicas read. The sum is the same
+// or one after the other), the gradients are summed in a fixed order (replica 0's, then 1's, ...,
+// MlpKernel.addGradients) into replica 0's, and Adam updates the one set of weights all replicas read. The sum is the same
 // whichever thread ran which replica and whenever each finished, so results depend only on the
 // seed (not on timing or on how many threads ran).
-import type { ModelLayout } from '../policy/model.js';
-import { MlpKernel, checkKernelMemory, planMemory, sharedMemory, type KernelPlacement } from './mlp.js';
+import type { ModelLayout } from './layout.js';
+import { checkKernelMemory, planMemory, sharedMemory, type KernelPlacement } from './mlp.js';
 
 /** Byte offsets of the shared weights, Adam's moments and each replica's regions. */
 function planReplicas(layout: ModelLayout, rowsPerReplica: number[]) {
@@ -33,9 +33,9 @@ export function splitRows(n: number): [number, number] {
   return [first, n - first];
 }
 
+/** The shared memory, Adam's moments and each replica's placement (build each replica with new MlpKernel(layout, rows, placement(i)), in any thread). */
 export class MlpReplicas {
   readonly memory: WebAssembly.Memory;
-  readonly replicas: MlpKernel[];
   /** Adam's moments for the shared weights (views of the memory). */
   readonly m: Float32Array;
   readonly v: Float32Array;
@@ -45,21 +45,14 @@ export class MlpReplicas {
     readonly layout: ModelLayout,
     readonly rowsPerReplica: number[],
   ) {
-    this.plan = planReplicas(layout, rowsPerReplica.map((rows) => Math.max(rows, 1)));
+    this.plan = planReplicas(layout, rowsPerReplica);
     checkKernelMemory(layout, rowsPerReplica.reduce((a, b) => a + b, 0), this.plan.top);
     this.memory = sharedMemory(this.plan.top);
     this.m = new Float32Array(this.memory.buffer, this.plan.mPtr, layout.totalSize);
     this.v = new Float32Array(this.memory.buffer, this.plan.vPtr, layout.totalSize);
-    this.replicas = this.plan.bases.map((_, index) => new MlpKernel(layout, Math.max(rowsPerReplica[index], 1), this.placement(index)));
   }
 
-  /** What a thread needs to build replica `index` on this memory: new MlpKernel(layout, rows, placement). */
   placement(index: number): KernelPlacement {
     return { memory: this.memory, base: this.plan.bases[index], paramsPtr: this.plan.paramsPtr };
-  }
-
-  /** Replica 0's grads become the sum of the first `count` replicas' grads, added in index order. */
-  sumGradients(count = this.replicas.length): void {
-    for (let index = 1; index < count; index++) this.replicas[0].addGradients(this.replicas[index]);
   }
 }

@@ -13,7 +13,7 @@ test('a trainer starts and trains without loading tfjs; its first checkpoint loa
   const dir = mkdtempSync(path.join(tmpdir(), 'rl-lazy-tfjs-'));
   try {
     const trainer = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'algorithms', 'ppo', 'trainer.js')).href;
-    const config = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'config', 'index.js')).href;
+    const config = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'algorithms', 'ppo', 'defaults.js')).href;
     const script = `
       const { PPOTrainer } = await import(${JSON.stringify(trainer)});
       const { resolvePPOConfig } = await import(${JSON.stringify(config)});

@@ -6,12 +6,14 @@ import { afterAll, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Box, Discrete, Random } from '../../src/index.js';
 import type { Space } from '../../src/envs/spaces.js';
-import { initialWeights, modelLayout } from '../../src/policy/model.js';
+import { initialWeights } from '../../src/nn/layout.js';
+import { ppoModelLayout as modelLayout, PPONetworks } from '../../src/algorithms/ppo/model.js';
 import { allocateBatch, type SampleBatch } from '../../src/execution/sample_batch.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../../src/algorithms/ppo/policy.js';
 import { PPOLearner, LearnerHalf, type LearnerHyperparams } from '../../src/algorithms/ppo/learner.js';
-import { FlatAdam } from '../../src/algorithms/ppo/adam.js';
 import { MlpReplicas } from '../../src/nn/replicas.js';
-import { KernelAdam } from '../../src/nn/adam.js';
+import { FlatAdam, KernelAdam } from '../../src/nn/adam.js';
+import { MlpKernel } from '../../src/nn/mlp.js';
 import { distributionFor } from '../../src/policy/distributions.js';
 
 const OBS = 3;
@@ -27,14 +29,15 @@ function layoutFor(space: Space) {
 function randomBatch(space: Space, count: number, seed: number): SampleBatch {
   const rng = new Random(seed);
   const dist = distributionFor(space);
-  const batch = allocateBatch(count, OBS, dist.actionSize, dist.inputSize);
+  const batch = allocateBatch(count, { obs: OBS, actions: dist.actionSize, [ACTION_LOGP]: 1, [ACTION_DIST_INPUTS]: dist.inputSize, [ADVANTAGES]: 1, [VF_PREDS]: 1, [VALUE_TARGETS]: 1 });
+  const c = batch.columns;
   for (let i = 0; i < count; i++) {
-    for (let k = 0; k < OBS; k++) batch.obs[i * OBS + k] = rng.normal();
-    for (let k = 0; k < dist.inputSize; k++) batch.distInputs[i * dist.inputSize + k] = 0.5 * rng.normal();
-    batch.logp[i] = dist.sample(batch.distInputs, i * dist.inputSize, rng, batch.actions, i * dist.actionSize);
-    batch.vfPreds[i] = rng.normal();
-    batch.advantages[i] = rng.normal();
-    batch.valueTargets[i] = batch.vfPreds[i] + 3 * rng.normal();
+    for (let k = 0; k < OBS; k++) c.obs[i * OBS + k] = rng.normal();
+    for (let k = 0; k < dist.inputSize; k++) c[ACTION_DIST_INPUTS][i * dist.inputSize + k] = 0.5 * rng.normal();
+    c[ACTION_LOGP][i] = dist.sample(c[ACTION_DIST_INPUTS], i * dist.inputSize, rng, c.actions, i * dist.actionSize);
+    c[VF_PREDS][i] = rng.normal();
+    c[ADVANTAGES][i] = rng.normal();
+    c[VALUE_TARGETS][i] = c[VF_PREDS][i] + 3 * rng.normal();
   }
   return batch;
 }
@@ -78,8 +81,8 @@ test('two halves with means over the whole add up to the whole minibatch: loss t
   const n = 23;
   const weights = initialWeights(layout, new Random(3)).map((w, i) => w + 0.2 * Math.sin(i));
   const replicas = new MlpReplicas(layout, [n, n]);
-  const [whole, part] = replicas.replicas.map((kernel) => new LearnerHalf(kernel, layout, 3, HP));
-  replicas.replicas[0].params.set(weights);
+  const [whole, part] = [0, 1].map((index) => new LearnerHalf(new PPONetworks(layout, n, replicas.placement(index)), layout, 3, HP));
+  whole.kernel.params.set(weights);
   const batch = randomBatch(space, n, 4);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   whole.gather(batch, order, 0, n);
@@ -96,7 +99,7 @@ test('two halves with means over the whole add up to the whole minibatch: loss t
   }
   let diff = 0;
   let norm = 0;
-  part.kernel.grads.forEach((g, i) => {
+  part.kernel.grads.forEach((g: number, i: number) => {
     diff += (firstGrads[i] + g - expectedGrads[i]) ** 2;
     norm += expectedGrads[i] ** 2;
   });
@@ -109,7 +112,7 @@ test('Adam on the kernel (f32) follows FlatAdam (f64) to 1e-6 over six steps (od
   for (const hiddens of [[5], [4, 4]]) {
     const layout = modelLayout(OBS, new Discrete(2), { fcnet_hiddens: hiddens, fcnet_activation: 'tanh', vf_share_layers: false });
     const replicas = new MlpReplicas(layout, [4, 4]);
-    const kernel = replicas.replicas[0];
+    const kernel = new MlpKernel(layout, 4, replicas.placement(0));
     const adam = new KernelAdam(kernel, replicas.m, replicas.v);
     const flat = new FlatAdam(layout.totalSize);
     const rng = new Random(5);

@@ -6,15 +6,14 @@
 // see ReplicaThread), and the two gradients are summed in that order. The halves are always formed, thread or not, so a seed
 // gives the same weights on any machine and under any load.
 import { availableParallelism } from 'node:os';
-import type { ModelLayout } from '../../policy/model.js';
 import { Categorical, DiagGaussian, type ActionDistribution } from '../../policy/distributions.js';
-import type { SampleBatch } from '../../execution/sample_batch.js';
+import { ACTIONS, OBS, column, type SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
-import type { MlpKernel } from '../../nn/mlp.js';
 import { MlpReplicas, splitRows } from '../../nn/replicas.js';
-import { KernelAdam } from '../../nn/adam.js';
+import { KernelAdam, clipByGlobalNorm } from '../../nn/adam.js';
 import { ReplicaThread, replicaChannel } from '../../nn/replica_thread.js';
-import { clipByGlobalNorm } from './adam.js';
+import { PPONetworks, type PPOModelLayout } from './model.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from './policy.js';
 import { ppoLoss, type LossTerms } from './loss.js';
 
 export interface LearnerHyperparams {
@@ -51,7 +50,7 @@ const ARG_SLOTS = 5;
 
 export class PPOLearner {
   /** The networks (half 0's replica); kernel.params holds the weights' source of truth. */
-  readonly kernel: MlpKernel;
+  readonly kernel: PPONetworks;
   private readonly replicas: MlpReplicas;
   /** The two halves of a minibatch; half 1's rows live in shared memory for the learner thread. */
   private readonly halves: [LearnerHalf, LearnerHalf];
@@ -60,7 +59,7 @@ export class PPOLearner {
   klCoeff: number;
 
   constructor(
-    readonly layout: ModelLayout,
+    readonly layout: PPOModelLayout,
     /** n for a Discrete space (categorical), 0 for a Box space (diagonal Gaussian). */
     readonly numActions: number,
     readonly hp: LearnerHyperparams,
@@ -70,12 +69,14 @@ export class PPOLearner {
     options: LearnerOptions = {},
   ) {
     const rows = splitRows(hp.sgdMinibatchSize);
-    this.replicas = new MlpReplicas(layout, rows);
-    this.kernel = this.replicas.replicas[0];
-    const rowsBuffer = new SharedArrayBuffer(MinibatchBuffers.bytes(Math.max(rows[1], 1), layout, numActions));
-    this.halves = [new LearnerHalf(this.kernel, layout, numActions, hp), new LearnerHalf(this.replicas.replicas[1], layout, numActions, hp, rowsBuffer)];
+    const replicaRows = rows.map((r) => Math.max(r, 1));
+    this.replicas = new MlpReplicas(layout, replicaRows);
+    this.kernel = new PPONetworks(layout, replicaRows[0], this.replicas.placement(0));
+    const second = new PPONetworks(layout, replicaRows[1], this.replicas.placement(1));
+    const rowsBuffer = new SharedArrayBuffer(MinibatchBuffers.bytes(replicaRows[1], layout, numActions));
+    this.halves = [new LearnerHalf(this.kernel, layout, numActions, hp), new LearnerHalf(second, layout, numActions, hp, rowsBuffer)];
     this.setWeights(weights);
-    this.optimizer = new KernelAdam(this.kernel, this.replicas.m, this.replicas.v);
+    this.optimizer = new KernelAdam(this.kernel.kernel, this.replicas.m, this.replicas.v);
     this.klCoeff = klCoeff;
     const useThread = options.thread ?? availableParallelism() > 1;
     this.thread = useThread
@@ -83,7 +84,7 @@ export class PPOLearner {
           layout,
           numActions,
           hp,
-          rows: Math.max(rows[1], 1),
+          rows: replicaRows[1],
           placement: this.replicas.placement(1),
           rowsBuffer,
         } satisfies LearnerThreadData)
@@ -185,7 +186,7 @@ export class PPOLearner {
       if (thread && thread.finish()) terms1 = termsFrom(thread.slots, ARG_SLOTS);
       else terms1 = half1.run(rows1, size, this.klCoeff, entropyCoeff, true);
       for (const key of TERM_KEYS) terms[key] += terms1[key];
-      this.replicas.sumGradients(2);
+      this.kernel.kernel.addGradients(half1.kernel.kernel);
     }
     if (this.hp.gradClip !== null) clipByGlobalNorm(this.kernel.grads, this.hp.gradClip);
     this.optimizer.apply(this.lr);
@@ -210,7 +211,7 @@ export class PPOLearner {
 
 /** What the learner thread gets (workerData, besides its channel). */
 export interface LearnerThreadData {
-  layout: ModelLayout;
+  layout: PPOModelLayout;
   numActions: number;
   hp: LearnerHyperparams;
   rows: number;
@@ -234,8 +235,8 @@ export class LearnerHalf {
   private readonly distribution: ActionDistribution;
 
   constructor(
-    readonly kernel: MlpKernel,
-    layout: ModelLayout,
+    readonly kernel: PPONetworks,
+    layout: PPOModelLayout,
     numActions: number,
     private readonly hp: LearnerHyperparams,
     rowsBuffer?: SharedArrayBuffer,
@@ -289,18 +290,18 @@ class MinibatchBuffers {
   readonly valueTargets: Float32Array;
 
   /** Floats per row of each array: actions, logp, distInputs, vfPreds, advantages, valueTargets. */
-  private static widths(layout: ModelLayout, numActions: number): number[] {
+  private static widths(layout: PPOModelLayout, numActions: number): number[] {
     const actionSize = numActions > 0 ? 1 : layout.policyOutputs / 2;
     return [actionSize, 1, layout.policyOutputs, 1, 1, 1];
   }
 
-  static bytes(size: number, layout: ModelLayout, numActions: number): number {
+  static bytes(size: number, layout: PPOModelLayout, numActions: number): number {
     return MinibatchBuffers.widths(layout, numActions).reduce((sum, width) => sum + 4 * size * width, 0);
   }
 
   constructor(
     readonly size: number,
-    layout: ModelLayout,
+    layout: PPOModelLayout,
     numActions: number,
     buffer: ArrayBufferLike = new ArrayBuffer(MinibatchBuffers.bytes(size, layout, numActions)),
   ) {
@@ -315,17 +316,18 @@ class MinibatchBuffers {
 
   /** Rows order[start...] into these buffers, their observations into obs. */
   gather(batch: SampleBatch, order: Int32Array, start: number, obs: Float32Array, rows = this.size): void {
-    const { observationSize: O, actionSize: A, distInputSize: P } = batch;
+    const { [OBS]: O, [ACTIONS]: A, [ACTION_DIST_INPUTS]: P } = batch.widths;
+    const [bObs, bActions, bLogp, bDist, bVf, bAdv, bTargets] = [OBS, ACTIONS, ACTION_LOGP, ACTION_DIST_INPUTS, VF_PREDS, ADVANTAGES, VALUE_TARGETS].map((name) => column(batch, name));
     for (let r = 0; r < rows; r++) {
       const i = order[start + r];
       // element loops, not subarray().set(): no garbage per row
-      for (let k = 0; k < O; k++) obs[r * O + k] = batch.obs[i * O + k];
-      for (let k = 0; k < A; k++) this.actions[r * A + k] = batch.actions[i * A + k];
-      this.logp[r] = batch.logp[i];
-      for (let k = 0; k < P; k++) this.distInputs[r * P + k] = batch.distInputs[i * P + k];
-      this.vfPreds[r] = batch.vfPreds[i];
-      this.advantages[r] = batch.advantages[i];
-      this.valueTargets[r] = batch.valueTargets[i];
+      for (let k = 0; k < O; k++) obs[r * O + k] = bObs[i * O + k];
+      for (let k = 0; k < A; k++) this.actions[r * A + k] = bActions[i * A + k];
+      this.logp[r] = bLogp[i];
+      for (let k = 0; k < P; k++) this.distInputs[r * P + k] = bDist[i * P + k];
+      this.vfPreds[r] = bVf[i];
+      this.advantages[r] = bAdv[i];
+      this.valueTargets[r] = bTargets[i];
     }
   }
 }
