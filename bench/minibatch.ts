@@ -1,7 +1,9 @@
 // Microseconds per PPO minibatch step (forward, loss, backward, Adam) of the learner on the
-// WebAssembly kernel against the previous tfjs-wasm learner (bench/tfjs_learner.ts), for the
-// book's CartPole networks and RLlib's default [256, 256]. `npm run bench -- minibatch`.
+// WebAssembly kernel, in one thread and with its learner thread (half of each minibatch on a
+// second core), against the previous tfjs-wasm learner (bench/tfjs_learner.ts), for the book's
+// CartPole networks and RLlib's default [256, 256]. `npm run bench -- minibatch`.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Discrete } from '../src/envs/spaces.js';
 import { initialWeights } from '../src/policy/model.js';
 import { ppoModelLayout } from '../src/algorithms/ppo/model.js';
@@ -55,12 +57,23 @@ export async function benchMinibatch(): Promise<void> {
     const hp = { clipParam: 0.3, vfClipParam: 10, vfLossCoeff: 1, klTarget: 0.01, gradClip: null, numSgdIter: 1, sgdMinibatchSize: c.minibatch, shuffleSequences: true, useCritic: true };
     const steps = Math.floor(n / c.minibatch);
     const weights = initialWeights(layout, rng);
-    const kernel = microsPerStep(new PPOLearner(layout, 2, hp, weights, 0.2, 5e-5), batch, steps, rng);
+    const oneThread = new PPOLearner(layout, 2, hp, weights, 0.2, 5e-5, { thread: false });
+    const kernel = microsPerStep(oneThread, batch, steps, rng);
+    const twoThreads = new PPOLearner(layout, 2, hp, weights, 0.2, 5e-5, { thread: true });
+    while (!twoThreads.threadReady) await sleep(10);
+    const kernel2 = microsPerStep(twoThreads, batch, steps, rng);
+    twoThreads.dispose();
     const tfjsLearner = new TfjsLearner(layout, 2, hp, weights, 0.2, 5e-5);
     const tfjs = microsPerStep(tfjsLearner, batch, steps, rng);
     tfjsLearner.dispose();
-    rows.push([c.name, kernel.toFixed(0), tfjs.toFixed(0), `${(tfjs / kernel).toFixed(1)}x`]);
+    rows.push([c.name, kernel.toFixed(0), kernel2.toFixed(0), tfjs.toFixed(0), `${(tfjs / kernel).toFixed(1)}x`, `${(tfjs / kernel2).toFixed(1)}x`]);
   }
-  process.stdout.write('PPO minibatch step (forward, loss, backward, Adam), one thread, median of 5 epochs\n');
-  process.stdout.write(`${renderTable(['networks', 'kernel us/step', 'tfjs-wasm us/step', 'speed-up'], rows, ['left', 'right', 'right', 'right'])}\n`);
+  process.stdout.write('PPO minibatch step (forward, loss, backward, Adam), median of 5 epochs\n');
+  process.stdout.write(
+    `${renderTable(
+      ['networks', 'kernel us/step', 'kernel + learner thread', 'tfjs-wasm us/step', 'speed-up', 'with thread'],
+      rows,
+      ['left', 'right', 'right', 'right', 'right', 'right'],
+    )}\n`,
+  );
 }

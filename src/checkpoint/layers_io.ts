@@ -2,9 +2,10 @@
 // they write and read exactly what tfjs-node's `file://` handler does, a directory holding
 // `model.json` ({modelTopology, weightsManifest, format, generatedBy, convertedBy, ...}) and
 // `weights.bin`, so the result loads with `tf.loadLayersModel('file://.../model.json')` too.
+// tfjs itself is imported when a model is saved or loaded, not with this module.
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { isSafeRelativePath } from './format.js';
 
 import { MODEL_JSON_FILE, WEIGHTS_FILE } from './format.js';
@@ -42,6 +43,7 @@ export function modelJsonFor(artifacts: tf.io.ModelArtifacts): tf.io.ModelJSON {
 
 /** Saves `model` into the existing directory `dir` (model.json + weights.bin); returns the files' bytes by name. */
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<Record<string, Uint8Array>> {
+  const tf = await import('@tensorflow/tfjs');
   const written: Record<string, Uint8Array> = {};
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -73,8 +75,9 @@ export function dirWeightReader(dir: string): WeightReader {
 /** A tfjs IOHandler for a parsed model.json whose weight files come from `readWeights`. */
 export function layersModelLoadHandler(modelJSON: tf.io.ModelJSON, readWeights: WeightReader): tf.io.IOHandler {
   return {
-    load: () =>
-      tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
+    load: async () => {
+      const tf = await import('@tensorflow/tfjs');
+      return tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const buffers: ArrayBuffer[] = [];
         for (const group of manifest) {
@@ -86,6 +89,7 @@ export function layersModelLoadHandler(modelJSON: tf.io.ModelJSON, readWeights: 
           }
         }
         return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
-      }),
+      });
+    },
   };
 }

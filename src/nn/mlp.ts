@@ -29,12 +29,25 @@ interface Node {
   dy: number;
 }
 
+/**
+ * Where a kernel lives in a memory it shares with other kernels (replicas of one network in
+ * worker threads): its regions start at base, and its weights are the ones at paramsPtr.
+ */
+export interface KernelPlacement {
+  memory: WebAssembly.Memory;
+  base: number;
+  paramsPtr: number;
+}
+
 export class MlpKernel {
   /** The flat weights in the layout's order (a view of the kernel's memory). */
   readonly params: Float32Array;
   /** The gradients of the last backward(), same layout. */
   readonly grads: Float32Array;
 
+  /** The (shared) WebAssembly memory the arrays above are views of. */
+  readonly memory: WebAssembly.Memory;
+  private readonly paramsPtr: number;
   private readonly kernel: DenseKernelExports;
   private readonly nodes: Node[];
   /** Per network, its nodes in order. */
@@ -48,17 +61,22 @@ export class MlpKernel {
   private readonly written: boolean[];
   private readonly selectionCache = new Map<string, { nodes: number[]; inSelection: boolean[] }>();
 
+  /** Its own memory, or (placement) a region of a shared one whose weights it uses. */
   constructor(
     readonly layout: ModelLayout,
     readonly maxBatch: number,
+    placement?: KernelPlacement,
   ) {
-    const plan = planMemory(layout, maxBatch);
-    checkKernelMemory(layout, maxBatch, plan.top);
+    const plan = planMemory(layout, maxBatch, placement?.base, placement?.paramsPtr);
+    if (!placement) checkKernelMemory(layout, maxBatch, plan.top);
+    this.paramsPtr = plan.paramsPtr;
     this.nodes = plan.nodes;
     this.networkNodes = plan.networkNodes;
     this.gradsPtr = plan.gradsPtr;
     this.scratchPtr = plan.scratchPtr;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(plan.top / PAGE_BYTES) });
+    const memory = placement?.memory ?? sharedMemory(plan.top);
+    if (memory.buffer.byteLength < plan.top) throw new RangeError(`the kernel needs ${plan.top} bytes of its memory; it has ${memory.buffer.byteLength}`);
+    this.memory = memory;
     this.kernel = instantiateKernel(memory);
     const view = (ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats);
     this.params = view(plan.paramsPtr, layout.totalSize);
@@ -169,13 +187,34 @@ export class MlpKernel {
     return cached;
   }
 
+  /** grads += other's grads (same memory): the sum of two replicas' gradients, this one's first. */
+  addGradients(other: MlpKernel): void {
+    if (other.memory.buffer !== this.memory.buffer) throw new RangeError('replicas must share one memory');
+    this.kernel.add_into(this.gradsPtr, other.gradsPtr, this.layout.totalSize);
+  }
+
+  /** One Adam update of params from grads with the moments m and v (views of this memory), in f32 (adam_update in the kernel). */
+  adamUpdate(m: Float32Array, v: Float32Array, lrT: number, beta1: number, beta2: number, epsilon: number): void {
+    if (m.buffer !== this.memory.buffer || v.buffer !== this.memory.buffer) throw new RangeError("Adam's moments must be views of the kernel's memory");
+    this.kernel.adam_update(this.paramsPtr, this.gradsPtr, m.byteOffset, v.byteOffset, this.layout.totalSize, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon);
+  }
+
   private checkBatch(batch: number): void {
     if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch) throw new RangeError(`batch of ${batch} rows; the kernel holds 1 to ${this.maxBatch}`);
   }
 }
 
-/** Where everything goes in a kernel's memory: a bump allocator of 16-byte aligned regions. */
-function planMemory(layout: ModelLayout, maxBatch: number) {
+/** A shared memory (what the kernel module imports) of at least the given bytes. */
+export function sharedMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.ceil(bytes / PAGE_BYTES);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/**
+ * Where everything goes in a kernel's memory, from base: a bump allocator of 16-byte aligned
+ * regions. The weights get a region unless sharedParamsPtr names existing ones (a replica's).
+ */
+export function planMemory(layout: ModelLayout, maxBatch: number, base = 64, sharedParamsPtr?: number) {
   const { layers, totalSize } = layout;
   const nodeOf = new Map<number, number>();
   const specs: { layer: number; parent: number; input: string }[] = [];
@@ -193,19 +232,20 @@ function planMemory(layout: ModelLayout, maxBatch: number) {
       }),
     );
   }
-  let top = 64;
+  let top = base;
   const alloc = (floats: number): number => {
     const at = top;
     top += Math.ceil((floats * 4) / 16) * 16;
     return at;
   };
-  const paramsPtr = alloc(totalSize);
+  const paramsPtr = sharedParamsPtr ?? alloc(totalSize);
   const gradsPtr = alloc(totalSize);
   const inputs = new Map<string, { ptr: number; dPtr: number; size: number }>();
   for (const network of Object.values(layout.networks)) {
     if (!inputs.has(network.input)) inputs.set(network.input, { ptr: alloc(maxBatch * network.inputSize), dPtr: 0, size: network.inputSize });
   }
-  const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * Math.max(maxBatch, layers[layer].outSize))));
+  // room for one layer's w^T (dense_grad_input forms it for narrow layers)
+  const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * layers[layer].outSize)));
   const nodes: Node[] = specs.map(({ layer, parent, input }) => {
     const l = layers[layer];
     return {

@@ -1,6 +1,7 @@
 // Loads the dense-layer kernel (src/nn/kernel/dense.ts, compiled by `npm run build` into
 // dist/src/nn/kernel/dense.wasm) synchronously, so constructors can use it, in the main thread
-// and in piscina worker threads alike. Each instance gets its own WebAssembly.Memory.
+// and in worker threads alike. The module imports a shared memory: replicas of a network in
+// several threads can work on one set of weights.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +10,8 @@ export interface DenseKernelExports {
   activation_backward(y: number, dy: number, n: number, act: number): void;
   dense_grad_params(x: number, dz: number, dw: number, dbias: number, batch: number, nIn: number, nOut: number, scratch: number): void;
   dense_grad_input(dz: number, w: number, dx: number, batch: number, nIn: number, nOut: number, accumulate: number, scratch: number): void;
+  add_into(dst: number, src: number, n: number): void;
+  adam_update(params: number, grads: number, m: number, v: number, n: number, lrT: number, b1: number, c1: number, b2: number, c2: number, eps: number): void;
 }
 
 const WASM_URL = new URL('./kernel/dense.wasm', import.meta.url);

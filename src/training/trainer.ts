@@ -15,7 +15,7 @@ import type { Exploration } from '../execution/exploration.js';
 import { EpisodeHistory } from '../metrics/episodes.js';
 import { Random, entropySeed } from '../utils/random.js';
 import { logger, setLogLevel } from '../utils/log.js';
-import { initBackend, type BackendChoice } from '../utils/tensor_backend.js';
+import type { BackendChoice } from '../utils/tensor_backend.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { firstNonFinite } from '../utils/finite.js';
 import type { ModelLayout } from '../nn/layout.js';
@@ -27,7 +27,6 @@ import { workerCpuProblem } from '../config/resources.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/index.js';
 import { displayPath } from '../checkpoint/format.js';
 import { checkpointEnv, envModuleRecord } from '../checkpoint/env.js';
-import { describeNetworks, toLayersModels } from '../policy/layers_model.js';
 export { COMMON_RESULT_KEYS } from './result_keys.js';
 import { weightsFromCheckpoint } from '../policy/saved_weights.js';
 
@@ -117,7 +116,9 @@ export function nonFiniteLearnerOutput(stats: Record<string, number>, weights: F
 
 
 export class Trainer<C extends CommonConfig = CommonConfig> {
+  /** The tfjs backend checkpoints are written with ('' until the first save()). */
   backend = '';
+  private backendChoice: BackendChoice = 'auto';
   iteration = 0;
   timestepsTotal = 0;
   stepsTrainedTotal = 0;
@@ -177,7 +178,9 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
       { config, envId, observationSize: probe.observationSize, actionSpace: probe.action_space, seed, rng: new Random(seed), fragmentLength },
       { backend: options.backend },
     );
-    const backend = await initBackend(options.backend ?? 'auto');
+    // tfjs only writes checkpoints: loaded on the first save(), unless a backend is asked for by name (checked now)
+    const backendChoice = options.backend ?? 'auto';
+    if (backendChoice !== 'auto') await (await import('../utils/tensor_backend.js')).initBackend(backendChoice);
     const sampler = await createSampler(config.num_workers, {
       env: envId,
       envConfig: config.env_config,
@@ -192,7 +195,7 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
       seed,
     });
     const trainer = new Trainer(algorithm, config, envId, algo, sampler, seed, probe.observationSize);
-    trainer.backend = backend;
+    trainer.backendChoice = backendChoice;
     probe.close();
     return trainer;
   }
@@ -318,6 +321,8 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
    */
   async save(root: string): Promise<string> {
     const weights = this.algo.getWeights();
+    const [{ initBackend }, { describeNetworks, toLayersModels }] = await Promise.all([import('../utils/tensor_backend.js'), import('../policy/layers_model.js')]);
+    this.backend = await initBackend(this.backendChoice);
     const models = toLayersModels(this.layout, weights);
     const params = Object.fromEntries(Object.entries(this.layout.params).map(([name, { offset, size }]) => [name, [weights.slice(offset, offset + size)]]));
     try {

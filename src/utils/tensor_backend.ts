@@ -1,10 +1,11 @@
-// Chooses tfjs's backend for the learner: tfjs-node (an optional dependency) when it loaded,
+// Chooses tfjs's backend (tfjs writes and reads the LayersModel checkpoint files; the learner
+// runs on the WebAssembly kernel in src/nn): tfjs-node (an optional dependency) when it loaded,
 // otherwise the WASM backend (SIMD, one thread: wasm threads do not work under Node with tfjs
-// 4.22), with tfjs's pure-JS 'cpu' backend available on request.
+// 4.22), with tfjs's pure-JS 'cpu' backend available on request. tfjs is imported on the first
+// initBackend(), not with this module: loading it takes seconds, and most runs need it only
+// when they write a checkpoint.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from './errors.js';
 
 export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
@@ -12,7 +13,7 @@ export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'wasm', 'cpu', 'tensorf
 
 let current: string | null = null;
 
-async function tryTfjsNode(): Promise<boolean> {
+async function tryTfjsNode(tf: typeof import('@tensorflow/tfjs')): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-node' as string);
     return tf.findBackend('tensorflow') !== null;
@@ -24,15 +25,17 @@ async function tryTfjsNode(): Promise<boolean> {
 /** Sets the backend once per process and returns its name ('wasm', 'cpu' or 'tensorflow'). */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<string> {
   if (current && (choice === 'auto' || choice === current)) return current;
+  const tf = await import('@tensorflow/tfjs');
   // PROD silences tfjs's "install tfjs-node" banner and skips debug checks.
   tf.env().set('PROD', true);
   let name: string = choice;
-  if (choice === 'auto') name = (await tryTfjsNode()) ? 'tensorflow' : 'wasm';
-  if (name === 'tensorflow' && !(await tryTfjsNode())) {
+  if (choice === 'auto') name = (await tryTfjsNode(tf)) ? 'tensorflow' : 'wasm';
+  if (name === 'tensorflow' && !(await tryTfjsNode(tf))) {
     throw new UserError('--backend tensorflow needs @tensorflow/tfjs-node, which is not installed here; use --backend wasm');
   }
   if (name === 'wasm') {
     const require = createRequire(import.meta.url);
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
     setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }

@@ -35,26 +35,26 @@ const CASES: Case[] = [
 ];
 
 /** A layout, random weights, a kernel after forward(), and sampled rows around its outputs. */
-function setUp(c: Case, seed: number) {
-  const layout = modelLayout(OBS, c.space, { fcnet_hiddens: HIDDENS, fcnet_activation: c.activation, vf_share_layers: c.shared, free_log_std: c.freeLogStd });
+function setUp(c: Case, seed: number, hiddens = HIDDENS, rowCount = ROWS) {
+  const layout = modelLayout(OBS, c.space, { fcnet_hiddens: hiddens, fcnet_activation: c.activation, vf_share_layers: c.shared, free_log_std: c.freeLogStd });
   const rng = new Random(seed);
   const weights = initialWeights(layout, rng).map((w) => w + 0.3 * rng.normal());
   const kernel = new PPONetworks(layout, 32);
   kernel.params.set(weights);
-  for (let i = 0; i < ROWS * OBS; i++) kernel.input[i] = rng.normal();
-  kernel.forward(ROWS);
+  for (let i = 0; i < rowCount * OBS; i++) kernel.input[i] = rng.normal();
+  kernel.forward(rowCount);
   const dist = distributionFor(c.space);
   const P = dist.inputSize;
   const A = dist.actionSize;
   const rows: LossRows = {
-    actions: new Float32Array(ROWS * A),
-    logp: new Float32Array(ROWS),
-    distInputs: new Float32Array(ROWS * P),
-    vfPreds: new Float32Array(ROWS),
-    advantages: new Float32Array(ROWS),
-    valueTargets: new Float32Array(ROWS),
+    actions: new Float32Array(rowCount * A),
+    logp: new Float32Array(rowCount),
+    distInputs: new Float32Array(rowCount * P),
+    vfPreds: new Float32Array(rowCount),
+    advantages: new Float32Array(rowCount),
+    valueTargets: new Float32Array(rowCount),
   };
-  for (let i = 0; i < ROWS; i++) {
+  for (let i = 0; i < rowCount; i++) {
     // the sampling policy: the current one moved a little, so ratios straddle the clip range
     for (let k = 0; k < P; k++) rows.distInputs[i * P + k] = kernel.distInputs[i * P + k] + 0.4 * rng.normal();
     rows.logp[i] = dist.sample(rows.distInputs, i * P, rng, rows.actions, i * A);
@@ -133,6 +133,22 @@ describe.each(CASES)('$name', (c) => {
     expect(ratioOutside).toBeGreaterThan(2);
     expect(ratioInside).toBeGreaterThan(2);
     expect(valueOutside).toBeGreaterThan(2);
+  });
+});
+
+// Wider layers and leftover rows: 23 rows run the kernel's 4-row blocks and its row remainder;
+// the 12-unit layer's input gradient takes the dot-product path (widths a multiple of 4 from 8),
+// the output layers' the transposed-w path; 19 units run the 8-wide, 4-wide and scalar outputs.
+describe.each([CASES[0], CASES[1], CASES[4]])('$name, [19, 12] units, 23 rows', (c) => {
+  test('the total loss and its gradient agree with tfjs autodiff to 1e-4', () => {
+    const rowsCount = 23;
+    const { layout, weights, kernel, dist, rows, numActions } = setUp(c, 5, [19, 12], rowsCount);
+    const inputs = kernel.distInputs;
+    const value = ppoLoss(dist, rows, rowsCount, inputs, kernel.values, COEFFS, kernel.dDistInputs, kernel.dValues).total_loss;
+    kernel.backward(rowsCount);
+    const oracle = oracleGradient(layout, weights, kernel.input, rows, rowsCount, numActions, COEFFS, 'total');
+    expect(Math.abs(value - oracle.value)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(oracle.value)));
+    expect(relativeError(layout, kernel.grads, oracle.grad)).toBeLessThanOrEqual(1e-4);
   });
 });
 

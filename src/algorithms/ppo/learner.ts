@@ -1,12 +1,19 @@
 // The PPO learner: minibatch SGD with Adam over PPO's loss (loss.ts), the networks' forward
 // and backward passes on the WebAssembly dense-layer kernel (src/nn). One minibatch step is a
 // handful of kernel calls, where tfjs spent ~300 dispatches of ~5 us each on the same small nets.
+// Each minibatch is split in two halves (src/nn/replicas.ts): half 0 runs in the calling thread,
+// half 1 in a learner thread (learner_thread.ts) when there is a second core (and it keeps up:
+// see ReplicaThread), and the two gradients are summed in that order. The halves are always formed, thread or not, so a seed
+// gives the same weights on any machine and under any load.
+import { availableParallelism } from 'node:os';
 import { Categorical, DiagGaussian, type ActionDistribution } from '../../policy/distributions.js';
 import { ACTIONS, OBS, column, type SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
+import { MlpReplicas, splitRows } from '../../nn/replicas.js';
+import { KernelAdam, clipByGlobalNorm } from '../../nn/adam.js';
+import { ReplicaThread, replicaChannel } from '../../nn/replica_thread.js';
 import { PPONetworks, type PPOModelLayout } from './model.js';
 import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from './policy.js';
-import { FlatAdam, clipByGlobalNorm } from '../../nn/adam.js';
 import { ppoLoss, type LossTerms } from './loss.js';
 
 export interface LearnerHyperparams {
@@ -32,11 +39,23 @@ export interface LearnerStats {
   entropy_coeff: number;
 }
 
+export interface LearnerOptions {
+  /** Run half of each minibatch in a worker thread (default: when the machine has 2 or more cores). Same results either way. */
+  thread?: boolean;
+}
+
+const TERM_KEYS: (keyof LossTerms)[] = ['policy_loss', 'vf_loss', 'total_loss', 'kl', 'entropy'];
+/** The learner thread's slots: count, meanOver, klCoeff, entropyCoeff, update, then the loss terms. */
+const ARG_SLOTS = 5;
+
 export class PPOLearner {
-  /** The networks; kernel.params holds the weights' source of truth. */
+  /** The networks (half 0's replica); kernel.params holds the weights' source of truth. */
   readonly kernel: PPONetworks;
-  private readonly optimizer: FlatAdam;
-  private readonly distribution: ActionDistribution;
+  private readonly replicas: MlpReplicas;
+  /** The two halves of a minibatch; half 1's rows live in shared memory for the learner thread. */
+  private readonly halves: [LearnerHalf, LearnerHalf];
+  private readonly thread: ReplicaThread | null;
+  private readonly optimizer: KernelAdam;
   klCoeff: number;
 
   constructor(
@@ -47,12 +66,29 @@ export class PPOLearner {
     weights: Float32Array,
     klCoeff: number,
     private lr: number,
+    options: LearnerOptions = {},
   ) {
-    this.distribution = numActions > 0 ? new Categorical(numActions) : new DiagGaussian(layout.policyOutputs / 2);
-    this.kernel = new PPONetworks(layout, hp.sgdMinibatchSize);
+    const rows = splitRows(hp.sgdMinibatchSize);
+    const replicaRows = rows.map((r) => Math.max(r, 1));
+    this.replicas = new MlpReplicas(layout, replicaRows);
+    this.kernel = new PPONetworks(layout, replicaRows[0], this.replicas.placement(0));
+    const second = new PPONetworks(layout, replicaRows[1], this.replicas.placement(1));
+    const rowsBuffer = new SharedArrayBuffer(MinibatchBuffers.bytes(replicaRows[1], layout, numActions));
+    this.halves = [new LearnerHalf(this.kernel, layout, numActions, hp), new LearnerHalf(second, layout, numActions, hp, rowsBuffer)];
     this.setWeights(weights);
-    this.optimizer = new FlatAdam(layout.totalSize);
+    this.optimizer = new KernelAdam(this.kernel.kernel, this.replicas.m, this.replicas.v);
     this.klCoeff = klCoeff;
+    const useThread = options.thread ?? availableParallelism() > 1;
+    this.thread = useThread
+      ? new ReplicaThread(new URL('./learner_thread.js', import.meta.url), replicaChannel(ARG_SLOTS + TERM_KEYS.length), {
+          layout,
+          numActions,
+          hp,
+          rows: replicaRows[1],
+          placement: this.replicas.placement(1),
+          rowsBuffer,
+        } satisfies LearnerThreadData)
+      : null;
   }
 
   /** The current weights as one flat array in the layout's order (what workers receive). */
@@ -85,23 +121,15 @@ export class PPOLearner {
     const numMinibatches = Math.max(1, Math.floor(n / size));
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
-    const mb = new MinibatchBuffers(size, batch);
     const sums = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
     for (let epoch = 0; epoch < numSgdIter; epoch++) {
       if (this.hp.shuffleSequences) rng.shuffle(order);
       const last = epoch === numSgdIter - 1;
       for (let m = 0; m < numMinibatches; m++) {
-        mb.gather(batch, order, m * size, this.kernel.input);
-        const stats = this.step(mb, size, entropyCoeff, true);
+        const stats = this.step(batch, order, m * size, size, entropyCoeff);
         onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
         // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
-        if (last) {
-          sums.policy_loss += stats.policy_loss;
-          sums.vf_loss += stats.vf_loss;
-          sums.total_loss += stats.total_loss;
-          sums.kl += stats.kl;
-          sums.entropy += stats.entropy;
-        }
+        if (last) for (const key of TERM_KEYS) sums[key] += stats[key];
       }
     }
     const mean = (v: number) => v / numMinibatches;
@@ -126,44 +154,124 @@ export class PPOLearner {
   /** The loss terms over the whole batch at the current weights, without updating anything. */
   evaluate(batch: SampleBatch, entropyCoeff: number): LossTerms {
     const order = Int32Array.from({ length: batch.count }, (_, i) => i);
-    const chunk = Math.min(this.kernel.maxBatch, batch.count);
-    const mb = new MinibatchBuffers(chunk, batch);
+    const half = this.halves[0];
     const sums: LossTerms = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
-    for (let start = 0; start < batch.count; start += chunk) {
-      const rows = Math.min(chunk, batch.count - start);
-      mb.gather(batch, order, start, this.kernel.input, rows);
-      const terms = this.step(mb, rows, entropyCoeff, false);
-      // every term is a mean over rows: weight each chunk by its share
-      for (const key of Object.keys(sums) as (keyof LossTerms)[]) sums[key] += (terms[key] * rows) / batch.count;
+    for (let start = 0; start < batch.count; start += this.kernel.maxBatch) {
+      const rows = Math.min(this.kernel.maxBatch, batch.count - start);
+      half.gather(batch, order, start, rows);
+      // every term is a mean over the batch: each chunk adds its rows' share
+      const terms = half.run(rows, batch.count, this.klCoeff, entropyCoeff, false);
+      for (const key of TERM_KEYS) sums[key] += terms[key];
     }
     return sums;
   }
 
-  /** Loss and gradients on the gathered rows; with update, a clipped Adam step on the weights. */
-  private step(mb: MinibatchBuffers, rows: number, entropyCoeff: number, update: boolean): LossTerms {
-    const { clipParam, vfClipParam, vfLossCoeff, gradClip, useCritic } = this.hp;
-    const k = this.kernel;
-    k.forward(rows, { value: useCritic });
-    const terms = ppoLoss(
-      this.distribution,
-      mb,
-      rows,
-      k.distInputs,
-      k.values,
-      { clipParam, vfClipParam, vfLossCoeff, klCoeff: this.klCoeff, entropyCoeff, useCritic },
-      k.dDistInputs,
-      k.dValues,
-    );
-    if (update) {
-      k.backward(rows, { value: useCritic });
-      if (gradClip !== null) clipByGlobalNorm(k.grads, gradClip);
-      this.optimizer.apply(k.params, k.grads, this.lr);
+  /**
+   * One minibatch (rows order[start, start + size)): loss and gradients of each half, their sum
+   * (half 0's then half 1's), gradient clipping and Adam.
+   */
+  private step(batch: SampleBatch, order: Int32Array, start: number, size: number, entropyCoeff: number): LossTerms {
+    const [rows0, rows1] = splitRows(size);
+    const [half0, half1] = this.halves;
+    half0.gather(batch, order, start, rows0);
+    if (rows1 > 0) half1.gather(batch, order, start + rows0, rows1);
+    const thread = rows1 > 0 && this.thread?.take() ? this.thread : null;
+    if (thread) {
+      thread.slots.set([rows1, size, this.klCoeff, entropyCoeff, 1]);
+      thread.start();
     }
+    const terms = half0.run(rows0, size, this.klCoeff, entropyCoeff, true);
+    if (rows1 > 0) {
+      let terms1: LossTerms;
+      if (thread && thread.finish()) terms1 = termsFrom(thread.slots, ARG_SLOTS);
+      else terms1 = half1.run(rows1, size, this.klCoeff, entropyCoeff, true);
+      for (const key of TERM_KEYS) terms[key] += terms1[key];
+      this.kernel.kernel.addGradients(half1.kernel.kernel);
+    }
+    if (this.hp.gradClip !== null) clipByGlobalNorm(this.kernel.grads, this.hp.gradClip);
+    this.optimizer.apply(this.lr);
     return terms;
   }
 
-  /** Nothing to free: the kernel's memory goes with the learner. Kept for the trainer's stop(). */
-  dispose(): void {}
+  /** Whether the learner thread has started (until then, and without one, this thread runs both halves). */
+  get threadReady(): boolean {
+    return this.thread?.ready ?? false;
+  }
+
+  /** Minibatch halves the learner thread ran. */
+  get threadSteps(): number {
+    return this.thread?.completed ?? 0;
+  }
+
+  /** Stops the learner thread (the kernel's memory goes with the learner). */
+  dispose(): void {
+    this.thread?.stop();
+  }
+}
+
+/** What the learner thread gets (workerData, besides its channel). */
+export interface LearnerThreadData {
+  layout: PPOModelLayout;
+  numActions: number;
+  hp: LearnerHyperparams;
+  rows: number;
+  placement: ReturnType<MlpReplicas['placement']>;
+  rowsBuffer: SharedArrayBuffer;
+}
+
+function termsFrom(slots: Float64Array, at: number): LossTerms {
+  return { policy_loss: slots[at], vf_loss: slots[at + 1], total_loss: slots[at + 2], kl: slots[at + 3], entropy: slots[at + 4] };
+}
+
+/** The learner thread's loop body: half 1 of the minibatch whose arguments are in slots. */
+export function runHalfFromSlots(half: LearnerHalf, slots: Float64Array): void {
+  const terms = half.run(slots[0], slots[1], slots[2], slots[3], slots[4] === 1);
+  TERM_KEYS.forEach((key, k) => (slots[ARG_SLOTS + k] = terms[key]));
+}
+
+/** One half of a minibatch: a replica of the networks, its rows, and PPO's loss on them. */
+export class LearnerHalf {
+  readonly rows: MinibatchBuffers;
+  private readonly distribution: ActionDistribution;
+
+  constructor(
+    readonly kernel: PPONetworks,
+    layout: PPOModelLayout,
+    numActions: number,
+    private readonly hp: LearnerHyperparams,
+    rowsBuffer?: SharedArrayBuffer,
+  ) {
+    this.distribution = numActions > 0 ? new Categorical(numActions) : new DiagGaussian(layout.policyOutputs / 2);
+    this.rows = new MinibatchBuffers(kernel.maxBatch, layout, numActions, rowsBuffer);
+  }
+
+  /** Rows order[start, start + count) of the batch into this half's buffers and kernel input. */
+  gather(batch: SampleBatch, order: Int32Array, start: number, count: number): void {
+    this.rows.gather(batch, order, start, this.kernel.input, count);
+  }
+
+  /**
+   * Loss terms over the gathered rows as their share of a mean over meanOver rows; with update,
+   * the gradients of that share into the kernel's grads.
+   */
+  run(count: number, meanOver: number, klCoeff: number, entropyCoeff: number, update: boolean): LossTerms {
+    const { clipParam, vfClipParam, vfLossCoeff, useCritic } = this.hp;
+    const k = this.kernel;
+    k.forward(count, { value: useCritic });
+    const terms = ppoLoss(
+      this.distribution,
+      this.rows,
+      count,
+      k.distInputs,
+      k.values,
+      { clipParam, vfClipParam, vfLossCoeff, klCoeff, entropyCoeff, useCritic },
+      k.dDistInputs,
+      k.dValues,
+      meanOver,
+    );
+    if (update) k.backward(count, { value: useCritic });
+    return terms;
+  }
 }
 
 export function nextKlCoeff(klCoeff: number, sampledKl: number, klTarget: number): number {
@@ -172,7 +280,7 @@ export function nextKlCoeff(klCoeff: number, sampledKl: number, klTarget: number
   return klCoeff;
 }
 
-/** The rows of one minibatch, gathered from the batch into reused arrays. */
+/** The rows of one minibatch, gathered from the batch into reused arrays (on buffer when given). */
 class MinibatchBuffers {
   readonly actions: Float32Array;
   readonly logp: Float32Array;
@@ -181,16 +289,29 @@ class MinibatchBuffers {
   readonly advantages: Float32Array;
   readonly valueTargets: Float32Array;
 
+  /** Floats per row of each array: actions, logp, distInputs, vfPreds, advantages, valueTargets. */
+  private static widths(layout: PPOModelLayout, numActions: number): number[] {
+    const actionSize = numActions > 0 ? 1 : layout.policyOutputs / 2;
+    return [actionSize, 1, layout.policyOutputs, 1, 1, 1];
+  }
+
+  static bytes(size: number, layout: PPOModelLayout, numActions: number): number {
+    return MinibatchBuffers.widths(layout, numActions).reduce((sum, width) => sum + 4 * size * width, 0);
+  }
+
   constructor(
     readonly size: number,
-    batch: SampleBatch,
+    layout: PPOModelLayout,
+    numActions: number,
+    buffer: ArrayBufferLike = new ArrayBuffer(MinibatchBuffers.bytes(size, layout, numActions)),
   ) {
-    this.actions = new Float32Array(size * batch.widths[ACTIONS]);
-    this.logp = new Float32Array(size);
-    this.distInputs = new Float32Array(size * batch.widths[ACTION_DIST_INPUTS]);
-    this.vfPreds = new Float32Array(size);
-    this.advantages = new Float32Array(size);
-    this.valueTargets = new Float32Array(size);
+    let offset = 0;
+    const views = MinibatchBuffers.widths(layout, numActions).map((width) => {
+      const view = new Float32Array(buffer, offset, size * width);
+      offset += 4 * size * width;
+      return view;
+    });
+    [this.actions, this.logp, this.distInputs, this.vfPreds, this.advantages, this.valueTargets] = views;
   }
 
   /** Rows order[start...] into these buffers, their observations into obs. */

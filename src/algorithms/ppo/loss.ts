@@ -36,7 +36,7 @@ export interface LossTerms {
 }
 
 /** -mean(min(A r, A clip(r, 1-c, 1+c))). */
-export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, clipParam: number, scale: number, dInputs: Float32Array): number {
+export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, clipParam: number, scale: number, dInputs: Float32Array, meanOver = n): number {
   const P = dist.inputSize;
   const A = dist.actionSize;
   let sum = 0;
@@ -55,30 +55,30 @@ export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: numbe
       sum += clippedTerm;
       dRatio = ratio >= 1 - clipParam && ratio <= 1 + clipParam ? adv : 0;
     }
-    // d(-surrogate/n)/d logp = -dRatio r / n
-    if (dRatio !== 0) dist.logpGrad(inputs, i * P, rows.actions, i * A, (-scale * dRatio * ratio) / n, dInputs, i * P);
+    // d(-surrogate/meanOver)/d logp = -dRatio r / meanOver
+    if (dRatio !== 0) dist.logpGrad(inputs, i * P, rows.actions, i * A, (-scale * dRatio * ratio) / meanOver, dInputs, i * P);
   }
-  return -sum / n;
+  return -sum / meanOver;
 }
 
 /** mean(KL(old || new)). */
-export function klLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array): number {
+export function klLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array, meanOver = n): number {
   const P = dist.inputSize;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += dist.klGrad(rows.distInputs, i * P, inputs, i * P, scale / n, dInputs, i * P);
-  return sum / n;
+  for (let i = 0; i < n; i++) sum += dist.klGrad(rows.distInputs, i * P, inputs, i * P, scale / meanOver, dInputs, i * P);
+  return sum / meanOver;
 }
 
 /** mean(H). */
-export function meanEntropy(dist: ActionDistribution, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array): number {
+export function meanEntropy(dist: ActionDistribution, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array, meanOver = n): number {
   const P = dist.inputSize;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += dist.entropyGrad(inputs, i * P, scale / n, dInputs, i * P);
-  return sum / n;
+  for (let i = 0; i < n; i++) sum += dist.entropyGrad(inputs, i * P, scale / meanOver, dInputs, i * P);
+  return sum / meanOver;
 }
 
 /** mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)): the PPO2-style clipped value loss. */
-export function valueLoss(rows: LossRows, n: number, values: Float32Array, vfClipParam: number, scale: number, dValues: Float32Array): number {
+export function valueLoss(rows: LossRows, n: number, values: Float32Array, vfClipParam: number, scale: number, dValues: Float32Array, meanOver = n): number {
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -90,16 +90,20 @@ export function valueLoss(rows: LossRows, n: number, values: Float32Array, vfCli
     const loss2 = (clippedV - target) ** 2;
     if (loss1 >= loss2) {
       sum += loss1;
-      dValues[i] += (scale * 2 * (v - target)) / n;
+      dValues[i] += (scale * 2 * (v - target)) / meanOver;
     } else {
       sum += loss2;
-      if (delta >= -vfClipParam && delta <= vfClipParam) dValues[i] += (scale * 2 * (clippedV - target)) / n;
+      if (delta >= -vfClipParam && delta <= vfClipParam) dValues[i] += (scale * 2 * (clippedV - target)) / meanOver;
     }
   }
-  return sum / n;
+  return sum / meanOver;
 }
 
-/** All terms and the total; the gradient of the total is written (not added) into dInputs and dValues. */
+/**
+ * All terms and the total; the gradient of the total is written (not added) into dInputs and
+ * dValues. meanOver: the rows the means are over, when these n are a part of them (the learner's
+ * half-minibatches): the terms and gradients of the parts then add up to the whole's.
+ */
 export function ppoLoss(
   dist: ActionDistribution,
   rows: LossRows,
@@ -109,13 +113,14 @@ export function ppoLoss(
   c: LossCoefficients,
   dInputs: Float32Array,
   dValues: Float32Array,
+  meanOver = n,
 ): LossTerms {
   dInputs.fill(0, 0, n * dist.inputSize);
   dValues.fill(0, 0, n);
-  const policyLoss = surrogateLoss(dist, rows, n, inputs, c.clipParam, 1, dInputs);
-  const kl = klLoss(dist, rows, n, inputs, c.klCoeff, dInputs);
-  const entropy = meanEntropy(dist, n, inputs, -c.entropyCoeff, dInputs);
-  const vfLoss = c.useCritic ? valueLoss(rows, n, values, c.vfClipParam, c.vfLossCoeff, dValues) : 0;
+  const policyLoss = surrogateLoss(dist, rows, n, inputs, c.clipParam, 1, dInputs, meanOver);
+  const kl = klLoss(dist, rows, n, inputs, c.klCoeff, dInputs, meanOver);
+  const entropy = meanEntropy(dist, n, inputs, -c.entropyCoeff, dInputs, meanOver);
+  const vfLoss = c.useCritic ? valueLoss(rows, n, values, c.vfClipParam, c.vfLossCoeff, dValues, meanOver) : 0;
   return {
     policy_loss: policyLoss,
     vf_loss: vfLoss,

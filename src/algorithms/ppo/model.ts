@@ -4,7 +4,7 @@
 // parameters appended after the layers (RLlib's AppendBiasLayer), saved as the `log_std` array.
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
 import { denseLayout, type ModelLayout } from '../../nn/layout.js';
-import { MlpKernel } from '../../nn/mlp.js';
+import { MlpKernel, type KernelPlacement } from '../../nn/mlp.js';
 import type { ModelConfig } from './defaults.js';
 
 /** The model keys PPO's networks follow (free_log_std defaults to false). */
@@ -84,11 +84,13 @@ export class PPONetworks {
   readonly values: Float32Array;
   readonly dValues: Float32Array;
 
+  /** placement: a replica in a shared memory (the learner's halves; see src/nn/replicas.ts). */
   constructor(
     readonly layout: PPOModelLayout,
     readonly maxBatch: number,
+    placement?: KernelPlacement,
   ) {
-    this.kernel = new MlpKernel(layout, maxBatch);
+    this.kernel = new MlpKernel(layout, maxBatch, placement);
     this.params = this.kernel.params;
     this.grads = this.kernel.grads;
     this.input = this.kernel.input('obs');

@@ -64,18 +64,18 @@ const TANH_CLAMP: f32 = 7.90531110763549805;
 }
 
 /**
- * y = x w (+ bias, when bias is not 0) (+ y, with accumulate). Four rows at a time share each
+ * y = x w (+ bias, when bias is not 0) (+ y, with accumulate), where element (b, i) of x is at
+ * x + b rowX + i colX bytes: x's rows (rowX = nIn * 4, colX = 4) or, for x^T, its columns
+ * (rowX = 4, colX = the row's bytes), so no transpose is formed. Four rows at a time share each
  * load of w: 4 rows x 8 outputs = 8 f32x4 accumulators, which stay in registers.
  */
-function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32, nOut: i32, accumulate: i32): void {
+function matmul(x: usize, rowX: usize, colX: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32, nOut: i32, accumulate: i32): void {
   const rowW = <usize>nOut << 2;
-  const rowX = <usize>nIn << 2;
+  const row2 = rowX << 1;
+  const row3 = row2 + rowX;
   let b = 0;
   for (; b + 4 <= batch; b += 4) {
     const x0 = x + <usize>b * rowX;
-    const x1 = x0 + rowX;
-    const x2 = x1 + rowX;
-    const x3 = x2 + rowX;
     const y0 = y + <usize>b * rowW;
     const y1 = y0 + rowW;
     const y2 = y1 + rowW;
@@ -92,23 +92,24 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
       let a30 = start4(y3, bias, col, accumulate);
       let a31 = start4(y3, bias, col + 16, accumulate);
       let wp = w + col;
+      let xp = x0;
       for (let i = 0; i < nIn; i++) {
-        const off = <usize>i << 2;
         const w0 = v128.load(wp);
         const w1 = v128.load(wp, 16);
-        let s = v128.load32_splat(x0 + off);
+        let s = v128.load32_splat(xp);
         a00 = fma(a00, s, w0);
         a01 = fma(a01, s, w1);
-        s = v128.load32_splat(x1 + off);
+        s = v128.load32_splat(xp + rowX);
         a10 = fma(a10, s, w0);
         a11 = fma(a11, s, w1);
-        s = v128.load32_splat(x2 + off);
+        s = v128.load32_splat(xp + row2);
         a20 = fma(a20, s, w0);
         a21 = fma(a21, s, w1);
-        s = v128.load32_splat(x3 + off);
+        s = v128.load32_splat(xp + row3);
         a30 = fma(a30, s, w0);
         a31 = fma(a31, s, w1);
         wp += rowW;
+        xp += colX;
       }
       v128.store(y0 + col, a00);
       v128.store(y0 + col, a01, 16);
@@ -126,14 +127,15 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
       let a2 = start4(y2, bias, col, accumulate);
       let a3 = start4(y3, bias, col, accumulate);
       let wp = w + col;
+      let xp = x0;
       for (let i = 0; i < nIn; i++) {
-        const off = <usize>i << 2;
         const w0 = v128.load(wp);
-        a0 = fma(a0, v128.load32_splat(x0 + off), w0);
-        a1 = fma(a1, v128.load32_splat(x1 + off), w0);
-        a2 = fma(a2, v128.load32_splat(x2 + off), w0);
-        a3 = fma(a3, v128.load32_splat(x3 + off), w0);
+        a0 = fma(a0, v128.load32_splat(xp), w0);
+        a1 = fma(a1, v128.load32_splat(xp + rowX), w0);
+        a2 = fma(a2, v128.load32_splat(xp + row2), w0);
+        a3 = fma(a3, v128.load32_splat(xp + row3), w0);
         wp += rowW;
+        xp += colX;
       }
       v128.store(y0 + col, a0);
       v128.store(y1 + col, a1);
@@ -147,14 +149,15 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
       let a2 = start1(y2, bias, col, accumulate);
       let a3 = start1(y3, bias, col, accumulate);
       let wp = w + col;
+      let xp = x0;
       for (let i = 0; i < nIn; i++) {
-        const off = <usize>i << 2;
         const wv = load<f32>(wp);
-        a0 += load<f32>(x0 + off) * wv;
-        a1 += load<f32>(x1 + off) * wv;
-        a2 += load<f32>(x2 + off) * wv;
-        a3 += load<f32>(x3 + off) * wv;
+        a0 += load<f32>(xp) * wv;
+        a1 += load<f32>(xp + rowX) * wv;
+        a2 += load<f32>(xp + row2) * wv;
+        a3 += load<f32>(xp + row3) * wv;
         wp += rowW;
+        xp += colX;
       }
       store<f32>(y0 + col, a0);
       store<f32>(y1 + col, a1);
@@ -171,7 +174,7 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
       let a0 = start4(yRow, bias, col, accumulate);
       let wp = w + col;
       for (let i = 0; i < nIn; i++) {
-        a0 = fma(a0, f32x4.splat(load<f32>(xRow + (<usize>i << 2))), v128.load(wp));
+        a0 = fma(a0, v128.load32_splat(xRow + <usize>i * colX), v128.load(wp));
         wp += rowW;
       }
       v128.store(yRow + col, a0);
@@ -181,7 +184,7 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
       let a = start1(yRow, bias, col, accumulate);
       let wp = w + col;
       for (let i = 0; i < nIn; i++) {
-        a += load<f32>(xRow + (<usize>i << 2)) * load<f32>(wp);
+        a += load<f32>(xRow + <usize>i * colX) * load<f32>(wp);
         wp += rowW;
       }
       store<f32>(yRow + col, a);
@@ -191,7 +194,7 @@ function matmul(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32,
 
 /** y = act(x w + bias). */
 export function dense_forward(x: usize, w: usize, bias: usize, y: usize, batch: i32, nIn: i32, nOut: i32, act: i32): void {
-  matmul(x, w, bias, y, batch, nIn, nOut, 0);
+  matmul(x, <usize>nIn << 2, 4, w, bias, y, batch, nIn, nOut, 0);
   const n = batch * nOut;
   if (act == TANH) {
     let k = 0;
@@ -256,14 +259,86 @@ function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
   }
 }
 
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  const pairs = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(pairs, 0) + f32x4.extract_lane(pairs, 1);
+}
+
 /**
- * dw = x^T dz and dbias = column sums of dz (both overwritten); scratch holds batch x max(nIn, nOut)
- * floats. x^T and dz^T... are formed once so the product runs through matmul's blocked loops.
+ * y [rows, cols] = a [rows, inner] b^T, b being [cols, inner] (both row-major), written or added to y:
+ * dot products along contiguous rows, 4 rows x 2 columns of f32x4 accumulators per pass, so
+ * each load of b serves four rows. For inner a multiple of 4.
+ */
+function matmul_nt(a: usize, b: usize, y: usize, rows: i32, cols: i32, inner: i32, accumulate: i32): void {
+  const rowA = <usize>inner << 2;
+  const rowY = <usize>cols << 2;
+  const row2 = rowA << 1;
+  const row3 = row2 + rowA;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const a0 = a + <usize>r * rowA;
+    const y0 = y + <usize>r * rowY;
+    let c = 0;
+    for (; c + 2 <= cols; c += 2) {
+      const b0 = b + <usize>c * rowA;
+      let s00 = f32x4.splat(0);
+      let s01 = f32x4.splat(0);
+      let s10 = f32x4.splat(0);
+      let s11 = f32x4.splat(0);
+      let s20 = f32x4.splat(0);
+      let s21 = f32x4.splat(0);
+      let s30 = f32x4.splat(0);
+      let s31 = f32x4.splat(0);
+      for (let k: usize = 0; k < rowA; k += 16) {
+        const u = v128.load(b0 + k);
+        const v = v128.load(b0 + rowA + k);
+        let x = v128.load(a0 + k);
+        s00 = fma(s00, x, u);
+        s01 = fma(s01, x, v);
+        x = v128.load(a0 + rowA + k);
+        s10 = fma(s10, x, u);
+        s11 = fma(s11, x, v);
+        x = v128.load(a0 + row2 + k);
+        s20 = fma(s20, x, u);
+        s21 = fma(s21, x, v);
+        x = v128.load(a0 + row3 + k);
+        s30 = fma(s30, x, u);
+        s31 = fma(s31, x, v);
+      }
+      const p = y0 + (<usize>c << 2);
+      store<f32>(p, (accumulate ? load<f32>(p) : 0) + hsum(s00));
+      store<f32>(p, (accumulate ? load<f32>(p, 4) : 0) + hsum(s01), 4);
+      store<f32>(p + rowY, (accumulate ? load<f32>(p + rowY) : 0) + hsum(s10));
+      store<f32>(p + rowY, (accumulate ? load<f32>(p + rowY, 4) : 0) + hsum(s11), 4);
+      store<f32>(p + 2 * rowY, (accumulate ? load<f32>(p + 2 * rowY) : 0) + hsum(s20));
+      store<f32>(p + 2 * rowY, (accumulate ? load<f32>(p + 2 * rowY, 4) : 0) + hsum(s21), 4);
+      store<f32>(p + 3 * rowY, (accumulate ? load<f32>(p + 3 * rowY) : 0) + hsum(s30));
+      store<f32>(p + 3 * rowY, (accumulate ? load<f32>(p + 3 * rowY, 4) : 0) + hsum(s31), 4);
+    }
+    for (; c < cols; c++) {
+      for (let j = 0; j < 4; j++) dot_into(a0 + <usize>j * rowA, b + <usize>c * rowA, y0 + <usize>j * rowY + (<usize>c << 2), rowA, accumulate);
+    }
+  }
+  for (; r < rows; r++) {
+    for (let c = 0; c < cols; c++) dot_into(a + <usize>r * rowA, b + <usize>c * rowA, y + <usize>r * rowY + (<usize>c << 2), rowA, accumulate);
+  }
+}
+
+/** *p (+)= the dot product of the bytes-long rows at a and b (f32x4 lanes, then their sum, as matmul_nt). */
+function dot_into(a: usize, b: usize, p: usize, bytes: usize, accumulate: i32): void {
+  let s = f32x4.splat(0);
+  for (let k: usize = 0; k < bytes; k += 16) s = fma(s, v128.load(a + k), v128.load(b + k));
+  store<f32>(p, (accumulate ? load<f32>(p) : 0) + hsum(s));
+}
+
+/**
+ * dw = x^T dz and dbias = column sums of dz (both overwritten). x^T is read in place through
+ * matmul's strides. scratch is unused (kept so callers need not change).
  */
 export function dense_grad_params(x: usize, dz: usize, dw: usize, dbias: usize, batch: i32, nIn: i32, nOut: i32, scratch: usize): void {
-  // dw [nIn, nOut] = xT [nIn, batch] dz [batch, nOut]
-  transpose(x, scratch, batch, nIn);
-  matmul(scratch, dz, 0, dw, nIn, batch, nOut, 0);
+  // dw [nIn, nOut] = xT [nIn, batch] dz [batch, nOut]: row i of x^T is column i of x
+  matmul(x, 4, <usize>nIn << 2, dz, 0, dw, nIn, batch, nOut, 0);
   const rowZ = <usize>nOut << 2;
   let o = 0;
   for (; o + 4 <= nOut; o += 4) {
@@ -286,9 +361,65 @@ export function dense_grad_params(x: usize, dz: usize, dw: usize, dbias: usize, 
   }
 }
 
-/** dx = dz w^T, written (accumulate 0) or added to dx (accumulate 1, for a shared trunk); scratch holds nIn x nOut floats. */
+/**
+ * dx = dz w^T, written (accumulate 0) or added to dx (accumulate 1, for a shared trunk). For
+ * nOut a multiple of 4 (hidden layers), dot products along w's rows; for other widths (output
+ * layers, a few units) w^T is formed in scratch (nIn x nOut floats) and multiplied by matmul.
+ */
 export function dense_grad_input(dz: usize, w: usize, dx: usize, batch: i32, nIn: i32, nOut: i32, accumulate: i32, scratch: usize): void {
+  if ((nOut & 3) == 0 && nOut >= 8) {
+    matmul_nt(dz, w, dx, batch, nIn, nOut, accumulate);
+    return;
+  }
   // dx [batch, nIn] = dz [batch, nOut] wT [nOut, nIn]
   transpose(w, scratch, nIn, nOut);
-  matmul(dz, scratch, 0, dx, batch, nOut, nIn, accumulate);
+  matmul(dz, <usize>nOut << 2, 4, scratch, 0, dx, batch, nOut, nIn, accumulate);
+}
+
+/** dst[k] += src[k] for n floats: the sum of two partial gradients, in that order. */
+export function add_into(dst: usize, src: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k << 2;
+    v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k << 2;
+    store<f32>(dst + off, load<f32>(dst + off) + load<f32>(src + off));
+  }
+}
+
+/**
+ * Adam's update of n params from grads with moments m, v, in f32 as TensorFlow's AdamOptimizer
+ * does for float32 variables (FlatAdam in TypeScript works in f64: they agree to about 1e-7):
+ *   m = b1 m + c1 g;  v = b2 v + c2 g g;  p -= lrT m / (sqrt(v) + eps)
+ * with c1 = 1 - b1 and c2 = 1 - b2 worked out in f64 by the caller (in f32, 1 - 0.999 is 5e-5 off).
+ */
+export function adam_update(params: usize, grads: usize, m: usize, v: usize, n: i32, lrT: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32): void {
+  const B1 = f32x4.splat(b1);
+  const C1 = f32x4.splat(c1);
+  const B2 = f32x4.splat(b2);
+  const C2 = f32x4.splat(c2);
+  const LR = f32x4.splat(lrT);
+  const EPS = f32x4.splat(eps);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k << 2;
+    const g = v128.load(grads + off);
+    const m1 = f32x4.add(f32x4.mul(B1, v128.load(m + off)), f32x4.mul(C1, g));
+    const v1 = f32x4.add(f32x4.mul(B2, v128.load(v + off)), f32x4.mul(f32x4.mul(C2, g), g));
+    v128.store(m + off, m1);
+    v128.store(v + off, v1);
+    const step = f32x4.div(f32x4.mul(LR, m1), f32x4.add(f32x4.sqrt(v1), EPS));
+    v128.store(params + off, f32x4.sub(v128.load(params + off), step));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k << 2;
+    const g = load<f32>(grads + off);
+    const m1 = b1 * load<f32>(m + off) + c1 * g;
+    const v1 = b2 * load<f32>(v + off) + c2 * g * g;
+    store<f32>(m + off, m1);
+    store<f32>(v + off, v1);
+    store<f32>(params + off, load<f32>(params + off) - (lrT * m1) / (Mathf.sqrt(v1) + eps));
+  }
 }

@@ -1,0 +1,136 @@
+// The learner's data-parallel minibatch step: each minibatch in two halves whose gradients are
+// summed, half 1 in a learner thread when there is one. The thread must not change a single bit
+// of the results; the halves must add up to the whole minibatch's loss and gradient; Adam on the
+// kernel must follow FlatAdam.
+import { afterAll, expect, test } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Box, Discrete, Random } from '../../src/index.js';
+import type { Space } from '../../src/envs/spaces.js';
+import { initialWeights } from '../../src/nn/layout.js';
+import { ppoModelLayout as modelLayout, PPONetworks } from '../../src/algorithms/ppo/model.js';
+import { allocateBatch, type SampleBatch } from '../../src/execution/sample_batch.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../../src/algorithms/ppo/policy.js';
+import { PPOLearner, LearnerHalf, type LearnerHyperparams } from '../../src/algorithms/ppo/learner.js';
+import { MlpReplicas } from '../../src/nn/replicas.js';
+import { FlatAdam, KernelAdam } from '../../src/nn/adam.js';
+import { MlpKernel } from '../../src/nn/mlp.js';
+import { distributionFor } from '../../src/policy/distributions.js';
+
+const OBS = 3;
+const HP: LearnerHyperparams = { clipParam: 0.2, vfClipParam: 2, vfLossCoeff: 0.5, klTarget: 0.01, gradClip: 4, numSgdIter: 3, sgdMinibatchSize: 25, shuffleSequences: true, useCritic: true };
+const disposeAfter: PPOLearner[] = [];
+afterAll(() => disposeAfter.forEach((learner) => learner.dispose()));
+
+function layoutFor(space: Space) {
+  return modelLayout(OBS, space, { fcnet_hiddens: [16, 12], fcnet_activation: 'tanh', vf_share_layers: false, free_log_std: space instanceof Box });
+}
+
+/** A batch sampled from the networks' own distribution at weights w, with random advantages. */
+function randomBatch(space: Space, count: number, seed: number): SampleBatch {
+  const rng = new Random(seed);
+  const dist = distributionFor(space);
+  const batch = allocateBatch(count, { obs: OBS, actions: dist.actionSize, [ACTION_LOGP]: 1, [ACTION_DIST_INPUTS]: dist.inputSize, [ADVANTAGES]: 1, [VF_PREDS]: 1, [VALUE_TARGETS]: 1 });
+  const c = batch.columns;
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < OBS; k++) c.obs[i * OBS + k] = rng.normal();
+    for (let k = 0; k < dist.inputSize; k++) c[ACTION_DIST_INPUTS][i * dist.inputSize + k] = 0.5 * rng.normal();
+    c[ACTION_LOGP][i] = dist.sample(c[ACTION_DIST_INPUTS], i * dist.inputSize, rng, c.actions, i * dist.actionSize);
+    c[VF_PREDS][i] = rng.normal();
+    c[ADVANTAGES][i] = rng.normal();
+    c[VALUE_TARGETS][i] = c[VF_PREDS][i] + 3 * rng.normal();
+  }
+  return batch;
+}
+
+function learner(space: Space, thread: boolean): PPOLearner {
+  const layout = layoutFor(space);
+  const l = new PPOLearner(layout, space instanceof Discrete ? space.n : 0, HP, initialWeights(layout, new Random(7)), 0.2, 1e-2, { thread });
+  disposeAfter.push(l);
+  return l;
+}
+
+test.each([
+  ['Discrete(3)', new Discrete(3)],
+  ['Box(2) with free log-std', new Box(-1, 1, [2])],
+])('%s: weights, Adam state and stats are the same bits with the learner thread as without', async (_name, space) => {
+  const threaded = learner(space, true);
+  const local = learner(space, false);
+  for (let waited = 0; !threaded.threadReady; waited += 20) {
+    if (waited > 20000) throw new Error('the learner thread did not start in 20 s');
+    await sleep(20);
+  }
+  // 130 rows: 5 minibatches of 25 (13 + 12 rows a half) a epoch; the last 5 rows are left out
+  const batch = randomBatch(space, 130, 1);
+  for (let iteration = 0; iteration < 2; iteration++) {
+    const a = threaded.learnOnBatch(batch, 1e-2, 0.01, new Random(10 + iteration));
+    const b = local.learnOnBatch(batch, 1e-2, 0.01, new Random(10 + iteration));
+    expect(a).toEqual(b);
+  }
+  // the first minibatch goes to the thread; later ones too unless it lagged (then the caller does some itself)
+  expect(threaded.threadSteps).toBeGreaterThan(0);
+  expect(local.threadSteps).toBe(0);
+  expect(Array.from(threaded.getWeights())).toEqual(Array.from(local.getWeights()));
+  expect(threaded.getOptimizerState().map((a) => Array.from(a))).toEqual(local.getOptimizerState().map((a) => Array.from(a)));
+  // and the weights did move
+  expect(Array.from(threaded.getWeights())).not.toEqual(Array.from(initialWeights(layoutFor(space), new Random(7))));
+});
+
+test('two halves with means over the whole add up to the whole minibatch: loss terms and gradients to 1e-5', () => {
+  const space = new Discrete(3);
+  const layout = layoutFor(space);
+  const n = 23;
+  const weights = initialWeights(layout, new Random(3)).map((w, i) => w + 0.2 * Math.sin(i));
+  const replicas = new MlpReplicas(layout, [n, n]);
+  const [whole, part] = [0, 1].map((index) => new LearnerHalf(new PPONetworks(layout, n, replicas.placement(index)), layout, 3, HP));
+  whole.kernel.params.set(weights);
+  const batch = randomBatch(space, n, 4);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  whole.gather(batch, order, 0, n);
+  const expected = whole.run(n, n, 0.3, 0.02, true);
+  const expectedGrads = whole.kernel.grads.slice();
+  // rows 0-11 then 12-22 through the same replica, summed as the learner sums its halves
+  part.gather(batch, order, 0, 12);
+  const first = part.run(12, n, 0.3, 0.02, true);
+  const firstGrads = part.kernel.grads.slice();
+  part.gather(batch, order, 12, 11);
+  const second = part.run(11, n, 0.3, 0.02, true);
+  for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+    expect(first[key] + second[key]).toBeCloseTo(expected[key], 5);
+  }
+  let diff = 0;
+  let norm = 0;
+  part.kernel.grads.forEach((g: number, i: number) => {
+    diff += (firstGrads[i] + g - expectedGrads[i]) ** 2;
+    norm += expectedGrads[i] ** 2;
+  });
+  expect(Math.sqrt(diff / norm)).toBeLessThan(1e-5);
+  expect(norm).toBeGreaterThan(0);
+});
+
+test('Adam on the kernel (f32) follows FlatAdam (f64) to 1e-6 over six steps (odd and even counts of weights)', () => {
+  const parities = new Set<number>();
+  for (const hiddens of [[5], [4, 4]]) {
+    const layout = modelLayout(OBS, new Discrete(2), { fcnet_hiddens: hiddens, fcnet_activation: 'tanh', vf_share_layers: false });
+    const replicas = new MlpReplicas(layout, [4, 4]);
+    const kernel = new MlpKernel(layout, 4, replicas.placement(0));
+    const adam = new KernelAdam(kernel, replicas.m, replicas.v);
+    const flat = new FlatAdam(layout.totalSize);
+    const rng = new Random(5);
+    kernel.params.set(initialWeights(layout, rng));
+    const params = kernel.params.slice();
+    for (let step = 0; step < 6; step++) {
+      for (let i = 0; i < kernel.grads.length; i++) kernel.grads[i] = rng.normal() * 10 ** (step - 3);
+      adam.apply(3e-3);
+      flat.apply(params, kernel.grads, 3e-3);
+    }
+    parities.add(layout.totalSize % 2); // the kernel's two-lane loop and its leftover weight
+    // a dropped bias correction or a wrong moment would move the weights by ~lr (3e-3)
+    const worst = (a: Float32Array, b: Float32Array, scale: number) => Math.max(...a.map((x, i) => Math.abs(x - b[i]) / scale));
+    expect(worst(kernel.params, params, 1)).toBeLessThan(1e-6);
+    expect(worst(adam.m, flat.m, Math.max(...flat.m.map(Math.abs)))).toBeLessThan(1e-6);
+    expect(worst(adam.v, flat.v, Math.max(...flat.v.map(Math.abs)))).toBeLessThan(1e-6);
+    expect(worst(kernel.params, initialWeights(layout, new Random(5)), 1)).toBeGreaterThan(1e-3);
+    expect(adam.step).toBe(6);
+  }
+  expect([...parities].sort()).toEqual([0, 1]);
+});
