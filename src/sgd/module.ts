@@ -23,12 +23,22 @@ export interface Examples {
  */
 export type DataSet = Examples | AsyncIterable<unknown> | Iterable<unknown> | { iterator(): Promise<{ next(): Promise<IteratorResult<unknown>> }> };
 
+/**
+ * The creators' second argument: the tfjs that rl runs (a module outside rl's installation uses it
+ * rather than importing its own copy, whose tensors rl's could not mix with), and which worker calls.
+ */
+export interface CreatorContext {
+  tf: typeof tf;
+  rank: number;
+  numWorkers: number;
+}
+
 export interface TrainingCreators {
-  model(config: SGDConfig): tf.LayersModel | Promise<tf.LayersModel>;
-  data(config: SGDConfig): { train: DataSet; validation?: DataSet } | Promise<{ train: DataSet; validation?: DataSet }>;
+  model(config: SGDConfig, context: CreatorContext): tf.LayersModel | Promise<tf.LayersModel>;
+  data(config: SGDConfig, context: CreatorContext): { train: DataSet; validation?: DataSet } | Promise<{ train: DataSet; validation?: DataSet }>;
   /** A tfjs loss name ('categoricalCrossentropy', 'meanSquaredError'...) or (yTrue, yPred) => per-example loss. */
   loss: string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
-  optimizer(config: SGDConfig): tf.Optimizer;
+  optimizer(config: SGDConfig, context: CreatorContext): tf.Optimizer;
   /** Metric names as model.compile takes them ('accuracy', ...) or functions. */
   metrics?: (string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor))[];
 }

@@ -10,7 +10,7 @@ import { initBackend, type BackendChoice } from '../utils/tensor_backend.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { AllReduce, type AllReduceMemory } from './allreduce.js';
 import { WholeSet, batchStream, isWholeSet, type LocalBatch, type ShardStream } from './data.js';
-import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators } from './module.js';
+import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators, type CreatorContext } from './module.js';
 
 export interface ReplicaInit {
   /** The training module's absolute path (imported here), or the creators themselves (in-thread replicas only). */
@@ -84,23 +84,24 @@ export class Replica {
     const loaded = typeof init.module === 'string' ? await loadTrainingModule(init.module) : { file: '<creators>', creators: init.module };
     const { creators } = loaded;
     const name = typeof init.module === 'string' ? displayPath(loaded.file) : 'creators';
-    const model = await callCreator(name, 'model', () => creators.model(init.config));
+    const context: CreatorContext = { tf, rank: init.rank, numWorkers: init.size };
+    const model = await callCreator(name, 'model', () => creators.model(init.config, context));
     if (!(model instanceof tf.LayersModel)) {
       throw new UserError(
-        `${name}: model(config) returned ${describe(model)}, not a tf.LayersModel of the @tensorflow/tfjs rl uses (import tfjs from the same installation, or build it with tf.sequential / tf.model)`,
+        `${name}: model(config) returned ${describe(model)}, not a tf.LayersModel of the tfjs rl runs (build it with the tf the creators get: model(config, { tf }))`,
       );
     }
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {
       throw new UserError(`${name}: model(config) has ${model.inputs.length} inputs and ${model.outputs.length} outputs; rl sgd trains models with one of each`);
     }
-    const optimizer = await callCreator(name, 'optimizer', () => creators.optimizer(init.config));
+    const optimizer = await callCreator(name, 'optimizer', () => creators.optimizer(init.config, context));
     if (!(optimizer instanceof tf.Optimizer)) throw new UserError(`${name}: optimizer(config) returned ${describe(optimizer)}, not a tf.Optimizer (e.g. tf.train.adam(config.lr))`);
     try {
       model.compile({ optimizer, loss: creators.loss, metrics: creators.metrics ?? [] });
     } catch (error) {
       throw new UserError(`${name}: export 'loss' or 'metrics' is not one tfjs knows (${errorMessage(error)})`);
     }
-    const data = await callCreator(name, 'data', () => creators.data(init.config));
+    const data = await callCreator(name, 'data', () => creators.data(init.config, context));
     if (!data || typeof data !== 'object' || data.train === undefined) throw new UserError(`${name}: data(config) returned ${describe(data)}, not {train, validation}`);
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const replica = new Replica(
@@ -264,7 +265,7 @@ export class Replica {
     const { batchSize, seed, rank, size } = this.init;
     if (this.wholeTrain) return this.wholeTrain.trainStream(batchSize, seed, epoch, rank, size);
     // A generator is an iterator of itself and runs once: data() makes a new one for each epoch after the first.
-    if (epoch > 1 && isOneShot(this.train)) this.train = (await this.creators.data(this.init.config)).train;
+    if (epoch > 1 && isOneShot(this.train)) this.train = (await this.creators.data(this.init.config, { tf, rank: this.init.rank, numWorkers: this.init.size })).train;
     return batchStream(this.train, 'data().train', rank, size);
   }
 
