@@ -31,7 +31,7 @@ describe('SGDTrainer', () => {
   test('2 workers on a global batch make the update 1 worker makes on it', async () => {
     // one step per epoch (batch_size = all 96 rows), then 12 steps of 8 rows each
     const run = (numWorkers: number) =>
-      withTrainer(numWorkers, { batch_size: 96, lr: 0.05 }, async (t) => {
+      withTrainer(numWorkers, { batch_size: 96, lr: 0.2, optimizer: 'sgd' }, async (t) => {
         const before = (await t.replicaWeights())[0];
         const first = await t.train();
         const afterOne = (await t.replicaWeights())[0];
@@ -46,7 +46,7 @@ describe('SGDTrainer', () => {
     expect(Math.abs(one.loss - two.loss)).toBeLessThan(1e-6);
 
     const epochs = (numWorkers: number) =>
-      withTrainer(numWorkers, { batch_size: 8, lr: 0.02 }, async (t) => {
+      withTrainer(numWorkers, { batch_size: 8, lr: 0.02, optimizer: 'sgd' }, async (t) => {
         for (let e = 0; e < 2; e++) await t.train();
         return (await t.replicaWeights())[0];
       });
