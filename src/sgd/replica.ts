@@ -163,8 +163,10 @@ export class Replica {
     if (!fits(x.shape, input)) {
       throw new UserError(`${this.name}: data().${which} x has shape ${shapeText(x.shape)} but model() takes input shape ${shapeText(input)}`);
     }
-    const sparse = this.init && typeof this.creators.loss === 'string' && /^sparse/i.test(this.creators.loss);
-    const targetFits = sparse ? y.shape.length === 1 || (y.shape.length === output.length && y.shape.at(-1) === 1) : fits(y.shape, output);
+    // class labels (a vector, or one column) for a sparse loss, or for a loss function that may be one
+    const labels = y.shape.length === 1 || (y.shape.length === output.length && y.shape.at(-1) === 1);
+    const mayBeSparse = typeof this.creators.loss === 'function' || /^sparse/i.test(this.creators.loss);
+    const targetFits = fits(y.shape, output) || (mayBeSparse && labels);
     if (!targetFits) {
       throw new UserError(`${this.name}: data().${which} y has shape ${shapeText(y.shape)} but model() gives output shape ${shapeText(output)}`);
     }
