@@ -83,6 +83,13 @@ describe('SGDTrainer', () => {
     expect(readdirSync(root).sort()).toEqual(['checkpoint_1']);
   });
 
+  test('a worker thread that dies: its peers stop waiting, one error names it, the trainer refuses to go on', async () => {
+    await withTrainer(2, { batch_size: 32, fail_at_epoch: 1, fail_on_worker: 1, exit: true }, async (t) => {
+      await expect(t.train()).rejects.toThrow(/^worker 1 failed in epoch 1: its thread exited with code 3$/);
+      await expect(t.train()).rejects.toThrow(/lost a worker .*create a new one/);
+    });
+  });
+
   test('save then load continues the run exactly (weights and optimizer state)', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'rl-sgd-ckpt-'));
     const straight = await withTrainer(2, { batch_size: 16, lr: 0.02 }, async (t) => {
