@@ -8,7 +8,8 @@ export { runTraining, type RunOptions, type RunOutcome } from './algorithms/ppo/
 export { resolvePPOConfig, loadExperimentFile, stopReached, type ConfigLayer, type Experiment } from './config/index.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, listCheckpoints } from './checkpoint/index.js';
 export { initBackend, type BackendChoice } from './utils/tensor_backend.js';
-export { serve, Router, RequestError, type DeploymentSpec, type ServeOptions } from './serve/router.js';
+export { serve, Router, RequestError, VersionError, type DeploymentSpec, type ServeOptions, type VersionSpec, type ServedVersion } from './serve/router.js';
+export { readDeploymentFile } from './serve/deployment_file.js';
 export { buildServer } from './serve/http.js';
 export { CheckpointPolicy } from './policy/checkpoint_policy.js';
 export { replay, type ReplayOptions, type ReplaySummary } from './execution/replay.js';
