@@ -53,9 +53,14 @@ async function fitRate(config: Record<string, unknown>, repeats: number): Promis
 export async function benchSGD(): Promise<void> {
   const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 3);
   const config = { batch_size: 128, lr: 0.001, train_fraction: Number(process.env.SGD_BENCH_FRACTION ?? 0.85) };
-  const fit = median(await fitRate(config, repeats));
-  const one = median(await sgdRate(1, config, repeats));
-  const two = median(await sgdRate(2, config, repeats));
+  const measure = async (label: string, rates: Promise<number[]>) => {
+    const value = median(await rates);
+    process.stderr.write(`${label}: ${value.toFixed(0)} samples/s\n`);
+    return value;
+  };
+  const fit = await measure('model.fit', fitRate(config, repeats));
+  const one = await measure('1 worker', sgdRate(1, config, repeats));
+  const two = await measure('2 workers', sgdRate(2, config, repeats));
   process.stdout.write(`\nrl sgd on examples/sgd/mnist-mlp.js, global batch ${config.batch_size}, medians of ${repeats} epochs after a warm-up\n`);
   process.stdout.write(
     `${renderTable(
@@ -65,6 +70,7 @@ export async function benchSGD(): Promise<void> {
         ['rl sgd, 1 worker', one.toFixed(0), `${(one / fit).toFixed(2)}x`],
         ['rl sgd, 2 workers', two.toFixed(0), `${(two / fit).toFixed(2)}x (${(two / one).toFixed(2)}x 1 worker)`],
       ],
+      ['left', 'right', 'right'],
     )}\n`,
   );
 }
