@@ -5,7 +5,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SGDTrainer } from '../../src/sgd/index.js';
+import { SGDTrainer, type TrainingCreators } from '../../src/sgd/index.js';
 import { UserError } from '../../src/utils/errors.js';
 import { repoRoot } from '../helpers.js';
 
@@ -88,6 +88,20 @@ describe('SGDTrainer', () => {
       await expect(t.train()).rejects.toThrow(/^worker 1 failed in epoch 1: its thread exited with code 3$/);
       await expect(t.train()).rejects.toThrow(/lost a worker .*create a new one/);
     });
+  });
+
+  test('in-memory creators run in this thread, and only with one worker', async () => {
+    const creators = (await import(regression)) as TrainingCreators;
+    const inThread = await SGDTrainer.create({ creators, config: { batch_size: 32, optimizer: 'sgd' }, seed: 7, backend: 'cpu' });
+    try {
+      expect((await inThread.train()).num_samples).toBe(96);
+      // the same module through a worker thread makes the same update
+      const threaded = await withTrainer(1, { batch_size: 32, optimizer: 'sgd' }, async (t) => (await t.train(), (await t.replicaWeights())[0]));
+      expect(maxAbsDiff((await inThread.replicaWeights())[0], threaded)).toBe(0);
+    } finally {
+      await inThread.shutdown();
+    }
+    await expect(SGDTrainer.create({ creators, numWorkers: 2 })).rejects.toThrow(/creators are functions, which cannot cross to worker threads: put them in a module/);
   });
 
   test('save then load continues the run exactly (weights and optimizer state)', async () => {
