@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SGDTrainer } from '../../src/sgd/index.js';
 import { loadCheckpoint } from '../../src/checkpoint/index.js';
 import { make } from '../../src/envs/index.js';
-import type { StepRecord } from '../../src/execution/replay.js';
+import type { StepRecord } from '../../src/execution/policy_replay.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
 import { repoRoot } from '../helpers.js';
 
