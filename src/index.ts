@@ -19,3 +19,5 @@ export { replayPolicy, type PolicyReplayOptions, type PolicyReplaySummary } from
 export { runTune, type TuneOptions, type TuneOutcome } from './tune/runner.js';
 export { loadTuneExperiment, type TuneExperiment } from './tune/experiment.js';
 export { expandSearchSpace } from './tune/search_space.js';
+export { SGDTrainer, type SGDTrainerOptions, type TrainStats, type ValidationStats, type TrainingCreators, type CreatorContext, type SGDConfig } from './sgd/index.js';
+export { runSGD, type SGDRunOptions, type SGDRunOutcome, type SGDResult } from './sgd/run.js';

@@ -9,6 +9,7 @@ import { rolloutCommand } from './rollout.js';
 import { tuneCommand } from './tune.js';
 import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
+import { sgdCommand } from './sgd.js';
 import { refuseRepeatedFlags } from './common.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(tuneCommand)
       .command(serveCommand)
       .command(dashboardCommand)
+      .command(sgdCommand)
       .command(envsCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       // getOptions() is yargs' API but missing from @types/yargs; it holds the running command's options

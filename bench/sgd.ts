@@ -1,0 +1,76 @@
+// Data-parallel SGD throughput on the MNIST example (examples/sgd/mnist-mlp.js): samples/s of one
+// epoch with 1 and 2 workers, next to tfjs's own model.fit in this thread on the same model, data,
+// batch and optimizer. Medians over SGD_BENCH_REPEATS runs (default 3), each after a warm-up epoch.
+// `npm run bench -- sgd`; SGD_BENCH_REPEATS=1 SGD_BENCH_FRACTION=0.05 for a smoke run.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs';
+import { SGDTrainer } from '../src/sgd/index.js';
+import { initBackend } from '../src/utils/tensor_backend.js';
+import { renderTable } from '../src/report/table.js';
+import { median } from './stats.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const moduleFile = path.join(root, 'examples', 'sgd', 'mnist-mlp.js');
+
+async function sgdRate(numWorkers: number, config: Record<string, unknown>, repeats: number): Promise<number[]> {
+  const trainer = await SGDTrainer.create({ module: moduleFile, numWorkers, config, seed: 1 });
+  try {
+    await trainer.train(); // warm-up: first-call compilation and allocation
+    const rates: number[] = [];
+    for (let i = 0; i < repeats; i++) rates.push((await trainer.train()).samples_per_s);
+    return rates;
+  } finally {
+    await trainer.shutdown();
+  }
+}
+
+async function fitRate(config: Record<string, unknown>, repeats: number): Promise<number[]> {
+  await initBackend('auto');
+  const creators = (await import(moduleFile)) as {
+    model(c: unknown, ctx: unknown): tf.LayersModel;
+    data(c: unknown, ctx: unknown): { train: { x: tf.Tensor; y: tf.Tensor } };
+    optimizer(c: unknown, ctx: unknown): tf.Optimizer;
+    loss: string;
+  };
+  const context = { tf, rank: 0, numWorkers: 1 };
+  const model = creators.model(config, context);
+  model.compile({ optimizer: creators.optimizer(config, context), loss: creators.loss });
+  const { x, y } = creators.data(config, context).train;
+  const epoch = async () => {
+    const start = performance.now();
+    await model.fit(x, y, { batchSize: config.batch_size as number, epochs: 1, shuffle: true, verbose: 0 });
+    return x.shape[0] / ((performance.now() - start) / 1000);
+  };
+  await epoch();
+  const rates: number[] = [];
+  for (let i = 0; i < repeats; i++) rates.push(await epoch());
+  model.dispose();
+  return rates;
+}
+
+export async function benchSGD(): Promise<void> {
+  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 3);
+  const config = { batch_size: 128, lr: 0.001, train_fraction: Number(process.env.SGD_BENCH_FRACTION ?? 0.85) };
+  const measure = async (label: string, rates: Promise<number[]>) => {
+    const value = median(await rates);
+    process.stderr.write(`${label}: ${value.toFixed(0)} samples/s\n`);
+    return value;
+  };
+  const fit = await measure('model.fit', fitRate(config, repeats));
+  const one = await measure('1 worker', sgdRate(1, config, repeats));
+  const two = await measure('2 workers', sgdRate(2, config, repeats));
+  process.stdout.write(`\nrl sgd on examples/sgd/mnist-mlp.js, global batch ${config.batch_size}, medians of ${repeats} epochs after a warm-up\n`);
+  process.stdout.write(
+    `${renderTable(
+      ['trainer', 'samples/s', 'vs model.fit'],
+      [
+        ['tfjs model.fit, this thread', fit.toFixed(0), '1.00x'],
+        ['rl sgd, 1 worker', one.toFixed(0), `${(one / fit).toFixed(2)}x`],
+        ['rl sgd, 2 workers', two.toFixed(0), `${(two / fit).toFixed(2)}x (${(two / one).toFixed(2)}x 1 worker)`],
+      ],
+      ['left', 'right', 'right'],
+    )}\n`,
+  );
+}

@@ -1,0 +1,129 @@
+// Gradient averaging for data-parallel SGD over SharedArrayBuffer memory (the DDP all-reduce,
+// without messages): every worker writes its contribution into its own slot, a barrier, each
+// worker sums one fixed chunk of every slot in rank order into the result, a barrier, and every
+// worker reads the whole result. Each element is summed by one worker in one fixed order, so all
+// workers read the same bits and replicas that apply it stay bit-identical.
+
+/** Control words: barrier arrivals, barrier generation, the abort flag; then one sample count per worker. */
+const ARRIVED = 0;
+const GENERATION = 1;
+const ABORTED = 2;
+const COUNTS = 3;
+/** How long one wait sleeps before looking at the abort flag again (ms). */
+const WAIT_SLICE_MS = 50;
+
+/** What a worker passes to its peers' threads: plain SharedArrayBuffers. */
+export interface AllReduceMemory {
+  size: number;
+  length: number;
+  control: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+}
+
+/** Thrown in a worker waiting at a barrier when another worker gave up (see abort()). */
+export class PeerAborted extends Error {
+  override readonly name = 'PeerAborted';
+  constructor() {
+    super('another worker failed');
+  }
+}
+
+export function allocateAllReduce(size: number, length: number): AllReduceMemory {
+  if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`all-reduce size must be a positive integer, got ${size}`);
+  return {
+    size,
+    length,
+    control: new SharedArrayBuffer(4 * (COUNTS + size)),
+    // size slots and one result, each `length` float32s
+    data: new SharedArrayBuffer(4 * length * (size + 1)),
+  };
+}
+
+export class AllReduce {
+  private readonly control: Int32Array;
+  /** This worker's slot: write the contribution here (or pass it to sum()). */
+  readonly slot: Float32Array;
+  /** The reduced values; valid until this worker's next sum(). */
+  readonly result: Float32Array;
+  private readonly slots: Float32Array[];
+  private readonly chunkStart: number;
+  private readonly chunkEnd: number;
+
+  constructor(
+    readonly memory: AllReduceMemory,
+    readonly rank: number,
+  ) {
+    const { size, length } = memory;
+    if (!(Number.isInteger(rank) && rank >= 0 && rank < size)) throw new RangeError(`rank ${rank} is not in [0, ${size})`);
+    this.control = new Int32Array(memory.control);
+    this.slots = Array.from({ length: size }, (_, r) => new Float32Array(memory.data, 4 * length * r, length));
+    this.slot = this.slots[rank];
+    this.result = new Float32Array(memory.data, 4 * length * size, length);
+    this.chunkStart = Math.floor((rank * length) / size);
+    this.chunkEnd = Math.floor(((rank + 1) * length) / size);
+  }
+
+  get size(): number {
+    return this.memory.size;
+  }
+
+  /**
+   * Sums every worker's slot element-wise (in rank order) into `result`, and every worker's
+   * `count`; returns the total count. All workers must call it the same number of times.
+   */
+  sum(count: number, contribution?: Float32Array): number {
+    if (contribution) this.slot.set(contribution);
+    Atomics.store(this.control, COUNTS + this.rank, count);
+    this.barrier(); // every slot written
+    const { slots, result, chunkStart, chunkEnd } = this;
+    for (let i = chunkStart; i < chunkEnd; i++) {
+      let total = 0;
+      for (let r = 0; r < slots.length; r++) total += slots[r][i];
+      result[i] = total;
+    }
+    let total = 0;
+    for (let r = 0; r < this.size; r++) total += Atomics.load(this.control, COUNTS + r);
+    this.barrier(); // every chunk reduced
+    return total;
+  }
+
+  /** Rank 0's values into every worker's `result` (the initial weights, a restored state). */
+  broadcast(values?: Float32Array): Float32Array {
+    if (this.rank === 0) {
+      if (!values) throw new RangeError('rank 0 must give the values to broadcast');
+      this.slot.set(values);
+    } else this.slot.fill(0); // x + 0 === x: the sum is rank 0's values bit for bit
+    this.sum(0);
+    return this.result;
+  }
+
+  /** Waits until every worker arrived; throws PeerAborted once any worker called abort(). */
+  barrier(): void {
+    const c = this.control;
+    if (Atomics.load(c, ABORTED)) throw new PeerAborted();
+    const generation = Atomics.load(c, GENERATION);
+    if (Atomics.add(c, ARRIVED, 1) === this.size - 1) {
+      Atomics.store(c, ARRIVED, 0);
+      Atomics.add(c, GENERATION, 1);
+      Atomics.notify(c, GENERATION);
+      return;
+    }
+    while (Atomics.load(c, GENERATION) === generation) {
+      if (Atomics.load(c, ABORTED)) throw new PeerAborted();
+      Atomics.wait(c, GENERATION, generation, WAIT_SLICE_MS);
+    }
+  }
+
+  /** Tells every worker waiting (or about to wait) at a barrier to give up. */
+  abort(): void {
+    Atomics.store(this.control, ABORTED, 1);
+    Atomics.notify(this.control, GENERATION);
+  }
+}
+
+/** Clears an aborted all-reduce for the next epoch (call when no worker is inside sum()). */
+export function resetAllReduce(memory: AllReduceMemory): void {
+  const c = new Int32Array(memory.control);
+  Atomics.store(c, ARRIVED, 0);
+  Atomics.store(c, ABORTED, 0);
+}

@@ -1,0 +1,390 @@
+// One data-parallel worker: a replica of the model, its optimizer and its shard of the data.
+// Each step (as PyTorch DDP and Ray SGD's TorchTrainer): forward and backward on the local rows,
+// gradients all-reduced (weighted by rows, so N workers on a global batch make the update one
+// worker makes on it), the same optimizer step on every replica.
+import * as tf from '@tensorflow/tfjs';
+import { loadCheckpoint } from '../checkpoint/index.js';
+import { saveCheckpoint } from '../checkpoint/save.js';
+import { displayPath } from '../checkpoint/format.js';
+import { initBackend, type BackendChoice } from '../utils/tensor_backend.js';
+import { UserError, errorMessage } from '../utils/errors.js';
+import { AllReduce, type AllReduceMemory } from './allreduce.js';
+import { WholeSet, batchStream, isWholeSet, type LocalBatch, type ShardStream } from './data.js';
+import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators, type CreatorContext } from './module.js';
+
+export interface ReplicaInit {
+  /** The training module's absolute path (imported here), or the creators themselves (in-thread replicas only). */
+  module: string | TrainingCreators;
+  config: SGDConfig;
+  batchSize: number;
+  seed: number;
+  rank: number;
+  size: number;
+  backend: BackendChoice;
+}
+
+export interface ReplicaInfo {
+  parameters: number;
+  metricNames: string[];
+  trainRows: number | null;
+  inputShape: (number | null)[];
+  outputShape: (number | null)[];
+}
+
+/** Sums of one pass over this worker's shard: the driver divides by the rows over all workers. */
+export interface PassSums {
+  rows: number;
+  steps: number;
+  lossSum: number;
+  metricSums: number[];
+}
+
+/** What a checkpoint holds besides the model: Adam's (or any tfjs optimizer's) named weights. */
+export interface OptimizerState {
+  names: string[];
+  shapes: number[][];
+  values: Float32Array[];
+}
+
+export interface SaveRequest {
+  root: string;
+  epoch: number;
+  manifest: Record<string, unknown>;
+}
+
+type MetricFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+const shapeText = (shape: readonly (number | null)[]) => JSON.stringify(shape).replace(/null/g, 'null');
+
+export class Replica {
+  private constructor(
+    private readonly init: ReplicaInit,
+    private readonly creators: TrainingCreators,
+    private readonly name: string,
+    readonly model: tf.LayersModel,
+    private readonly optimizer: tf.Optimizer,
+    private readonly variables: tf.Variable[],
+    private readonly lossFn: MetricFn,
+    private readonly metricFns: MetricFn[],
+    readonly metricNames: string[],
+    private train: DataSet,
+    private readonly validation: DataSet | undefined,
+  ) {}
+
+  /** Set by attach() once the driver knows the parameter count (every replica builds the same model). */
+  private allReduce!: AllReduce;
+
+  /** Joins the all-reduce: `memory` holds parameterCount + 1 floats per worker (the loss rides along). */
+  attach(memory: AllReduceMemory): void {
+    this.allReduce = new AllReduce(memory, this.init.rank);
+  }
+
+  static async create(init: ReplicaInit): Promise<Replica> {
+    await initBackend(init.backend);
+    const loaded = typeof init.module === 'string' ? await loadTrainingModule(init.module) : { file: '<creators>', creators: init.module };
+    const { creators } = loaded;
+    const name = typeof init.module === 'string' ? displayPath(loaded.file) : 'creators';
+    const context: CreatorContext = { tf, rank: init.rank, numWorkers: init.size };
+    const model = await callCreator(name, 'model', () => creators.model(init.config, context));
+    if (!(model instanceof tf.LayersModel)) {
+      throw new UserError(
+        `${name}: model(config) returned ${describe(model)}, not a tf.LayersModel of the tfjs rl runs (build it with the tf the creators get: model(config, { tf }))`,
+      );
+    }
+    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+      throw new UserError(`${name}: model(config) has ${model.inputs.length} inputs and ${model.outputs.length} outputs; rl sgd trains models with one of each`);
+    }
+    const optimizer = await callCreator(name, 'optimizer', () => creators.optimizer(init.config, context));
+    if (!(optimizer instanceof tf.Optimizer)) throw new UserError(`${name}: optimizer(config) returned ${describe(optimizer)}, not a tf.Optimizer (e.g. tf.train.adam(config.lr))`);
+    try {
+      model.compile({ optimizer, loss: creators.loss, metrics: creators.metrics ?? [] });
+    } catch (error) {
+      throw new UserError(`${name}: export 'loss' or 'metrics' is not one tfjs knows (${errorMessage(error)})`);
+    }
+    const data = await callCreator(name, 'data', () => creators.data(init.config, context));
+    if (!data || typeof data !== 'object' || data.train === undefined) throw new UserError(`${name}: data(config) returned ${describe(data)}, not {train, validation}`);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const replica = new Replica(
+      init,
+      creators,
+      name,
+      model,
+      optimizer,
+      variables,
+      compiledLoss(model),
+      model.metricsTensors.map(([fn]) => fn as MetricFn),
+      model.metricsNames.slice(1),
+      data.train,
+      data.validation,
+    );
+    replica.wholeTrain = isWholeSet(data.train) ? replica.whole(data.train, 'train') : null;
+    replica.wholeValidation = data.validation !== undefined && isWholeSet(data.validation) ? replica.whole(data.validation, 'validation') : null;
+    return replica;
+  }
+
+  private wholeTrain: WholeSet | null = null;
+  private wholeValidation: WholeSet | null = null;
+  /** Whether the shapes of the data were checked against the model's (on the first batch of each set). */
+  private checked = new Set<string>();
+
+  /** Every trainable weight, flattened in the model's order. */
+  get parameterCount(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  info(): ReplicaInfo {
+    return {
+      parameters: this.parameterCount,
+      metricNames: this.metricNames,
+      trainRows: this.wholeTrain?.rows ?? null,
+      inputShape: this.model.inputs[0].shape,
+      outputShape: this.model.outputs[0].shape,
+    };
+  }
+
+  private whole(set: DataSet, which: string): WholeSet {
+    let whole: WholeSet;
+    try {
+      whole = new WholeSet(set, `data().${which}`);
+    } catch (error) {
+      throw new UserError(`${this.name}: ${errorMessage(error)}`);
+    }
+    this.checkShapes(whole.x, whole.y, which);
+    return whole;
+  }
+
+  /** One line naming the export and both shapes when the data does not fit the model. */
+  private checkShapes(x: tf.Tensor, y: tf.Tensor, which: string): void {
+    if (this.checked.has(which)) return;
+    this.checked.add(which);
+    const input = this.model.inputs[0].shape;
+    const output = this.model.outputs[0].shape;
+    const fits = (data: number[], model: (number | null)[]) => data.length === model.length && model.every((d, i) => i === 0 || d === null || d === data[i]);
+    if (!fits(x.shape, input)) {
+      throw new UserError(`${this.name}: data().${which} x has shape ${shapeText(x.shape)} but model() takes input shape ${shapeText(input)}`);
+    }
+    // class labels (a vector, or one column) for a sparse loss, or for a loss function that may be one
+    const labels = y.shape.length === 1 || (y.shape.length === output.length && y.shape.at(-1) === 1);
+    const mayBeSparse = typeof this.creators.loss === 'function' || /^sparse/i.test(this.creators.loss);
+    const targetFits = fits(y.shape, output) || (mayBeSparse && labels);
+    if (!targetFits) {
+      throw new UserError(`${this.name}: data().${which} y has shape ${shapeText(y.shape)} but model() gives output shape ${shapeText(output)}`);
+    }
+  }
+
+  /** Rank 0's initial weights (or a restored state) on every replica, bit for bit. */
+  syncWeights(): void {
+    const flat = this.allReduce.rank === 0 ? this.flatWeights() : undefined;
+    this.setFlatWeights(this.allReduce.broadcast(flat));
+  }
+
+  flatWeights(): Float32Array {
+    const flat = new Float32Array(this.parameterCount);
+    let offset = 0;
+    for (const v of this.variables) {
+      flat.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
+    return flat;
+  }
+
+  private setFlatWeights(flat: Float32Array): void {
+    let offset = 0;
+    for (const v of this.variables) {
+      v.assign(tf.tensor(flat.slice(offset, offset + v.size), v.shape));
+      offset += v.size;
+    }
+  }
+
+  /** One epoch over this worker's shard, gradients all-reduced every step. */
+  async trainEpoch(epoch: number, onStep?: (step: number, steps: number | null) => void): Promise<PassSums> {
+    const stream = await this.trainStream(epoch);
+    const ar = this.allReduce;
+    const P = this.parameterCount;
+    const sums: PassSums = { rows: 0, steps: 0, lossSum: 0, metricSums: [] };
+    for (;;) {
+      const batch = await stream.next();
+      let loss = 0;
+      if (batch.n > 0) loss = this.localGradients(batch, ar.slot);
+      else ar.slot.fill(0);
+      // the loss rides along as one more element, so the slot holds [n * gradients..., n * loss]
+      ar.slot[P] = loss * batch.n;
+      const rows = ar.sum(batch.n);
+      if (rows === 0) break;
+      this.applyAveraged(ar.result, rows);
+      sums.rows += batch.n;
+      sums.lossSum += loss * batch.n;
+      sums.steps += 1;
+      onStep?.(sums.steps, stream.steps);
+    }
+    return sums;
+  }
+
+  /** Loss on the local rows; writes n x its gradient (flattened) into out. */
+  private localGradients(batch: LocalBatch, out: Float32Array): number {
+    const x = batch.x!;
+    const y = batch.y!;
+    try {
+      this.checkShapes(x, y, 'train');
+      const { value, grads } = tf.variableGrads(() => {
+        const prediction = this.model.apply(x, { training: true }) as tf.Tensor;
+        // as tfjs's model.fit: mean of the per-example loss, plus the layers' regularisation losses
+        let total = tf.mean(this.lossFn(y, prediction));
+        const regularisers = this.model.calculateLosses();
+        if (regularisers.length > 0) total = tf.add(total, tf.addN(regularisers));
+        return total as tf.Scalar;
+      }, this.variables);
+      let offset = 0;
+      for (const v of this.variables) {
+        const g = grads[v.name].dataSync() as Float32Array;
+        for (let i = 0; i < g.length; i++) out[offset + i] = g[i] * batch.n;
+        offset += v.size;
+      }
+      const loss = value.dataSync()[0];
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+      return loss;
+    } finally {
+      x.dispose();
+      y.dispose();
+    }
+  }
+
+  private applyAveraged(summed: Float32Array, rows: number): void {
+    const named: tf.NamedTensorMap = {};
+    let offset = 0;
+    for (const v of this.variables) {
+      const g = summed.slice(offset, offset + v.size);
+      for (let i = 0; i < g.length; i++) g[i] /= rows;
+      named[v.name] = tf.tensor(g, v.shape);
+      offset += v.size;
+    }
+    this.optimizer.applyGradients(named);
+    for (const t of Object.values(named)) t.dispose();
+  }
+
+  private async trainStream(epoch: number): Promise<ShardStream> {
+    const { batchSize, seed, rank, size } = this.init;
+    if (this.wholeTrain) return this.wholeTrain.trainStream(batchSize, seed, epoch, rank, size);
+    // A generator is an iterator of itself and runs once: data() makes a new one for each epoch after the first.
+    if (epoch > 1 && isOneShot(this.train)) this.train = (await this.creators.data(this.init.config, { tf, rank: this.init.rank, numWorkers: this.init.size })).train;
+    return batchStream(this.train, 'data().train', rank, size);
+  }
+
+  /** Loss and metrics over this worker's part of the validation set (no all-reduce: the driver sums). */
+  async validate(): Promise<PassSums | null> {
+    if (this.validation === undefined) return null;
+    const { batchSize, rank, size } = this.init;
+    const stream = this.wholeValidation ? this.wholeValidation.evalStream(batchSize, rank, size) : await batchStream(this.validation, 'data().validation', rank, size);
+    const sums: PassSums = { rows: 0, steps: 0, lossSum: 0, metricSums: this.metricFns.map(() => 0) };
+    for (;;) {
+      const batch = await stream.next();
+      if (batch.n === 0) break;
+      const x = batch.x!;
+      const y = batch.y!;
+      try {
+        this.checkShapes(x, y, 'validation');
+        const values = tf.tidy(() => {
+          const prediction = this.model.apply(x, { training: false }) as tf.Tensor;
+          return [tf.sum(this.lossFn(y, prediction)), ...this.metricFns.map((fn) => tf.sum(fn(y, prediction)))];
+        });
+        const numbers = values.map((t) => t.dataSync()[0]);
+        tf.dispose(values);
+        sums.lossSum += numbers[0];
+        numbers.slice(1).forEach((v, i) => (sums.metricSums[i] += v));
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+      sums.rows += batch.n;
+      sums.steps += 1;
+    }
+    return sums;
+  }
+
+  async optimizerState(): Promise<OptimizerState> {
+    const weights = await this.optimizer.getWeights();
+    const state: OptimizerState = { names: [], shapes: [], values: [] };
+    for (const { name, tensor } of weights) {
+      state.names.push(name);
+      state.shapes.push(tensor.shape);
+      state.values.push(Float32Array.from(tensor.dataSync()));
+    }
+    return state;
+  }
+
+  /** Writes <root>/checkpoint_<epoch>/ atomically (rank 0 only: replicas are identical). */
+  async save(request: SaveRequest): Promise<string> {
+    const optimizer = await this.optimizerState();
+    return saveCheckpoint(request.root, request.epoch, {
+      manifest: {
+        ...(request.manifest as never as Record<string, never>),
+        state: { ...(request.manifest.state as object), optimizer: { names: optimizer.names, shapes: optimizer.shapes } },
+      } as never,
+      models: { model: this.model },
+      arrays: { optimizer: optimizer.values },
+    });
+  }
+
+  /** Weights and optimizer state from a checkpoint (every replica reads the same files). */
+  async load(manifestPath: string): Promise<void> {
+    const loaded = await loadCheckpoint(manifestPath);
+    const source = displayPath(loaded.manifestPath);
+    const saved = [...loaded.modelWeights('model').values()];
+    const current = this.model.getWeights();
+    const fits = saved.length === current.length && saved.every((w, i) => JSON.stringify(w.shape) === JSON.stringify(current[i].shape));
+    if (!fits) {
+      throw new UserError(
+        `${source} holds weights of shapes ${saved.map((w) => shapeText(w.shape)).join(' ')} but ${this.name}'s model() has ${current.map((t) => shapeText(t.shape)).join(' ')}`,
+      );
+    }
+    this.model.setWeights(saved.map((w) => tf.tensor(w.values, w.shape)));
+    const { names, shapes } = ((loaded.manifest.state as { optimizer?: { names: string[]; shapes: number[][] } }).optimizer ?? { names: [], shapes: [] });
+    const values = loaded.loadArrays('optimizer');
+    if (values.length !== names.length) throw new UserError(`${source} is damaged: it has ${values.length} optimizer arrays for ${names.length} names`);
+    try {
+      await this.optimizer.setWeights(names.map((name, i) => ({ name, tensor: tf.tensor(values[i], shapes[i]) })));
+    } catch (error) {
+      throw new UserError(`${source}: its optimizer state does not fit ${this.name}'s optimizer(config) (${errorMessage(error)})`);
+    }
+  }
+
+  /** Tells the other replicas to stop waiting for this one. */
+  abort(): void {
+    this.allReduce?.abort();
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+/** The loss function compile() resolved (a tf.Sequential keeps it on the LayersModel it wraps). */
+function compiledLoss(model: tf.LayersModel): MetricFn {
+  const inner = (model as unknown as { model?: tf.LayersModel }).model;
+  return ((inner instanceof tf.LayersModel ? inner : model).lossFunctions[0]) as MetricFn;
+}
+
+function isOneShot(set: DataSet): boolean {
+  const s = set as Record<symbol, unknown>;
+  for (const key of [Symbol.asyncIterator, Symbol.iterator]) {
+    if (typeof s[key] === 'function') return (s[key] as () => unknown).call(set) === set;
+  }
+  return false;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return `a ${typeof value}`;
+}
+
+/** A creator call; what it throws is the user's error, reported with the export's name. */
+async function callCreator<T>(name: string, creator: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new UserError(`${name}: ${creator}(config) threw: ${errorMessage(error)}`);
+  }
+}
