@@ -4,20 +4,15 @@
 // --experimental-vm-modules; reports name the TypeScript lines. dist/ is copied into the sandbox
 // (and rebuilt there) so that --testFiles can name compiled tests and incremental mode can see
 // which tests changed. `npm run mutate` builds, then runs it incrementally;
-// `npm run mutate -- --mutate 'src/metrics/**/*.ts' --testFiles 'dist/test/metrics/**/*.test.js'`
+// `STRYKER_TEST_FILES='dist/test/metrics/**/*.test.js' npm run mutate -- --mutate 'src/metrics/**/*.ts'`
 // runs one scope against its own tests.
 
-// Stryker 9.6's jest runner hands --testFiles to the dry run only: each mutant run then loads every
-// test file under dist/test (importing the code they train with, tens of seconds a mutant under
-// load, so every mutant timed out). Giving jest the same files as its testMatch keeps mutant runs
-// to the scope's tests.
-function testFilesArgument(argv) {
-  const i = argv.findIndex((a) => a === '--testFiles' || a === '-t' || a.startsWith('--testFiles='));
-  if (i < 0) return null;
-  const value = argv[i].startsWith('--testFiles=') ? argv[i].slice('--testFiles='.length) : argv[i + 1];
-  return value ? value.split(',').map((glob) => `<rootDir>/${glob}`) : null;
-}
-const testMatch = testFilesArgument(process.argv);
+// One scope against its own tests: STRYKER_TEST_FILES='dist/test/metrics/**/*.test.js' (comma-separated
+// globs of compiled tests) becomes jest's testMatch, so that every run, mutant runs included, loads
+// only those files. Not Stryker's --testFiles: its 9.6 jest runner hands them to the dry run only
+// (each mutant run then loaded all of dist/test and timed out) and static mutants (module-level
+// constants) run no test at all under it and count as survivors.
+const testMatch = process.env.STRYKER_TEST_FILES?.split(',').map((glob) => `<rootDir>/${glob}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
