@@ -156,3 +156,10 @@ test('median stopping: a trial with no result yet at that time is no sample; a b
   expect(rule.onResult('e', { training_iteration: 1, score: 5 }).action).toBe('CONTINUE'); // median(5, 0, 7) = 5: not below
   expect(rule.onResult('f', { training_iteration: 1, score: 4.5 }).action).toBe('STOP'); // median(5, 0, 7, 5) = 5
 });
+
+test('makeScheduler: PBT under both of its names (seeded as the experiment), and the replay of a PBT trial', () => {
+  const spec = { hyperparam_mutations: { lr: [1e-3, 1e-4] } };
+  for (const type of ['pbt', 'population_based_training', 'PBT']) expect(makeScheduler({ type, ...spec }, 'score', 'max', 3).name).toBe('PBT');
+  expect(makeScheduler({ type: 'pbt_replay', changes: [] }, 'score', 'max').name).toBe('PBTReplay');
+  expect(userErrorOf(() => makeScheduler({ type: 'pbt' }, 's', 'max')).message).toBe('scheduler pbt: give at least one of hyperparam_mutations or custom_explore_fn');
+});
