@@ -2,8 +2,8 @@
 // results. The tests run compiled from dist/ as ESM, so Stryker mutates src/**/*.ts in its
 // sandbox, compiles the sandbox with tsc (buildCommand) and runs jest over dist/test under
 // --experimental-vm-modules; reports name the TypeScript lines. dist/ is copied into the sandbox
-// (and rebuilt there) so that --testFiles can name compiled tests and incremental mode can see
-// which tests changed. `npm run mutate` builds, then runs it incrementally;
+// (and rebuilt there) so that jest finds the compiled tests and incremental mode can see which
+// tests changed. `npm run mutate` builds, then runs it incrementally;
 // `STRYKER_TEST_FILES='dist/test/metrics/**/*.test.js' npm run mutate -- --mutate 'src/metrics/**/*.ts'`
 // runs one scope against its own tests.
 
