@@ -146,5 +146,6 @@ describe('csvCells', () => {
     expect(csvCells('a,')).toEqual(['a', '']);
     expect(csvCells('"",b')).toEqual(['', 'b']);
     expect(csvCells(',b')).toEqual(['', 'b']);
+    expect(csvCells('1,"a,b')).toEqual(['1', 'a,b']); // a quoted cell cut short reads to the end of the line
   });
 });
