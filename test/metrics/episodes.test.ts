@@ -3,7 +3,7 @@ import { EpisodeHistory } from '../../src/metrics/episodes.js';
 
 test('episode stats use this iteration, topped up from history to the smoothing window', () => {
   const history = new EpisodeHistory(3);
-  expect(history.update([10, 20], [10, 20])).toMatchObject({ episode_reward_mean: 15, episodes_this_iter: 2 });
+  expect(history.update([10, 20], [10, 20])).toEqual({ episode_reward_min: 10, episode_reward_mean: 15, episode_reward_max: 20, episode_len_mean: 15, episodes_this_iter: 2 });
   // one new episode: topped up with the two previous ones
   expect(history.update([30], [30])).toMatchObject({ episode_reward_min: 10, episode_reward_mean: 20, episode_reward_max: 30 });
   // one more: window is the last three (20, 30, 40)

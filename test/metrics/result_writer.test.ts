@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { ResultWriter, flattenResult } from '../../src/metrics/result_writer.js';
+import { ResultWriter, csvCells, flattenResult } from '../../src/metrics/result_writer.js';
 
 /** A run folder whose parent does not exist yet (the writer creates both). */
 const tempDir = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-results-')), 'experiment', 'run');
@@ -83,5 +83,69 @@ describe('ResultWriter', () => {
     again.write({ training_iteration: 2 });
     expect(read(again.progressPath)).toBe('training_iteration\n2\n');
     expect(read(again.resultPath)).toBe('{"training_iteration":1}\n{"training_iteration":2}\n');
+  });
+
+  test('resuming drops rows cut short by a kill, even of an iteration it keeps, and rows of later iterations', () => {
+    const dir = tempDir();
+    const first = new ResultWriter(dir);
+    first.start({}, null);
+    for (const i of [1, 2, 4]) first.write({ training_iteration: i, note: `a,${i}` });
+    // the kill cut iteration 3's lines short (checkpoint 3 was saved first)
+    writeFileSync(first.progressPath, `${read(first.progressPath)}3`);
+    writeFileSync(first.resultPath, `${read(first.resultPath)}{"training_iteration":3,"no`);
+    const resumed = new ResultWriter(dir);
+    resumed.start({}, 3);
+    expect(read(resumed.progressPath)).toBe('training_iteration,note\n1,"a,1"\n2,"a,2"\n');
+    expect(read(resumed.resultPath)).toBe('{"training_iteration":1,"note":"a,1"}\n{"training_iteration":2,"note":"a,2"}\n');
+    expect(existsSync(`${resumed.progressPath}.tmp`) || existsSync(`${resumed.resultPath}.tmp`)).toBe(false);
+  });
+
+  test('resuming a progress.csv without a training_iteration column keeps only its header', () => {
+    const dir = tempDir();
+    const first = new ResultWriter(dir);
+    first.start({}, null);
+    first.write({ b: 1 });
+    first.write({ b: 2 });
+    const resumed = new ResultWriter(dir);
+    resumed.start({}, 5);
+    expect(read(resumed.progressPath)).toBe('b\n');
+  });
+
+  test('resuming finds training_iteration in any column, and a one-column progress.csv stays without blank rows', () => {
+    const dir = tempDir();
+    const first = new ResultWriter(dir);
+    first.start({}, null);
+    for (const i of [1, 2]) first.write({ reward: 10 * i, training_iteration: i });
+    new ResultWriter(dir).start({}, 1);
+    expect(read(first.progressPath)).toBe('reward,training_iteration\n10,1\n');
+    const other = tempDir();
+    const single = new ResultWriter(other);
+    single.start({}, null);
+    for (const i of [1, 2]) single.write({ training_iteration: i });
+    new ResultWriter(other).start({}, 1);
+    expect(read(single.progressPath)).toBe('training_iteration\n1\n');
+  });
+
+  test('resuming without result.json keeps the CSV rows and starts result.json empty', () => {
+    const dir = tempDir();
+    const first = new ResultWriter(dir);
+    first.start({}, null);
+    first.write({ training_iteration: 1 });
+    rmSync(first.resultPath);
+    const resumed = new ResultWriter(dir);
+    resumed.start({}, 1);
+    expect(read(resumed.resultPath)).toBe('');
+    expect(read(resumed.progressPath)).toBe('training_iteration\n1\n');
+  });
+});
+
+describe('csvCells', () => {
+  test('reads the cells csvCell writes: plain, empty, quoted with commas, doubled quotes and newlines', () => {
+    expect(csvCells('1,,"a,b","say ""hi""\nbye",x')).toEqual(['1', '', 'a,b', 'say "hi"\nbye', 'x']);
+    expect(csvCells('')).toEqual(['']);
+    expect(csvCells('a,')).toEqual(['a', '']);
+    expect(csvCells('"",b')).toEqual(['', 'b']);
+    expect(csvCells(',b')).toEqual(['', 'b']);
+    expect(csvCells('1,"a,b')).toEqual(['1', 'a,b']); // a quoted cell cut short reads to the end of the line
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { TFEventWriter } from '../../src/metrics/tfevents.js';
+import { TFEventWriter, resultScalars } from '../../src/metrics/tfevents.js';
 import { ResultWriter } from '../../src/metrics/result_writer.js';
 import { crc32cBitwise, readEventFile } from '../tfrecord_reader.js';
 
@@ -80,5 +80,27 @@ describe('TensorBoard event files', () => {
     const events = readEventFile(readFileSync(path.join(dir, files[0])));
     expect(events.slice(1).map((e) => e.step)).toEqual([400, 800, 1200]);
     expect(events.length - 1).toBe(rows);
+  });
+
+  test('the file name holds the start second zero-padded to 10 digits (TensorFlow\'s %010d)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-tfevents-'));
+    expect(path.basename(new TFEventWriter(dir, 42_999).file)).toBe(`events.out.tfevents.0000000042.${os.hostname()}`);
+  });
+
+  test('Ray\'s unlogged keys (config, pid, timestamp, time_total_s, training_iteration) are left out', () => {
+    const { scalars } = resultScalars({ config: { lr: 1 }, pid: 123, timestamp: 1_700_000_000, time_total_s: 3, training_iteration: 2, hostname: 'h', reward: 1.5 });
+    expect(scalars).toEqual({ 'ray/tune/reward': 1.5 });
+  });
+
+  test('the step is timesteps_total unless it is 0 or missing (Python\'s `or`), then the iteration, then 0', () => {
+    expect(resultScalars({ timesteps_total: 0, training_iteration: 3 }).step).toBe(3);
+    expect(resultScalars({ timesteps_total: 5, training_iteration: 3 }).step).toBe(5);
+    expect(resultScalars({ timesteps_total: '7', training_iteration: 3 }).step).toBe(3);
+    expect(resultScalars({ reward: 1 }).step).toBe(0);
+  });
+
+  test('booleans are logged as 0 and 1; strings (numeric ones too), null, arrays and NaN are not logged', () => {
+    const result = { done: true, off: false, name: 'x', digits: '5', none: null, list: [1, 2], bad: Number.NaN };
+    expect(resultScalars(result).scalars).toEqual({ 'ray/tune/done': 1, 'ray/tune/off': 0 });
   });
 });

@@ -1,7 +1,7 @@
 // MeanStdFilter against values worked out by hand. Training and replay share the filter, so an
 // error in it is self-consistent and no learning curve shows it: only its output does.
 import { describe, expect, test } from '@jest/globals';
-import { MeanStdFilter, NoFilter, RunningStat, makeFilter } from '../../src/policy/filter.js';
+import { MeanStdFilter, NoFilter, RunningStat, filterStateProblem, makeFilter } from '../../src/policy/filter.js';
 
 // Two dimensions chosen so that std and variance differ: [10, 10, 10, 14] has mean 11, sample
 // variance (1 + 1 + 1 + 9) / 3 = 4, std 2; [0, 0, 0, 8] has mean 2, variance (4+4+4+36)/3 = 16, std 4.
@@ -160,5 +160,35 @@ describe('MeanStdFilter', () => {
     const out = new Float32Array(4);
     none.apply(Float32Array.from([0, 123.5, -4, 9]), 1, out, 1, true);
     expect(Array.from(out)).toEqual([0, 123.5, -4, 0]);
+  });
+});
+
+describe('filterStateProblem (a checkpoint\'s saved filter)', () => {
+  const stat = (n: number, size: number) => ({ n, mean: new Array(size).fill(0.5), m2: new Array(size).fill(1) });
+  const state = (running: unknown, buffer: unknown = stat(0, 0)) => ({ type: 'MeanStdFilter', running, buffer });
+
+  test('a filter state of the observation size is fine, as is none; the buffer may be empty', () => {
+    expect(filterStateProblem(null, 2)).toBeNull();
+    expect(filterStateProblem(state(stat(3, 2)), 2)).toBeNull();
+    expect(filterStateProblem(state(stat(0, 2), stat(1, 2)), 2)).toBeNull();
+    expect(filterStateProblem(new MeanStdFilter(3).state(), 3)).toBeNull();
+  });
+
+  test('names the first problem', () => {
+    const notFilter = "is not a MeanStdFilter state ({type: 'MeanStdFilter', running, buffer})";
+    expect(filterStateProblem(undefined, 2)).toBe(notFilter);
+    expect(filterStateProblem('MeanStdFilter', 2)).toBe(notFilter);
+    expect(filterStateProblem({ ...state(stat(1, 2)), type: 'NoFilter' }, 2)).toBe(notFilter);
+    expect(filterStateProblem(state(null), 2)).toBe('running is not an object');
+    expect(filterStateProblem(state(7), 2)).toBe('running is not an object');
+    for (const n of [-1, 1.5, '3', undefined]) expect(filterStateProblem(state({ ...stat(1, 2), n }), 2)).toBe("running has no valid count 'n'");
+    expect(filterStateProblem(state({ ...stat(1, 2), mean: 'x' }), 2)).toBe("running has no list of finite numbers 'mean'");
+    expect(filterStateProblem(state({ ...stat(1, 2), m2: [1, Number.NaN] }), 2)).toBe("running has no list of finite numbers 'm2'");
+    expect(filterStateProblem(state({ ...stat(1, 2), m2: [1, '2'] }), 2)).toBe("running has no list of finite numbers 'm2'");
+    expect(filterStateProblem(state(stat(1, 3)), 2)).toBe("running 'mean' has 3 values; observations have 2");
+    expect(filterStateProblem(state({ ...stat(1, 2), m2: [1] }), 2)).toBe("running 'm2' has 1 values; observations have 2");
+    expect(filterStateProblem(state(stat(1, 0)), 2)).toBe("running 'mean' has 0 values; observations have 2"); // only the buffer may be empty
+    expect(filterStateProblem(state(stat(1, 2), stat(1, 3)), 2)).toBe("buffer 'mean' has 3 values; observations have 2");
+    expect(filterStateProblem(state(stat(1, 2), null), 2)).toBe('buffer is not an object');
   });
 });

@@ -156,3 +156,36 @@ test('median stopping: a trial with no result yet at that time is no sample; a b
   expect(rule.onResult('e', { training_iteration: 1, score: 5 }).action).toBe('CONTINUE'); // median(5, 0, 7) = 5: not below
   expect(rule.onResult('f', { training_iteration: 1, score: 4.5 }).action).toBe('STOP'); // median(5, 0, 7, 5) = 5
 });
+
+test('makeScheduler: PBT under both of its names (seeded as the experiment), and the replay of a PBT trial', () => {
+  const spec = { hyperparam_mutations: { lr: [1e-3, 1e-4] } };
+  for (const type of ['pbt', 'population_based_training', 'PBT']) expect(makeScheduler({ type, ...spec }, 'score', 'max', 3).name).toBe('PBT');
+  expect(makeScheduler({ type: 'pbt_replay', changes: [] }, 'score', 'max').name).toBe('PBTReplay');
+  expect(userErrorOf(() => makeScheduler({ type: 'pbt' }, 's', 'max')).message).toBe('scheduler pbt: give at least one of hyperparam_mutations or custom_explore_fn');
+});
+
+test('percentile leaves NaN out before sorting (sorting with NaN would scramble the order)', () => {
+  expect(percentile([NaN, 10, 0], 0)).toBe(0);
+  expect(percentile([NaN, 4], 50)).toBe(4);
+  expect(percentile([3, NaN, 1, 2], 100)).toBe(3);
+});
+
+test('ASHA: a value equal to the rung cutoff continues; a metric that is not a number (even a numeric string) is never judged', () => {
+  const asha = new ASHAScheduler({ time_attr: 'training_iteration', metric: 'score', mode: 'max', max_t: 10, grace_period: 1, reduction_factor: 2 });
+  expect(asha.onResult('a', { training_iteration: 1, score: 10 }).action).toBe('CONTINUE');
+  expect(asha.onResult('b', { training_iteration: 1, score: 10 }).action).toBe('CONTINUE'); // cutoff of [10] is 10: not below
+  expect(asha.onResult('c', { training_iteration: 1, score: '1' }).action).toBe('CONTINUE');
+  expect(asha.onResult('d', { training_iteration: 1, score: 9.5 }).action).toBe('STOP');
+});
+
+test('median stopping ignores a saved state that is not an object', () => {
+  const rule = new MedianStoppingRule({ time_attr: 'training_iteration', metric: 'score', mode: 'max', grace_period: 1, min_samples_required: 1 });
+  rule.onResult('a', { training_iteration: 1, score: 3 });
+  for (const bad of ['nonsense', 7, true]) rule.load(bad);
+  expect(rule.state()).toEqual({ a: [[1, 3]] });
+});
+
+test('schedulers carry the names Tune gives them', () => {
+  expect(makeScheduler('asha', 'score', 'max').name).toBe('ASHA');
+  expect(makeScheduler('median_stopping', 'score', 'max').name).toBe('MedianStopping');
+});
