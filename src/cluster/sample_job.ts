@@ -1,0 +1,49 @@
+// A node's side of rollout sampling: a job is a piscina task of src/execution's worker pool (the
+// rollout worker's config and state travel with it), run on this node's threads. The weights are
+// not in the job: the driver stores them once per iteration under a key the job names, and each
+// node fetches them once and keeps the latest few.
+import { Piscina } from 'piscina';
+import type { Job } from 'bullmq';
+import type { ClusterAddress } from './address.js';
+import { redisClient } from './connection.js';
+import { decode, decodeText, encodeText } from './codec.js';
+
+/** A sampling job's data: the pool's task without its weights (encoded), and where the weights are. */
+export interface SampleJob {
+  label: string;
+  task: string;
+  weightsKey: string;
+}
+
+const WEIGHTS_KEPT = 4;
+
+export function createSampleProcessor(address: ClusterAddress, threads: number) {
+  const redis = redisClient(address);
+  let pool: Piscina | null = null;
+  const weights = new Map<string, Promise<unknown>>();
+  const weightsFor = (key: string): Promise<unknown> => {
+    let found = weights.get(key);
+    if (!found) {
+      found = redis.getBuffer(key).then((bytes) => {
+        if (!bytes) throw new Error(`weights ${key} are gone from Redis (the driver stopped?)`);
+        return decode(bytes);
+      });
+      found.catch(() => weights.delete(key));
+      weights.set(key, found);
+      while (weights.size > WEIGHTS_KEPT) weights.delete(weights.keys().next().value!);
+    }
+    return found;
+  };
+  return {
+    async process(job: Job<SampleJob>): Promise<string> {
+      pool ??= new Piscina({ filename: new URL('../execution/worker_thread.js', import.meta.url).href, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
+      const task = decodeText<Record<string, unknown>>(job.data.task);
+      task.weights = await weightsFor(job.data.weightsKey);
+      return encodeText(await pool.run(task));
+    },
+    async close(): Promise<void> {
+      await pool?.destroy();
+      redis.disconnect();
+    },
+  };
+}
