@@ -1,5 +1,6 @@
 // The cluster's commands: `rl worker` (a node) and `rl status` (what the nodes run), and the
 // --address flag the other commands share.
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { resolveAddress, type ClusterAddress } from '../cluster/address.js';
@@ -31,6 +32,7 @@ async function requiredAddress(flag: string | undefined, command: string): Promi
 interface WorkerArgs {
   address?: string;
   'num-cpus'?: number;
+  modules: string[];
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -40,12 +42,21 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     yargs
       .option('address', ADDRESS_OPTION)
       .option('num-cpus', { type: 'number', describe: "CPUs this node offers [default: this machine's]" })
-      .example('$0 worker --address redis://10.0.0.5:6379', 'Join the cluster whose Redis runs on 10.0.0.5'),
+      .option('modules', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'A folder whose JS modules (function trainables, custom envs) jobs may name (repeatable); without it, PPO on the registered envs only',
+      })
+      .example('$0 worker --address redis://10.0.0.5:6379', 'Join the cluster whose Redis runs on 10.0.0.5')
+      .example('$0 worker --address redis://10.0.0.5:6379 --modules ~/experiments', 'Also run trainables and env modules from ~/experiments'),
   handler: async (args) => {
     checkIntegerFlag('num-cpus', args['num-cpus'], 1);
+    const missing = args.modules.find((dir) => !existsSync(dir) || !statSync(dir).isDirectory());
+    if (missing !== undefined) throw new UserError(`--modules ${missing} is not a folder: give the folder holding the trainables or env modules`);
     const address = await requiredAddress(args.address, 'worker');
-    const node = await startNode(address, args['num-cpus'] ?? os.availableParallelism());
-    process.stderr.write(`node ${node.info.id} with ${node.info.cpus} CPUs joined ${address.display}; Ctrl-C to leave\n`);
+    const node = await startNode(address, args['num-cpus'] ?? os.availableParallelism(), args.modules);
+    process.stderr.write(`node ${node.info.id} with ${node.info.cpus} CPU${node.info.cpus === 1 ? '' : 's'} joined ${address.display}; Ctrl-C to leave\n`);
     await new Promise<void>((resolve) => {
       const leave = () => {
         process.once('SIGINT', () => process.exit(130));

@@ -39,7 +39,8 @@ export interface ClusterNode {
   close(): Promise<void>;
 }
 
-export async function startNode(address: ClusterAddress, cpus: number): Promise<ClusterNode> {
+/** modules: folders whose JS modules (function trainables, env modules) the node may import. */
+export async function startNode(address: ClusterAddress, cpus: number, modules: string[] = []): Promise<ClusterNode> {
   const info: NodeInfo = { id: `${os.hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`, host: os.hostname(), pid: process.pid, cpus, started: Date.now(), running: [] };
   const commands = redisClient(address);
   const heartbeat = () => commands.set(nodeKey(info.id), JSON.stringify(info), 'EX', HEARTBEAT_TTL_S);
@@ -60,6 +61,9 @@ export async function startNode(address: ClusterAddress, cpus: number): Promise<
   };
 
   const blockingPool: Redis[] = [];
+  // BullMQ leaves connections it was given open: close() disconnects them
+  const trialConnection = redisClient(address);
+  const sampleConnection = redisClient(address);
   const workerOptions = { lockDuration: LOCK_DURATION_MS, stalledInterval: STALLED_INTERVAL_MS, maxStalledCount: MAX_STALLED_COUNT, concurrency: cpus };
   const trials = new Worker(
     TRIAL_QUEUE,
@@ -71,16 +75,16 @@ export async function startNode(address: ClusterAddress, cpus: number): Promise<
       }
       const blocking = blockingPool.pop() ?? redisClient(address);
       try {
-        return await track(`trial ${job.data.task.id}`, job.data.cpus, () => runTrialJob(job.data, info.id, commands, blocking));
+        return await track(`trial ${job.data.task.id}`, job.data.cpus, () => runTrialJob(job.data, { id: info.id, modules }, commands, blocking));
       } finally {
         blockingPool.push(blocking);
       }
     },
-    { connection: redisClient(address), ...workerOptions },
+    { connection: trialConnection, ...workerOptions },
   );
-  const sampler = createSampleProcessor(address, cpus);
+  const sampler = createSampleProcessor(address, cpus, { id: info.id, modules });
   const samples = new Worker(SAMPLE_QUEUE, (job: Job) => track(`sample ${String(job.data.label ?? job.id)}`, 1, () => sampler.process(job)), {
-    connection: redisClient(address),
+    connection: sampleConnection,
     ...workerOptions,
   });
   for (const worker of [trials, samples]) worker.on('error', (error) => logger.warn(`${worker.name}: ${errorMessage(error)}`));
@@ -92,8 +96,7 @@ export async function startNode(address: ClusterAddress, cpus: number): Promise<
       await Promise.all([trials.close(), samples.close()]);
       await sampler.close();
       await commands.del(nodeKey(info.id));
-      commands.disconnect();
-      for (const client of blockingPool) client.disconnect();
+      for (const client of [commands, trialConnection, sampleConnection, ...blockingPool]) client.disconnect();
     },
   };
 }

@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import type { Job } from 'bullmq';
 import type { ClusterAddress } from './address.js';
 import { redisClient } from './connection.js';
+import { modulesOf, refusedModule } from './modules.js';
 import { decode, decodeText, encodeText } from './codec.js';
 
 /** A sampling job's data: the pool's task without its weights (encoded), and where the weights are. */
@@ -17,7 +18,7 @@ export interface SampleJob {
 
 const WEIGHTS_KEPT = 4;
 
-export function createSampleProcessor(address: ClusterAddress, threads: number) {
+export function createSampleProcessor(address: ClusterAddress, threads: number, node: { id: string; modules: string[] }) {
   const redis = redisClient(address);
   let pool: Piscina | null = null;
   const weights = new Map<string, Promise<unknown>>();
@@ -37,7 +38,9 @@ export function createSampleProcessor(address: ClusterAddress, threads: number) 
   return {
     async process(job: Job<SampleJob>): Promise<string> {
       pool ??= new Piscina({ filename: new URL('../execution/worker_thread.js', import.meta.url).href, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
-      const task = decodeText<Record<string, unknown>>(job.data.task);
+      const task = decodeText<{ config: Record<string, unknown>; weights?: unknown }>(job.data.task);
+      const refused = refusedModule(modulesOf(null, task.config), node.modules, node.id);
+      if (refused) return encodeText({ userError: refused });
       task.weights = await weightsFor(job.data.weightsKey);
       return encodeText(await pool.run(task));
     },

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { RunnerMessage, TrialMessage, TrialTask } from '../tune/trial_thread.js';
 import { decode, encode } from './codec.js';
 import { packCheckpoint, unpackCheckpoint, type FolderBundle } from './folder_bundle.js';
+import { modulesOf, refusedModule } from './modules.js';
 import { attemptKey, checkpointKey, decisionsKey, driverKey, eventsKey, launchKey, RUN_KEY_TTL_S } from './keys.js';
 
 /** A trial job's data: the trial's task without its folders, which are this machine's. */
@@ -36,8 +37,9 @@ const DECISION_POLL_S = 2;
  * Runs one trial job to its end. Returns 'stale' when the trial has already ended (a job of a node
  * that died after its trial finished), 'done' otherwise. `redis` is a connection this call may block on.
  */
-export async function runTrialJob(job: TrialJob, nodeId: string, commands: Redis, blocking: Redis): Promise<'stale' | 'done'> {
+export async function runTrialJob(job: TrialJob, node: { id: string; modules: string[] }, commands: Redis, blocking: Redis): Promise<'stale' | 'done'> {
   const { runId, task } = job;
+  const nodeId = node.id;
   if ((await commands.get(launchKey(runId, task.id))) !== job.launch) return 'stale';
   const attempt = randomUUID();
   const dir = path.join(os.tmpdir(), `rl-node-${nodeId}`, runId, `${task.id}-${attempt.slice(0, 8)}`);
@@ -50,6 +52,11 @@ export async function runTrialJob(job: TrialJob, nodeId: string, commands: Redis
       await commands.multi().rpush(eventsKey(runId), encode(event)).expire(eventsKey(runId), RUN_KEY_TTL_S).exec();
     };
     await send({ trial: task.id, attempt, type: 'start', node: nodeId, restored: restore !== null });
+    const refused = refusedModule(modulesOf(task.run, task.config), node.modules, nodeId);
+    if (refused) {
+      await send({ trial: task.id, attempt, type: 'message', message: { type: 'error', message: refused } });
+      return 'done';
+    }
     await runThread({ ...task, dir, restore }, async (message) => {
       if (message.type === 'checkpoint') {
         const bundle = packCheckpoint(dir, message.path);

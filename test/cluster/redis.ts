@@ -87,8 +87,8 @@ export interface TestWorker {
 }
 
 /** An `rl worker` process joined to `address`. */
-export function startWorker(address: string, cpus: number, env: Record<string, string> = {}): TestWorker {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), 'worker', '--address', address, '--num-cpus', String(cpus)], {
+export function startWorker(address: string, cpus: number, extraArgs: string[] = [], env: Record<string, string> = {}): TestWorker {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'rl.js'), 'worker', '--address', address, '--num-cpus', String(cpus), ...extraArgs], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
