@@ -7,14 +7,18 @@ import type { Job } from 'bullmq';
 import type { ClusterAddress } from './address.js';
 import { redisClient } from './connection.js';
 import { modulesOf, refusedModule } from './modules.js';
-import { decode, decodeText, encodeText } from './codec.js';
+import { decode, decodeText, encode } from './codec.js';
 
-/** A sampling job's data: the pool's task without its weights (encoded), and where the weights are. */
+/** A sampling job's data: the pool's task without its weights (encoded), where the weights are, and where the reply goes. */
 export interface SampleJob {
   label: string;
   task: string;
   weightsKey: string;
+  /** The reply (a SampleReply, encoded) is stored here rather than as the job's return value, which BullMQ copies into its event stream. */
+  replyKey: string;
 }
+
+export const REPLY_TTL_S = 600;
 
 const WEIGHTS_KEPT = 4;
 
@@ -36,13 +40,17 @@ export function createSampleProcessor(address: ClusterAddress, threads: number, 
     return found;
   };
   return {
-    async process(job: Job<SampleJob>): Promise<string> {
-      pool ??= new Piscina({ filename: new URL('../execution/worker_thread.js', import.meta.url).href, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
+    async process(job: Job<SampleJob>): Promise<'ok'> {
       const task = decodeText<{ config: Record<string, unknown>; weights?: unknown }>(job.data.task);
       const refused = refusedModule(modulesOf(null, task.config), node.modules, node.id);
-      if (refused) return encodeText({ userError: refused });
-      task.weights = await weightsFor(job.data.weightsKey);
-      return encodeText(await pool.run(task));
+      let reply: unknown = { userError: refused };
+      if (!refused) {
+        pool ??= new Piscina({ filename: new URL('../execution/worker_thread.js', import.meta.url).href, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
+        task.weights = await weightsFor(job.data.weightsKey);
+        reply = await pool.run(task);
+      }
+      await redis.set(job.data.replyKey, encode(reply), 'EX', REPLY_TTL_S);
+      return 'ok';
     },
     async close(): Promise<void> {
       await pool?.destroy();
