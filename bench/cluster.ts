@@ -15,6 +15,7 @@ import { RemoteTrialLauncher } from '../src/cluster/remote_trials.js';
 import { ThreadPoolSampler, type Sampler, type WorkerBaseConfig } from '../src/execution/worker_pool.js';
 import { RolloutWorker } from '../src/execution/rollout_worker.js';
 import { initialWeights } from '../src/policy/model.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { Random } from '../src/utils/random.js';
 import { loadTuneExperiment } from '../src/tune/experiment.js';
 import { runTune } from '../src/tune/runner.js';
@@ -41,8 +42,8 @@ function workerConfig(fragmentLength: number, hiddens: number[]): WorkerBaseConf
     horizon: null,
     clipActions: true,
     observationFilter: 'NoFilter',
-    model: { fcnet_hiddens: hiddens, fcnet_activation: 'tanh', vf_share_layers: false },
-    advantages: { gamma: 0.99, lambda: 1, useGae: true, useCritic: true },
+    algorithm: 'PPO',
+    policyConfig: resolvePPOConfig([{ source: 'bench', config: { env: 'CartPole-v1', model: { fcnet_hiddens: hiddens } } }]) as unknown as Record<string, unknown>,
     seed: 0,
   };
 }

@@ -15,6 +15,7 @@ import type { Sampler, WorkerBaseConfig } from '../execution/worker_pool.js';
 import type { SampleResult, WorkerState } from '../execution/rollout_worker.js';
 import type { SampleReply, SampleTask } from '../execution/worker_thread.js';
 import type { FilterState } from '../policy/filter.js';
+import type { Exploration } from '../execution/exploration.js';
 import { UserError } from '../utils/errors.js';
 
 /** A crash of the node's thread (not a node's death, which BullMQ's stalled check handles) is retried this many times in all. */
@@ -48,16 +49,16 @@ export class RemoteSampler implements Sampler {
     return `rl:sampler:${this.key}:weights:${round}`;
   }
 
-  async sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]> {
+  async sample(weights: Float32Array, filter: FilterState | null, exploration: Exploration = { type: 'stochastic' }): Promise<SampleResult[]> {
     const round = ++this.round;
     await this.redis.multi().set(this.weightsKey(round), encode(weights), 'EX', REPLY_TTL_S).del(this.weightsKey(round - 1)).exec();
-    const results = await Promise.all(Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(round, workerIndex, filter)));
+    const results = await Promise.all(Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(round, workerIndex, filter, exploration)));
     results.forEach((result) => (this.states[result.workerIndex] = result.state));
     return results;
   }
 
-  private async sampleOne(round: number, workerIndex: number, filter: FilterState | null): Promise<SampleResult> {
-    const task: Omit<SampleTask, 'weights'> = { key: this.key, config: { ...this.config, workerIndex }, filter, state: this.states[workerIndex] };
+  private async sampleOne(round: number, workerIndex: number, filter: FilterState | null, exploration: Exploration): Promise<SampleResult> {
+    const task: Omit<SampleTask, 'weights'> = { key: this.key, config: { ...this.config, workerIndex }, filter, exploration, state: this.states[workerIndex] };
     const jobId = `${this.key}.${round}.${workerIndex}`;
     const data: SampleJob = { label: `worker ${workerIndex} round ${round}`, task: encodeText(task), weightsKey: this.weightsKey(round), replyKey: `rl:sampler:${jobId}:reply` };
     const job = await this.queue.add('sample', data, { jobId, attempts: ATTEMPTS, removeOnComplete: true, removeOnFail: true });

@@ -10,7 +10,9 @@ import { readNodes } from '../../src/cluster/status.js';
 import { ThreadPoolSampler, type WorkerBaseConfig } from '../../src/execution/worker_pool.js';
 import { RolloutWorker, type SampleResult } from '../../src/execution/rollout_worker.js';
 import { initialWeights } from '../../src/policy/model.js';
+import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 import { Random } from '../../src/index.js';
+import { Trainer } from '../../src/training/trainer.js';
 import { RunningStat, type FilterState } from '../../src/policy/filter.js';
 import { hasRedis, startRedis, startWorker, waitFor, type TestRedis, type TestWorker } from './redis.js';
 
@@ -23,8 +25,8 @@ const config: WorkerBaseConfig = {
   horizon: null,
   clipActions: true,
   observationFilter: 'MeanStdFilter',
-  model: { fcnet_hiddens: [64, 64], fcnet_activation: 'tanh', vf_share_layers: false },
-  advantages: { gamma: 0.99, lambda: 0.95, useGae: true, useCritic: true },
+  algorithm: 'PPO',
+  policyConfig: resolvePPOConfig([{ source: 'test', config: { env: 'CartPole-v1', model: { fcnet_hiddens: [64, 64] } } }]) as unknown as Record<string, unknown>,
   seed: 7,
 };
 
@@ -75,6 +77,35 @@ if (hasRedis('RemoteSampler')) {
         client.disconnect();
         await Promise.all([local.close(), remote.close()]);
       }
+    }, 240_000);
+
+    test('rl train --address: 3 iterations give the result records of local threads (rewards, timesteps, learner stats)', async () => {
+      workers.push(startWorker(redis.address, 1));
+      await workers[workers.length - 1].ready;
+      const ppo = resolvePPOConfig([
+        { source: 'test', config: { env: 'CartPole-v1', num_workers: 2, train_batch_size: 400, rollout_fragment_length: 100, sgd_minibatch_size: 100, num_sgd_iter: 2, model: { fcnet_hiddens: [16, 16] }, observation_filter: 'MeanStdFilter', seed: 3 } },
+      ]);
+      const run = async (address: ReturnType<typeof parseAddress> | null) => {
+        const trainer = await Trainer.create('PPO', ppo, { address });
+        try {
+          const records = [];
+          for (let i = 0; i < 3; i++) {
+            const r = (await trainer.train()) as unknown as Record<string, unknown>;
+            // everything but wall-clock times
+            const info = Object.fromEntries(Object.entries(r.info as Record<string, unknown>).filter(([key]) => !key.endsWith('_time_s')));
+            records.push({ min: r.episode_reward_min, mean: r.episode_reward_mean, max: r.episode_reward_max, episodes: r.episodes_total, timesteps: r.timesteps_total, info });
+          }
+          return records;
+        } finally {
+          await trainer.stop();
+        }
+      };
+      const local = await run(null);
+      const remote = await run(parseAddress(redis.address));
+      expect(local.map((r) => r.timesteps)).toEqual([400, 800, 1200]);
+      expect(JSON.stringify(local[0].info)).toMatch(/"entropy"/); // learner stats are compared too
+      expect(remote).toEqual(local);
+      expect(Buffer.compare(v8.serialize(remote), v8.serialize(local))).toBe(0);
     }, 240_000);
   });
 }
