@@ -10,6 +10,7 @@ import { benchMinibatch } from './minibatch.js';
 import { benchSolve } from './solve.js';
 import { benchDefaultTrain } from './default_train.js';
 import { benchSGD } from './sgd.js';
+import { benchCluster } from './cluster.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -22,6 +23,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   default: benchDefaultTrain,
   solve: benchSolve,
   sgd: benchSGD,
+  cluster: benchCluster,
 };
 
 const wanted = process.argv.slice(2);

@@ -10,6 +10,7 @@ import { tuneCommand } from './tune.js';
 import { serveCommand } from './serve.js';
 import { dashboardCommand } from './dashboard.js';
 import { sgdCommand } from './sgd.js';
+import { statusCommand, workerCommand } from './cluster.js';
 import { refuseRepeatedFlags } from './common.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -26,6 +27,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(dashboardCommand)
       .command(sgdCommand)
       .command(envsCommand)
+      .command(workerCommand)
+      .command(statusCommand)
       .option('verbose', { type: 'boolean', default: false, describe: 'Show stack traces for errors', global: true })
       // getOptions() is yargs' API but missing from @types/yargs; it holds the running command's options
       .middleware((args) => refuseRepeatedFlags(args, (parser as unknown as { getOptions(): { array: string[] } }).getOptions().array), true)

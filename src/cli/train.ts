@@ -10,6 +10,7 @@ import { UserError } from '../utils/errors.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { dashboardHint } from './dashboard.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
+import { ADDRESS_OPTION, reachableAddress } from './cluster.js';
 
 interface TrainArgs {
   file?: string;
@@ -25,6 +26,7 @@ interface TrainArgs {
   'keep-checkpoints-num'?: number;
   json: boolean;
   backend: BackendChoice;
+  address?: string;
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -44,6 +46,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('checkpoint-at-end', { type: 'boolean', default: true, describe: 'Checkpoint when the run stops' })
       .option('keep-checkpoints-num', { type: 'number', describe: 'Keep only the newest N checkpoints' })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON result record per iteration instead of the table' })
+      .option('address', { ...ADDRESS_OPTION, describe: `${ADDRESS_OPTION.describe}: the rollout workers (num_workers > 0) sample there` })
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tfjs backend for writing checkpoints (LayersModel files); the learner runs on the WebAssembly kernel' })
       .example('$0 train --env CartPole-v1', 'PPO with RLlib defaults, 20 iterations')
       .example('$0 train --config configs/ppo-cartpole.json', "The book's CartPole config")
@@ -85,6 +88,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],
         backend: args.backend,
+        address: await reachableAddress(args.address),
         signal: interrupt.signal,
         onStart: (trainer, runDir) => {
           iteration = trainer.iteration + 1;

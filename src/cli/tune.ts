@@ -9,6 +9,8 @@ import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js'
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { UserError } from '../utils/errors.js';
 import { dashboardHint } from './dashboard.js';
+import { ADDRESS_OPTION, reachableAddress } from './cluster.js';
+import { RemoteTrialLauncher } from '../cluster/remote_trials.js';
 
 interface TuneArgs {
   experiment?: string;
@@ -17,6 +19,7 @@ interface TuneArgs {
   'max-concurrent'?: number;
   cpus?: number;
   backend: BackendChoice;
+  address?: string;
 }
 
 export const tuneCommand: CommandModule<object, TuneArgs> = {
@@ -31,11 +34,13 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       })
       .option('resume', { type: 'boolean', default: false, describe: 'Continue an interrupted experiment: unfinished trials from their last checkpoints' })
       .option('max-concurrent', { type: 'number', describe: 'At most this many trials at once' })
-      .option('cpus', { type: 'number', describe: 'CPUs to schedule trials on [default: this machine\'s]' })
+      .option('cpus', { type: 'number', describe: "CPUs to schedule trials on [default: this machine's, or with --address the cluster's]" })
+      .option('address', ADDRESS_OPTION)
       .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: "tfjs backend for writing the trials' checkpoints; the learners run on the WebAssembly kernel" })
       .example('$0 tune configs/tune-cartpole-grid.json', "The book's grid search (Table 3-2)")
       .example('$0 tune configs/tune-cartpole-grid.json --resume', 'Continue it after Ctrl-C')
       .example('$0 tune configs/pbt-cartpole.yaml', 'Population Based Training')
+      .example('$0 tune configs/tune-cartpole-grid.json --address redis://10.0.0.5:6379', 'Run the trials on the nodes of a cluster (rl worker)')
       .example('$0 tune --replay ray_results/pbt-cartpole/PPO_CartPole-v1_00002', "Replay one PBT trial's schedule"),
   handler: async (args) => {
     checkIntegerFlag('max-concurrent', args['max-concurrent'], 1);
@@ -52,12 +57,16 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       process.stderr.write(`${drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : ''}${text}\n`);
       drawnLines = text.split('\n').length;
     };
+    const address = await reachableAddress(args.address);
+    const cluster = address ? await RemoteTrialLauncher.open(address) : null;
     const interrupt = onInterrupt('stopping: running trials checkpoint their last iteration', () => (drawnLines = 0));
     try {
       const outcome = await runTune(experiment, {
         resume: args.resume,
         maxConcurrent: args['max-concurrent'],
-        cpus: args.cpus,
+        cpus: args.cpus ?? cluster?.cpus,
+        maxTrialCpus: cluster?.maxTrialCpus,
+        launcher: cluster?.launcher,
         backend: args.backend,
         signal: interrupt.signal,
         onEvent: (event: TuneEvent, trials) => {
@@ -83,6 +92,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       if (outcome.trials.some((t) => t.status === 'ERROR')) process.exitCode = 1;
     } finally {
       interrupt.dispose();
+      await cluster?.launcher.close();
     }
   },
 };

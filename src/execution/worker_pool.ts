@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
 import type { FilterState } from '../policy/filter.js';
 import type { Exploration } from './exploration.js';
+import type { ClusterAddress } from '../cluster/address.js';
 import { logger } from '../utils/log.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import type { SampleReply, SampleTask } from './worker_thread.js';
@@ -110,9 +111,11 @@ export class ThreadPoolSampler implements Sampler {
   }
 }
 
-export async function createSampler(numWorkers: number, config: WorkerBaseConfig): Promise<Sampler> {
+/** address: the rollout workers' tasks go to the nodes of that cluster (src/cluster), the same tasks as the threads'. */
+export async function createSampler(numWorkers: number, config: WorkerBaseConfig, address?: ClusterAddress | null): Promise<Sampler> {
   if (numWorkers === 0) return LocalSampler.create(config);
   // Fail fast in this thread on a bad env id or module, before starting threads.
   await RolloutWorker.create({ ...config, workerIndex: 0 });
+  if (address) return (await import('../cluster/remote_sampler.js')).RemoteSampler.create(address, numWorkers, config);
   return new ThreadPoolSampler(numWorkers, config);
 }

@@ -10,7 +10,8 @@ export function renderTable(head: string[], rows: (string | number)[][], align?:
     head: head.map((h) => c.bold(h)),
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: align,
+    // an explicit undefined replaces cli-table3's default and breaks it (the live rl tune table threw)
+    ...(align ? { colAligns: align } : {}),
   });
   for (const row of rows) table.push(row.map(String));
   return table.toString();

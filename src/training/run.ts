@@ -9,6 +9,7 @@ import { pruneCheckpoints, resolveCheckpointPath } from '../checkpoint/index.js'
 import { claimRunDir, type RunDir } from '../checkpoint/run_dir.js';
 import { ResultWriter } from '../metrics/result_writer.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
+import type { ClusterAddress } from '../cluster/address.js';
 import { resolveConfig, type ConfigLayer } from '../config/resolve.js';
 import { checkStopCriteria, stopReached } from '../config/stop.js';
 import type { CommonConfig } from '../config/common.js';
@@ -101,6 +102,8 @@ export interface RunOptions extends TrainCallbacks {
   checkpointAtEnd?: boolean;
   keepCheckpointsNum?: number | null;
   backend?: BackendChoice;
+  /** Rollout workers on the nodes of this cluster (rl worker) rather than local threads. */
+  address?: ClusterAddress | null;
   signal?: AbortSignal;
   /** Called once the trainer is ready and its folder claimed (with where an earlier run there was moved, if anywhere). */
   onStart?: (trainer: Trainer, runDir: RunDir) => void;
@@ -121,8 +124,8 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const checkpointDir = options.checkpointDir ?? restoredRoot ?? 'checkpoints';
   checkDirectoryPath(checkpointDir, options.checkpointDirSource ?? '--checkpoint-dir');
   const trainer = options.restore
-    ? await Trainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: true })
-    : await Trainer.create(algorithm.name, requireConfig(options.config), { backend: options.backend, checkCpus: true });
+    ? await Trainer.restore(options.restore, options.overrides ?? [], { backend: options.backend, checkCpus: !options.address, address: options.address })
+    : await Trainer.create(algorithm.name, requireConfig(options.config), { backend: options.backend, checkCpus: !options.address, address: options.address });
   const continuing = restoredRoot !== null && path.resolve(restoredRoot) === path.resolve(checkpointDir) ? trainer.iteration : null;
   let runDir: RunDir;
   try {

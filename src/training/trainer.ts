@@ -9,6 +9,7 @@ import { resolveEnv, envSpec } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector_env.js';
 import { MeanStdFilter, RunningStat, filterStateProblem, type FilterState } from '../policy/filter.js';
 import { createSampler, type Sampler } from '../execution/worker_pool.js';
+import type { ClusterAddress } from '../cluster/address.js';
 import { concatBatches, type SampleBatch } from '../execution/sample_batch.js';
 import type { WorkerState } from '../execution/rollout_worker.js';
 import type { Exploration } from '../execution/exploration.js';
@@ -88,6 +89,8 @@ export function parseTrainerState(state: unknown, stateShape: z.ZodRawShape, sou
 
 export interface TrainerOptions {
   backend?: BackendChoice;
+  /** Sample on the nodes of this cluster (rl worker) instead of local threads; num_workers > 0 only. */
+  address?: ClusterAddress | null;
   /**
    * Refuse rollout workers that claim more CPUs than this machine has, warn when they outnumber
    * its cores (rl train; rl tune accounts CPUs across trials itself).
@@ -193,7 +196,7 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
       algorithm: algorithm.name,
       policyConfig: config as unknown as Record<string, unknown>,
       seed,
-    });
+    }, options.address);
     const trainer = new Trainer(algorithm, config, envId, algo, sampler, seed, probe.observationSize);
     trainer.backendChoice = backendChoice;
     probe.close();

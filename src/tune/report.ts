@@ -21,9 +21,10 @@ function columnLabel(label: string, labels: Record<string, string>): string {
 export function statusTable(trials: TrialRecord[], metric: string, labels: Record<string, string>): string {
   const params = trials.length > 0 ? Object.keys(trials[0].varied) : [];
   const counts = ['RUNNING', 'PENDING', 'PAUSED', 'TERMINATED', 'ERROR'].map((s) => `${trials.filter((t) => t.status === s).length} ${s}`).join(', ');
+  const onCluster = trials.some((t) => t.node !== undefined);
   const table = renderTable(
-    ['trial', 'status', ...params.map((p) => columnLabel(p, labels)), 'iter', 'total time (s)', metric],
-    trials.map((t) => [t.id, t.status, ...params.map((p) => formatValue(t.varied[p])), t.iteration, t.time_total_s.toFixed(1), metricCell(t, metric)]),
+    ['trial', 'status', ...(onCluster ? ['node'] : []), ...params.map((p) => columnLabel(p, labels)), 'iter', 'total time (s)', metric],
+    trials.map((t) => [t.id, t.status, ...(onCluster ? [t.node ?? '-'] : []), ...params.map((p) => formatValue(t.varied[p])), t.iteration, t.time_total_s.toFixed(1), metricCell(t, metric)]),
   );
   return `Trials: ${counts}\n${table}`;
 }
@@ -34,6 +35,8 @@ export function eventLine(event: TuneEvent, metric: string): string {
   switch (event.type) {
     case 'start':
       return `${trial.id} RUNNING ${params}${trial.checkpoint ? ` (from ${trial.checkpoint})` : ''}`;
+    case 'placed':
+      return `${trial.id} running on node ${trial.node}`;
     case 'result':
       return `${trial.id} iter ${trial.iteration} ${metric} ${metricCell(trial, metric)} (${trial.time_total_s.toFixed(1)} s)`;
     case 'terminated':

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { resolveConfig, resultValue, stopReached, unreportedStopKey } from '../config/index.js';
 import { trainerCpus } from '../config/resources.js';
@@ -21,6 +20,7 @@ import { makeScheduler, type Decision } from './schedulers.js';
 import { cloneCheckpoint, recordChange } from './pbt_history.js';
 import type { TuneExperiment } from './experiment.js';
 import type { RunnerMessage, TrialMessage, TrialTask } from './trial_thread.js';
+import { threadLauncher, type TrialHandle, type TrialLauncher } from './trial_launcher.js';
 
 /** PAUSED: stopped by the scheduler to be started again later (PBT), from its checkpoint. */
 export type TrialStatus = 'PENDING' | 'RUNNING' | 'PAUSED' | 'TERMINATED' | 'ERROR';
@@ -39,6 +39,8 @@ export interface TrialRecord {
   stop_reason: string | null;
   error_file: string | null;
   dir: string;
+  /** The cluster node running (or last running) the trial, with --address. */
+  node?: string;
   /** The searched (and PBT-mutated) values the trial started with, where a scheduler changes them. */
   initial_varied?: Record<string, unknown>;
   /** How many times a scheduler changed the trial's config (PBT exploits). */
@@ -46,7 +48,7 @@ export interface TrialRecord {
 }
 
 export interface TuneEvent {
-  type: 'start' | 'result' | 'terminated' | 'error' | 'retry' | 'paused' | 'exploit';
+  type: 'start' | 'placed' | 'result' | 'terminated' | 'error' | 'retry' | 'paused' | 'exploit';
   trial: TrialRecord;
   message?: string;
 }
@@ -56,6 +58,10 @@ export interface TuneOptions {
   maxConcurrent?: number;
   /** CPUs to schedule on (default: this machine's). */
   cpus?: number;
+  /** The most CPUs one trial can have (one machine's; default: cpus). */
+  maxTrialCpus?: number;
+  /** Where trials run (default: worker threads of this process). */
+  launcher?: TrialLauncher;
   backend?: BackendChoice;
   signal?: AbortSignal;
   onEvent?: (event: TuneEvent, trials: TrialRecord[]) => void;
@@ -97,6 +103,7 @@ const stateSchema = z.object({
       stop_reason: nullableString,
       error_file: nullableString,
       dir: z.string(),
+      node: z.string().optional(),
       initial_varied: z.record(z.string(), z.unknown()).optional(),
       perturbations: z.int().nonnegative().optional(),
     }),
@@ -228,10 +235,11 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   }
   await scheduler.setup?.(experiment.run, trials, options.resume === true);
   if (!options.resume && scheduler.setup) for (const trial of trials) trial.initial_varied = { ...trial.varied };
-  const tooBig = trials.find((t) => t.cpus > cpus);
+  const maxTrialCpus = options.maxTrialCpus ?? cpus;
+  const tooBig = trials.find((t) => t.cpus > maxTrialCpus);
   if (tooBig) {
     throw new UserError(
-      `trial ${tooBig.id} needs ${tooBig.cpus} CPUs (1 for the trainer + num_workers x num_cpus_per_worker) but ${cpus} are available: ` +
+      `trial ${tooBig.id} needs ${tooBig.cpus} CPUs (1 for the trainer + num_workers x num_cpus_per_worker) but ${maxTrialCpus} are available${options.maxTrialCpus !== undefined ? ' on one node' : ''}: ` +
         'set "num_cpus_per_worker": 0 in config so that rollout workers share the trainer\'s CPU, or lower num_workers',
     );
   }
@@ -239,14 +247,15 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   const save = () => writeJSONAtomic(statePath, { name: experiment.name, source: experiment.source, trials, scheduler: scheduler.state() } satisfies ExperimentState);
   save();
 
-  const running = new Map<string, Worker>();
+  const running = new Map<string, TrialHandle>();
+  const launcher = options.launcher ?? threadLauncher;
   let interrupted = false;
   const emit = (event: TuneEvent) => options.onEvent?.(event, trials);
 
   await new Promise<void>((resolve) => {
     const interrupt = () => {
       interrupted = true;
-      for (const worker of running.values()) worker.postMessage({ type: 'interrupt' } satisfies RunnerMessage);
+      for (const handle of running.values()) handle.send({ type: 'interrupt' } satisfies RunnerMessage);
       if (running.size === 0) resolve();
     };
     options.signal?.addEventListener('abort', interrupt, { once: true });
@@ -284,11 +293,6 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
         keepCheckpointsNum: experiment.keep_checkpoints_num,
         backend: options.backend ?? 'auto',
       };
-      const worker = new Worker(new URL('./trial_thread.js', import.meta.url), { workerData: task });
-      running.set(trial.id, worker);
-      trial.status = 'RUNNING';
-      save();
-      emit({ type: 'start', trial });
       let settled = false;
       let pausing = false;
       /** Set once the trial is to continue from a donor's checkpoint: a late checkpoint of its own (an interrupt racing the decision) must not replace it. */
@@ -300,7 +304,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
         const errorFile = path.join(trial.dir, 'error.txt');
         writeFileSync(errorFile, `${stack ?? message}\n`, { flag: 'a' });
         trial.error_file = errorFile;
-        void worker.terminate();
+        handle.stop();
         if (trial.failures <= experiment.max_failures && !interrupted) {
           emit({ type: 'retry', trial, message });
           trial.status = 'PENDING';
@@ -312,7 +316,8 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
           finish(trial, 'ERROR');
         }
       };
-      worker.on('message', (message: TrialMessage) => {
+      const onMessage = (message: TrialMessage) => {
+        if (settled) return;
         if (message.type === 'result') {
           const result = message.result;
           const unreported = trial.last_result === null ? unreportedStopKey(experiment.stop, result) : null;
@@ -348,7 +353,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
             }
           }
           const checkpoint = decision?.action === 'PAUSE' || decision?.action === 'CONTINUE' ? decision.checkpoint : undefined;
-          worker.postMessage({ type: 'decision', stop, checkpoint } satisfies RunnerMessage);
+          handle.send({ type: 'decision', stop, checkpoint } satisfies RunnerMessage);
           save();
           emit({ type: 'result', trial });
           if (decision?.action === 'PAUSE' && decision.config) emit({ type: 'exploit', trial, message: decision.clone ? `cloned ${decision.clone.donor}` : 'next config of the schedule' });
@@ -359,7 +364,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
           save();
         } else if (message.type === 'done') {
           settled = true;
-          void worker.terminate();
+          handle.stop();
           if (pausing) {
             trial.status = 'PAUSED';
             running.delete(trial.id);
@@ -381,11 +386,40 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
         } else if (message.type === 'error') {
           fail(message.message, message.stack);
         }
+      };
+      /** On a cluster: a restart after the trial's node died counts as one of its failures (max_failures). */
+      const onPlaced = (node: string, restarted: boolean) => {
+        if (settled) return;
+        trial.node = node;
+        if (restarted) {
+          trial.failures += 1;
+          const message = `its node died; continuing on ${node} from ${trial.checkpoint ?? 'the start'}`;
+          trial.error_file = path.join(trial.dir, 'error.txt');
+          writeFileSync(trial.error_file, `${message}\n`, { flag: 'a' });
+          if (trial.failures > experiment.max_failures || interrupted) {
+            settled = true;
+            handle.stop();
+            emit({ type: 'error', trial, message: `its node died (failure ${trial.failures}, max_failures ${experiment.max_failures})` });
+            finish(trial, 'ERROR');
+            return;
+          }
+          emit({ type: 'retry', trial, message: 'its node died' });
+        }
+        save();
+        emit({ type: 'placed', trial });
+      };
+      trial.status = 'RUNNING';
+      save();
+      // launchers call back asynchronously, once handle is set
+      const handle: TrialHandle = launcher.launch(task, trial.cpus, {
+        message: onMessage,
+        crashed: (message, stack) => {
+          if (!settled) fail(message, stack);
+        },
+        placed: onPlaced,
       });
-      worker.on('error', (error) => fail(error.message, error.stack));
-      worker.on('exit', (code) => {
-        if (!settled) fail(`trial thread exited with code ${code}`);
-      });
+      running.set(trial.id, handle);
+      emit({ type: 'start', trial });
     };
 
     const schedule = () => {
