@@ -3,16 +3,17 @@
 // n_step 3, gamma 0.95, DQN's default [256, 256] + [256] networks) and with [64] + [64] networks.
 // Each run stops at 475 or 150,000 timesteps. `npm run bench -- dqn` (minutes).
 import { performance } from 'node:perf_hooks';
-import { DQNTrainer, DQN_CONFIG_DEFAULTS, type DQNConfig } from '../src/algorithms/dqn/trainer.js';
+import { DQNTrainer } from '../src/algorithms/dqn/trainer.js';
+import { resolveDQNConfig } from '../src/algorithms/dqn/defaults.js';
 import { median } from './stats.js';
 
 const SEEDS = [1, 2, 3];
 const GOALS = [150, 475];
 const MAX_TIMESTEPS = 150_000;
 
-const SETTINGS: { name: string; config: Partial<DQNConfig> }[] = [
+const SETTINGS: { name: string; config: Record<string, unknown> }[] = [
   { name: 'configs/dqn-cartpole.yaml', config: { n_step: 3, gamma: 0.95 } },
-  { name: 'configs/dqn-cartpole.yaml with [64] + [64] networks', config: { n_step: 3, gamma: 0.95, model: { fcnet_hiddens: [64], fcnet_activation: 'tanh' }, hiddens: [64] } },
+  { name: 'configs/dqn-cartpole.yaml with [64] + [64] networks', config: { n_step: 3, gamma: 0.95, model: { fcnet_hiddens: [64] }, hiddens: [64] } },
 ];
 
 interface Reached {
@@ -20,10 +21,10 @@ interface Reached {
   seconds: number;
 }
 
-async function run(config: DQNConfig): Promise<(Reached | null)[]> {
+async function run(config: Record<string, unknown>): Promise<(Reached | null)[]> {
   const reached: (Reached | null)[] = GOALS.map(() => null);
   const start = performance.now();
-  const trainer = await DQNTrainer.create(config);
+  const trainer = await DQNTrainer.create(resolveDQNConfig([{ source: 'bench', config }]));
   try {
     let result;
     do {
@@ -42,7 +43,7 @@ export async function benchDQN(): Promise<void> {
   for (const { name, config } of SETTINGS) {
     const runs: (Reached | null)[][] = [];
     for (const seed of SEEDS) {
-      const reached = await run({ ...DQN_CONFIG_DEFAULTS, ...config, env: 'CartPole-v1', seed });
+      const reached = await run({ ...config, env: 'CartPole-v1', seed });
       runs.push(reached);
       const text = GOALS.map((goal, i) => (reached[i] ? `${goal} at ${reached[i].timesteps} steps, ${reached[i].seconds.toFixed(1)} s` : `${goal} not reached`)).join('; ');
       process.stderr.write(`${name}, seed ${seed}: ${text}\n`);

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/utils/tensor_backend.js';
 import { allocateTransitions, type ReplaySample } from '../../src/execution/replay_buffer.js';
 import { initialQWeights, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
-import type { ModelLayout } from '../../src/policy/model.js';
+import type { ModelLayout } from '../../src/nn/layout.js';
 
 const OBS = 5;
 const ACTIONS = 3;
@@ -40,9 +40,9 @@ function oracle(layout: ModelLayout, dueling: boolean, doubleQ: boolean, online:
       return h;
     };
     const qValues = (v: tf.Variable[], x: tf.Tensor2D): tf.Tensor2D => {
-      const scores = run(v, x, layout.policyPath);
+      const scores = run(v, x, layout.networks.q.path);
       if (!dueling) return scores;
-      const state = run(v, x, layout.valuePath);
+      const state = run(v, x, layout.networks.q_value.path);
       return tf.add(state, tf.sub(scores, tf.mean(scores, 1, true)));
     };
     const obs = tf.tensor2d(batch.obs, [ROWS, OBS]);
@@ -126,7 +126,7 @@ describe.each(CASES)('dueling $dueling, double_q $doubleQ, $activation trunk', (
       expect(tdErrors.some((x) => Math.abs(x) > 1)).toBe(true);
       // with dueling, both streams get gradients
       if (dueling) {
-        for (const path of [layout.policyPath, layout.valuePath]) {
+        for (const path of [layout.networks.q.path, layout.networks.q_value.path]) {
           const out = layout.layers[path[path.length - 1]];
           expect(grads.subarray(out.kernelOffset, out.biasOffset).some((g) => g !== 0)).toBe(true);
         }

@@ -1,39 +1,21 @@
-// DQN's schedule around the learner: epsilon's linear decay, epsilon-greedy choices, no update
+// DQN's schedule around the learner: epsilon's linear decay, no update
 // before learning_starts, one update per sampling round (or training_intensity's share), and the
 // target network copied every target_network_update_freq sampled timesteps.
 import { describe, expect, test } from '@jest/globals';
 import { Random } from '../../src/utils/random.js';
 import { allocateTransitions } from '../../src/execution/replay_buffer.js';
 import { DQN_DEFAULTS, epsilonAt } from '../../src/algorithms/dqn/defaults.js';
-import { epsilonGreedy } from '../../src/algorithms/dqn/exploration.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
 import { initialQWeights, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { ReplayTraining, type ReplayTrainingConfig } from '../../src/algorithms/dqn/replay_training.js';
 
-describe('epsilon-greedy exploration', () => {
+describe('the epsilon schedule', () => {
   test('epsilon falls linearly from initial to final over epsilon_timesteps, then stays', () => {
     const c = DQN_DEFAULTS.exploration_config;
     expect(epsilonAt(c, 0)).toBe(1);
     expect(epsilonAt(c, 5000)).toBeCloseTo(0.51, 12);
     expect(epsilonAt(c, 10000)).toBeCloseTo(0.02, 12);
     expect(epsilonAt(c, 50000)).toBeCloseTo(0.02, 12);
-  });
-
-  test('epsilon 0 is greedy (first action on ties), epsilon 0.3 leaves the greedy action 0.3 x 3/4 of the time', () => {
-    const q = Float32Array.of(0, 2, 1, 2, 5, 5, 5, 5);
-    const out = new Float32Array(2);
-    epsilonGreedy(q, 2, 4, 0, new Random(1), out);
-    expect(Array.from(out)).toEqual([1, 0]);
-    const rng = new Random(2);
-    const one = Float32Array.of(0, 9, 0, 0);
-    let other = 0;
-    const draws = 20000;
-    for (let k = 0; k < draws; k++) {
-      epsilonGreedy(one, 1, 4, 0.3, rng, out);
-      if (out[0] !== 1) other++;
-    }
-    // 0.225 expected; 0.01 is over 3 standard deviations (0.003)
-    expect(Math.abs(other / draws - 0.225)).toBeLessThan(0.01);
   });
 });
 

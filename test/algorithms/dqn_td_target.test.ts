@@ -9,7 +9,7 @@ import { allocateTransitions, type ReplaySample } from '../../src/execution/repl
 import { adjustNStep } from '../../src/algorithms/dqn/postprocessing.js';
 import { QNetwork, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
-import type { ModelLayout } from '../../src/policy/model.js';
+import type { ModelLayout } from '../../src/nn/layout.js';
 
 const O0 = [1, 3];
 const O1 = [2, 0];
@@ -26,11 +26,11 @@ function dueling(): ModelLayout {
   return qModelLayout(2, 2, { fcnet_hiddens: [], fcnet_activation: 'linear', hiddens: [], dueling: true });
 }
 
-/** Flat weights for the dueling layout [advantage_out 2x2, value_out 2x1]: kernels row-major (in x out), biases 0. */
+/** Flat weights for the dueling layout [q_out (advantages) 2x2, q_value_out 2x1]: kernels row-major (in x out), biases 0. */
 function weights(layout: ModelLayout, advantage: number[], value: number[]): Float32Array {
   const w = new Float32Array(layout.totalSize);
   const [a, v] = layout.layers;
-  expect([a.name, v.name]).toEqual(['advantage_out', 'value_out']);
+  expect([a.name, v.name]).toEqual(['q_out', 'q_value_out']);
   w.set(advantage, a.kernelOffset);
   w.set(value, v.kernelOffset);
   return w;

@@ -2,9 +2,9 @@
 // and target Q networks on the WebAssembly kernel (q_network.ts). Gradients are clipped per
 // weight tensor to grad_clip (tf.clip_by_norm, as RLlib 1.x's minimize_and_clip in the tf
 // policy); the target network is a copy of the online weights refreshed by updateTarget().
-import type { ModelLayout } from '../../policy/model.js';
+import type { ModelLayout } from '../../nn/layout.js';
 import type { ReplaySample } from '../../execution/replay_buffer.js';
-import { FlatAdam } from '../ppo/adam.js';
+import { FlatAdam } from '../../nn/adam.js';
 import { QNetwork } from './q_network.js';
 import { huberQLoss, tdTargets, type QLossStats } from './loss.js';
 
@@ -39,7 +39,7 @@ export class DQNLearner {
     targetWeights: Float32Array = weights,
   ) {
     const rows = hp.trainBatchSize;
-    const n = layout.policyOutputs;
+    const n = layout.networks.q.outputSize;
     this.online = new QNetwork(layout, rows);
     this.target = new QNetwork(layout, rows);
     this.setWeights(weights);
@@ -97,7 +97,7 @@ export class DQNLearner {
   /** The loss, its stats and TD errors on a minibatch, its gradient w.r.t. the online weights in online.grads. */
   computeGradients(batch: ReplaySample): QUpdate {
     const rows = batch.count;
-    const n = this.layout.policyOutputs;
+    const n = this.online.numActions;
     const targetNextQ = this.target.forward(batch.nextObs, rows);
     let onlineNextQ: Float32Array | null = null;
     if (this.hp.doubleQ) {

@@ -11,7 +11,7 @@ import type { Transitions } from '../../execution/replay_buffer.js';
  * Rewrites rows [start, end) of t (one-step transitions of one trajectory piece) in place into
  * n-step transitions, setting their discounts.
  */
-export function adjustNStep(t: Transitions, start: number, end: number, nStep: number, gamma: number, observationSize: number): void {
+export function adjustNStep(t: Pick<Transitions, 'rewards' | 'nextObs' | 'terminated' | 'discounts'>, start: number, end: number, nStep: number, gamma: number, observationSize: number): void {
   const O = observationSize;
   // ascending: row i reads only rows > i, which are still one-step
   for (let i = start; i < end; i++) {

@@ -6,12 +6,12 @@
 // target_network_update_freq timesteps were sampled since the last copy.
 import { PrioritizedReplayBuffer, ReplayBuffer, type Transitions } from '../../execution/replay_buffer.js';
 import type { Random } from '../../utils/random.js';
-import type { DQNKeys } from './defaults.js';
+import type { DQNConfig } from './defaults.js';
 import type { DQNLearner } from './learner.js';
 import type { QLossStats } from './loss.js';
 
 export type ReplayTrainingConfig = Pick<
-  DQNKeys,
+  DQNConfig,
   | 'buffer_size'
   | 'prioritized_replay'
   | 'prioritized_replay_alpha'

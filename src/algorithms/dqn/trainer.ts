@@ -1,219 +1,142 @@
 // DQN's training iteration (RLlib 1.x's DQNTrainer with its default execution plan): sample
 // rounds of rollout_fragment_length steps per env with epsilon-greedy exploration, store each in
 // the replay buffer and replay from it (replay_training.ts), until timesteps_per_iteration steps
-// were sampled; report the episodes and the last update's learner stats.
-import { performance } from 'node:perf_hooks';
+// were sampled; report the last update's learner stats. The shared Trainer does the rest.
+import { z } from 'zod';
+import type { AlgorithmTrainer, AlgorithmTrainerFactory, IterationContext, IterationOutcome, TrainerSetup } from '../algorithm.js';
 import { Discrete } from '../../envs/spaces.js';
-import { resolveEnv, envSpec, type EnvKwargs } from '../../envs/registry.js';
-import { VectorEnv } from '../../envs/vector_env.js';
-import { EpisodeHistory } from '../../metrics/episodes.js';
-import { Random, entropySeed } from '../../utils/random.js';
-import { UserError } from '../../utils/errors.js';
-import { firstNonFinite } from '../../utils/finite.js';
-import type { ModelLayout } from '../../policy/model.js';
+import type { ModelLayout } from '../../nn/layout.js';
 import { checkKernelMemory } from '../../nn/mlp.js';
-import type { Activation, Schedule } from '../ppo/defaults.js';
-import { scheduleValue } from '../ppo/schedule.js';
-import { DQN_DEFAULTS, epsilonAt, type DQNKeys } from './defaults.js';
+import { ACTIONS, NEW_OBS, OBS, REWARDS, TERMINATED, column, type SampleBatch } from '../../execution/sample_batch.js';
+import type { Transitions } from '../../execution/replay_buffer.js';
+import { scheduleValue } from '../../training/schedule.js';
+import { Trainer, type TrainerOptions } from '../../training/trainer.js';
+import { epsilonAt, type DQNConfig } from './defaults.js';
 import { initialQWeights, qModelLayout } from './q_network.js';
 import { DQNLearner } from './learner.js';
-import { ReplayTraining } from './replay_training.js';
-import { DQNSampler } from './sampler.js';
+import { ReplayTraining, type ReplayTrainingState } from './replay_training.js';
+import { DISCOUNTS } from './policy.js';
 
-export interface DQNConfig extends DQNKeys {
-  env: string | null;
-  env_config: EnvKwargs;
-  num_envs_per_worker: number;
-  horizon: number | null;
-  seed: number | null;
-  lr_schedule: Schedule | null;
-  metrics_smoothing_episodes: number;
-  model: { fcnet_hiddens: number[]; fcnet_activation: Activation };
-}
-
-export const DQN_CONFIG_DEFAULTS: DQNConfig = {
-  ...DQN_DEFAULTS,
-  env: null,
-  env_config: {},
-  num_envs_per_worker: 1,
-  horizon: null,
-  seed: null,
-  lr_schedule: null,
-  metrics_smoothing_episodes: 100,
-  model: { fcnet_hiddens: [256, 256], fcnet_activation: 'tanh' },
-};
-
-/** RLlib's DQN learner stats (info/learner/default_policy/learner_stats). */
-export interface DQNLearnerStats {
-  mean_q: number;
-  min_q: number;
-  max_q: number;
-  mean_td_error: number;
-  cur_lr: number;
-  cur_epsilon: number;
-}
-
-export interface DQNTrainResult {
-  training_iteration: number;
-  episode_reward_min: number;
-  episode_reward_mean: number;
-  episode_reward_max: number;
-  episode_len_mean: number;
-  episodes_this_iter: number;
-  episodes_total: number;
-  timesteps_this_iter: number;
-  timesteps_total: number;
-  time_this_iter_s: number;
-  time_total_s: number;
-  info: {
-    learner: { default_policy: { learner_stats: DQNLearnerStats } | Record<string, never> };
-    num_steps_sampled: number;
-    num_steps_trained: number;
-    num_target_updates: number;
-    last_target_update_ts: number;
+/** The rows of a postprocessed sample batch as replay transitions (views, no copy). */
+function transitionsOf(batch: SampleBatch): Transitions {
+  return {
+    count: batch.count,
+    obs: column(batch, OBS),
+    actions: column(batch, ACTIONS),
+    rewards: column(batch, REWARDS),
+    nextObs: column(batch, NEW_OBS),
+    terminated: column(batch, TERMINATED),
+    discounts: column(batch, DISCOUNTS),
   };
 }
 
-/** Refuses what this DQN does not implement, with the key to change. */
-export function unsupportedDQNKey(config: DQNConfig): string | null {
-  if (config.num_atoms !== 1) return `num_atoms ${config.num_atoms}: distributional DQN is not supported; use num_atoms: 1`;
-  if (config.noisy) return 'noisy: true: noisy networks are not supported; use noisy: false';
-  if (config.num_workers !== 0) return `num_workers ${config.num_workers}: DQN samples on the main thread; use num_workers: 0`;
-  return null;
-}
-
-export class DQNTrainer {
-  iteration = 0;
-  timestepsTotal = 0;
-  episodesTotal = 0;
-  timeTotal = 0;
-  lastResult: DQNTrainResult | null = null;
-  private readonly history: EpisodeHistory;
+export class DQNAlgorithmTrainer implements AlgorithmTrainer {
+  /** q (and q_value) then target_q (and target_q_value): the online half, then the target half. */
+  readonly layout: ModelLayout;
+  readonly learner: DQNLearner;
+  private training: ReplayTraining | null = null;
+  private savedState: ReplayTrainingState | null = null;
 
   private constructor(
     readonly config: DQNConfig,
-    readonly envId: string,
-    readonly layout: ModelLayout,
-    readonly learner: DQNLearner,
-    readonly training: ReplayTraining,
-    private readonly sampler: DQNSampler,
+    private readonly setup: TrainerSetup<DQNConfig>,
   ) {
-    this.history = new EpisodeHistory(config.metrics_smoothing_episodes);
+    const { observationSize, actionSpace, rng } = setup;
+    if (!(actionSpace instanceof Discrete)) throw new TypeError('DQN needs a Discrete action space');
+    const options = { ...config.model, hiddens: config.hiddens, dueling: config.dueling };
+    const online = qModelLayout(observationSize, actionSpace.n, options);
+    this.layout = qModelLayout(observationSize, actionSpace.n, options, true);
+    checkKernelMemory(online, config.train_batch_size); // before the weights are allocated
+    const weights = initialQWeights(online, rng);
+    // the target network starts as a copy (RLlib's update_target at policy creation)
+    this.learner = new DQNLearner(online, { doubleQ: config.double_q, gradClip: config.grad_clip, adamEpsilon: config.adam_epsilon, trainBatchSize: config.train_batch_size }, weights);
   }
 
-  static async create(config: DQNConfig): Promise<DQNTrainer> {
-    if (!config.env) throw new RangeError('config.env is not set: name an env id or module path');
-    const unsupported = unsupportedDQNKey(config);
-    if (unsupported) throw new UserError(unsupported);
-    const envId = await resolveEnv(config.env);
-    envSpec(envId);
-    const seed = config.seed ?? entropySeed();
-    const probe = new VectorEnv(envId, 1, { kwargs: config.env_config });
-    const space = probe.action_space;
-    probe.close();
-    if (!(space instanceof Discrete)) throw new UserError(`${envId} has ${space.constructor.name} actions; DQN needs a Discrete action space (try SAC or PPO)`);
-    const observationSize = probe.observationSize;
-    const layout = qModelLayout(observationSize, space.n, { ...config.model, hiddens: config.hiddens, dueling: config.dueling });
-    checkKernelMemory(layout, config.train_batch_size);
-    const rng = new Random(seed);
-    const learner = new DQNLearner(
-      layout,
-      { doubleQ: config.double_q, gradClip: config.grad_clip, adamEpsilon: config.adam_epsilon, trainBatchSize: config.train_batch_size },
-      initialQWeights(layout, rng),
-    );
-    // RLlib raises the fragment to n_step so that each piece can hold an n-step return
-    const fragmentLength = Math.max(config.rollout_fragment_length, config.n_step);
-    const sampler = new DQNSampler(
-      { env: envId, envConfig: config.env_config, numEnvs: config.num_envs_per_worker, fragmentLength, horizon: config.horizon, nStep: config.n_step, gamma: config.gamma, seed },
-      layout,
-    );
-    const training = new ReplayTraining(config, learner, observationSize, new Random(rng.seed()), config.num_envs_per_worker * fragmentLength);
-    return new DQNTrainer(config, envId, layout, learner, training, sampler);
+  static create(setup: TrainerSetup<DQNConfig>): DQNAlgorithmTrainer {
+    return new DQNAlgorithmTrainer(setup.config, setup);
   }
 
-  /** One iteration: at least timesteps_per_iteration sampled steps. */
-  async train(): Promise<DQNTrainResult> {
-    const start = performance.now();
+  /** The replay buffer and its counters, made with the trainer's random stream at the first iteration. */
+  private replay(ctx: IterationContext): ReplayTraining {
+    if (!this.training) {
+      const { config, setup } = this;
+      const roundSize = Math.max(1, config.num_workers) * config.num_envs_per_worker * setup.fragmentLength;
+      this.training = new ReplayTraining(config, this.learner, setup.observationSize, ctx.rng, roundSize);
+      if (this.savedState) this.training.state = { ...this.savedState };
+    }
+    return this.training;
+  }
+
+  async trainIteration(ctx: IterationContext): Promise<IterationOutcome> {
     const config = this.config;
-    const returns: number[] = [];
-    const lengths: number[] = [];
-    let sampled = 0;
-    const epsilon = (t: number) => epsilonAt(config.exploration_config, t);
-    while (sampled < config.timesteps_per_iteration) {
-      const round = this.sampler.sample(this.learner.online.params, this.timestepsTotal, epsilon);
-      const count = round.transitions.count;
-      sampled += count;
-      this.timestepsTotal += count;
-      returns.push(...round.returns);
-      lengths.push(...round.lengths);
-      this.training.storeAndTrain(round.transitions, this.timestepsTotal, this.currentLr());
+    const training = this.replay(ctx);
+    const start = ctx.timesteps();
+    const trainedBefore = training.state.num_steps_trained;
+    const lr = () => scheduleValue(config.lr_schedule, ctx.timesteps(), config.lr);
+    while (ctx.timesteps() - start < config.timesteps_per_iteration) {
+      const epsilon = epsilonAt(config.exploration_config, ctx.timesteps());
+      const batch = await ctx.sample({ weights: this.learner.online.params, exploration: { type: 'epsilon_greedy', epsilon } });
+      training.storeAndTrain(transitionsOf(batch), ctx.timesteps(), lr());
+      ctx.onLearnProgress(ctx.timesteps() - start, config.timesteps_per_iteration);
     }
-    this.checkFinite();
-    const summary = this.history.update(returns, lengths);
-    this.iteration += 1;
-    this.episodesTotal += returns.length;
-    const elapsed = (performance.now() - start) / 1000;
-    this.timeTotal += elapsed;
-    const stats = this.training.lastStats;
-    const { num_steps_trained, num_target_updates, last_target_update_ts } = this.training.state;
-    this.lastResult = {
-      training_iteration: this.iteration,
-      ...summary,
-      episodes_total: this.episodesTotal,
-      timesteps_this_iter: sampled,
-      timesteps_total: this.timestepsTotal,
-      time_this_iter_s: elapsed,
-      time_total_s: this.timeTotal,
-      info: {
-        learner: {
-          default_policy: stats
-            ? {
-                learner_stats: {
-                  mean_q: stats.mean_q,
-                  min_q: stats.min_q,
-                  max_q: stats.max_q,
-                  mean_td_error: stats.mean_td_error,
-                  cur_lr: this.currentLr(),
-                  cur_epsilon: epsilon(this.timestepsTotal),
-                },
-              }
-            : {},
-        },
-        num_steps_sampled: this.timestepsTotal,
-        num_steps_trained,
-        num_target_updates,
-        last_target_update_ts,
-      },
+    const stats = training.lastStats;
+    const learner: Record<string, number> = stats
+      ? { mean_q: stats.mean_q, min_q: stats.min_q, max_q: stats.max_q, mean_td_error: stats.mean_td_error }
+      : {};
+    learner.cur_lr = lr();
+    learner.cur_epsilon = epsilonAt(config.exploration_config, ctx.timesteps());
+    return {
+      learner,
+      stepsTrained: training.state.num_steps_trained - trainedBefore,
+      info: { num_target_updates: training.state.num_target_updates, last_target_update_ts: training.state.last_target_update_ts },
     };
-    return this.lastResult;
   }
 
-  /** The greedy action of one observation: argmax_a Q(s, a). */
-  computeAction(observation: ArrayLike<number>): number {
-    const q = this.learner.online.forward(Float32Array.from(observation), 1);
-    let best = 0;
-    for (let a = 1; a < this.learner.online.numActions; a++) if (q[a] > q[best]) best = a;
-    return best;
+  /** Online then target weights, the layout's order. */
+  getWeights(): Float32Array {
+    const online = this.learner.online.params;
+    const all = new Float32Array(this.layout.totalSize);
+    all.set(online);
+    all.set(this.learner.target.params, online.length);
+    return all;
   }
 
-  private currentLr(): number {
-    return scheduleValue(this.config.lr_schedule, this.timestepsTotal, this.config.lr);
+  setWeights(weights: Float32Array): void {
+    const half = this.learner.online.params.length;
+    if (weights.length !== 2 * half) throw new RangeError(`weights have ${weights.length} values; the model needs ${2 * half}`);
+    this.learner.setWeights(weights.subarray(0, half));
+    this.learner.setTargetWeights(weights.subarray(half));
   }
 
-  private checkFinite(): void {
-    const stats = this.training.lastStats;
-    const bad = stats ? Object.entries(stats).find(([, v]) => !Number.isFinite(v)) : undefined;
-    const weights = this.learner.online.params;
-    const badWeight = firstNonFinite(weights);
-    if (bad || badWeight >= 0) {
-      const what = bad ? `${bad[0]} is ${bad[1]}` : `weights[${badWeight}] is ${weights[badWeight]} after an update`;
-      throw new UserError(
-        `iteration ${this.iteration + 1}: the DQN learner's ${what}; nothing of this iteration was saved. Lower lr, keep grad_clip, or scale the env's rewards`,
-      );
-    }
+  /** The counters (RLlib 1.x keeps no replay buffer in checkpoints: a restored run refills it). */
+  getState(): Record<string, unknown> {
+    return { ...(this.training?.state ?? this.savedState ?? { num_steps_trained: 0, num_target_updates: 0, last_target_update_ts: 0, replay_credit: 0 }) };
   }
 
-  async stop(): Promise<void> {
-    this.sampler.close();
+  loadState(state: Record<string, unknown>): void {
+    this.savedState = state as unknown as ReplayTrainingState;
+    if (this.training) this.training.state = { ...this.savedState };
+  }
+
+  getArrays(): Record<string, Float32Array[]> {
+    return { optimizer: this.learner.getOptimizerState() };
+  }
+
+  loadArrays(load: (name: string) => Float32Array[]): void {
+    this.learner.setOptimizerState(load('optimizer'));
   }
 }
+
+const count = z.number().int().nonnegative();
+
+export const dqnTrainerFactory: AlgorithmTrainerFactory<DQNConfig> = {
+  create: (setup) => DQNAlgorithmTrainer.create(setup),
+  stateShape: { num_steps_trained: count, num_target_updates: count, last_target_update_ts: count, replay_credit: z.number().nonnegative() },
+};
+
+/** The shared Trainer running DQN. */
+export const DQNTrainer = {
+  create(config: DQNConfig, options: TrainerOptions = {}): Promise<Trainer<DQNConfig>> {
+    return Trainer.create('DQN', config, options);
+  },
+};
