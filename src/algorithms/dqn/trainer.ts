@@ -113,8 +113,10 @@ export class DQNAlgorithmTrainer implements AlgorithmTrainer {
     return { ...(this.training?.state ?? this.savedState ?? { num_steps_trained: 0, num_target_updates: 0, last_target_update_ts: 0, replay_credit: 0 }) };
   }
 
+  /** Takes its own keys from the manifest's trainer state (checked by stateShape). */
   loadState(state: Record<string, unknown>): void {
-    this.savedState = state as unknown as ReplayTrainingState;
+    const { num_steps_trained, num_target_updates, last_target_update_ts, replay_credit } = state as unknown as ReplayTrainingState;
+    this.savedState = { num_steps_trained, num_target_updates, last_target_update_ts, replay_credit };
     if (this.training) this.training.state = { ...this.savedState };
   }
 
