@@ -10,6 +10,10 @@ import { adjustNStep } from '../../src/algorithms/dqn/postprocessing.js';
 import { QNetwork, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
 import type { ModelLayout } from '../../src/nn/layout.js';
+import { DQNPolicy, DISCOUNTS } from '../../src/algorithms/dqn/policy.js';
+import { resolveDQNConfig } from '../../src/algorithms/dqn/defaults.js';
+import { Discrete } from '../../src/envs/spaces.js';
+import { NEW_OBS, REWARDS, TERMINATED, TRUNCATED, allocateBatch, column } from '../../src/execution/sample_batch.js';
 
 const O0 = [1, 3];
 const O1 = [2, 0];
@@ -74,6 +78,27 @@ describe('n-step postprocessing (n = 2, gamma = 0.5)', () => {
     expect(Array.from(t.rewards)).toEqual([3, 5]);
     expect(Array.from(t.nextObs)).toEqual([7, 8]);
     expect(Array.from(t.discounts)).toEqual([Math.fround(0.9), Math.fround(0.9)]);
+  });
+});
+
+describe("DQNPolicy's postprocess on a sample batch", () => {
+  test('n-step per segment: a terminated episode, then a piece cut by the fragment', () => {
+    const config = resolveDQNConfig([{ source: 'test', config: { n_step: 2, gamma: 0.5 } }]);
+    const policy = new DQNPolicy({ observationSize: 1, actionSpace: new Discrete(2), config, batch: 1 });
+    const batch = allocateBatch(5, { obs: 1, actions: 1, rewards: 1, terminated: 1, truncated: 1, new_obs: 1 });
+    column(batch, REWARDS).set([1, 2, 4, 8, 16]);
+    column(batch, NEW_OBS).set([10, 11, 12, 20, 21]);
+    column(batch, TERMINATED).set([0, 0, 1, 0, 0]);
+    column(batch, TRUNCATED).set([0, 0, 0, 0, 0]);
+    policy.postprocess(batch, [
+      [0, 3],
+      [3, 5],
+    ]);
+    // rows 0-2 end in termination; rows 3-4 are cut by the fragment and keep bootstrapping from 21
+    expect(Array.from(column(batch, REWARDS))).toEqual([2, 4, 4, 16, 16]);
+    expect(Array.from(column(batch, NEW_OBS))).toEqual([11, 12, 12, 21, 21]);
+    expect(Array.from(column(batch, TERMINATED))).toEqual([0, 1, 1, 0, 0]);
+    expect(Array.from(column(batch, DISCOUNTS))).toEqual([0.25, 0.25, 0.5, 0.25, 0.5]);
   });
 });
 
