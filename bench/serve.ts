@@ -1,7 +1,8 @@
-// rl serve throughput: requests per second and p50/p99 latency for the [40, 20] CartPole policy at
-// 1, 16 and 64 concurrent connections, driven by autocannon in a separate process on loopback.
+// rl serve throughput: requests per second and p50/p99 latency at 1, 16 and 64 concurrent
+// connections, driven by autocannon in a separate process on loopback, for the [40, 20] CartPole
+// policy, a trivial handler module (the cost of routing and HTTP alone) and the same handler batched.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,11 @@ import { renderTable } from '../src/report/table.js';
 
 const run = promisify(execFile);
 const DURATION_S = 8;
+const VERSIONS = [
+  ['cartpole', '[40, 20] policy'],
+  ['handler', 'handler module'],
+  ['batched', 'batched handler'],
+];
 
 export async function benchServe(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-bench-serve-'));
@@ -22,24 +28,37 @@ export async function benchServe(): Promise<void> {
   await trainer.train();
   const checkpoint = await trainer.save(dir);
   await trainer.stop();
-  const router = await serve({ deployments: [{ name: 'cartpole', versions: [{ checkpoint }] }] });
+  const handler = path.join(dir, 'handler.mjs');
+  writeFileSync(handler, 'export default async (body) => ({ sum: body.observation.reduce((a, b) => a + b, 0) });\n');
+  const batched = path.join(dir, 'batched.mjs');
+  writeFileSync(batched, 'export const batch = { maxBatchSize: 64, batchWaitMs: 0 };\nexport default async (bodies) => bodies.map((body) => ({ sum: body.observation.reduce((a, b) => a + b, 0) }));\n');
+  const router = await serve({
+    deployments: [
+      { name: 'cartpole', versions: [{ checkpoint }] },
+      { name: 'handler', versions: [{ module: handler }] },
+      { name: 'batched', versions: [{ module: batched }] },
+    ],
+  });
   const app = buildServer(router);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const autocannon = path.join(path.dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js');
   const rows: string[][] = [];
   try {
-    for (const connections of [1, 16, 64]) {
-      const { stdout } = await run(process.execPath, [
-        autocannon, '--json', '-c', String(connections), '-d', String(DURATION_S), '-m', 'POST',
-        '-H', 'content-type=application/json', '-b', JSON.stringify({ observation: [0.01, -0.02, 0.03, 0.04] }), `${address}/cartpole`,
-      ], { maxBuffer: 64 * 1024 * 1024 });
-      const r = JSON.parse(stdout) as { requests: { average: number; p50: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
-      rows.push([String(connections), Math.round(r.requests.average).toLocaleString('en-US'), `${r.latency.p50} ms`, `${r.latency.p99} ms`, String(r.non2xx + r.errors)]);
+    for (const [deployment, what] of VERSIONS) {
+      for (const connections of [1, 16, 64]) {
+        const { stdout } = await run(process.execPath, [
+          autocannon, '--json', '-c', String(connections), '-d', String(DURATION_S), '-m', 'POST',
+          '-H', 'content-type=application/json', '-b', JSON.stringify({ observation: [0.01, -0.02, 0.03, 0.04] }), `${address}/${deployment}`,
+        ], { maxBuffer: 64 * 1024 * 1024 });
+        const r = JSON.parse(stdout) as { requests: { average: number; p50: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
+        rows.push([what, String(connections), Math.round(r.requests.average).toLocaleString('en-US'), `${r.latency.p50} ms`, `${r.latency.p99} ms`, String(r.non2xx + r.errors)]);
+      }
     }
   } finally {
     await app.close();
+    await router.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`rl serve, [40, 20] CartPole policy, autocannon ${DURATION_S} s per row, loopback (autocannon reports the mean over 1-second samples)\n`);
-  process.stdout.write(`${renderTable(['connections', 'requests/s', 'p50 latency', 'p99 latency', 'errors'], rows, ['right', 'right', 'right', 'right', 'right'])}\n`);
+  process.stdout.write(`rl serve, CartPole observations, autocannon ${DURATION_S} s per row, loopback (autocannon reports the mean over 1-second samples)\n`);
+  process.stdout.write(`${renderTable(['version', 'connections', 'requests/s', 'p50 latency', 'p99 latency', 'errors'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])}\n`);
 }

@@ -11,7 +11,8 @@ export { runTraining, trainLoop, resolveAlgorithmConfig, type RunOptions, type R
 export { resolveConfig, loadExperimentFile, stopReached, type ConfigLayer, type Experiment, type CommonConfig } from './config/index.js';
 export { saveCheckpoint, loadCheckpoint, resolveCheckpointPath, listCheckpoints } from './checkpoint/index.js';
 export { initBackend, type BackendChoice } from './utils/tensor_backend.js';
-export { serve, Router, RequestError, type DeploymentSpec, type ServeOptions } from './serve/router.js';
+export { serve, Router, RequestError, VersionError, type DeploymentSpec, type ServeOptions, type VersionSpec, type ServedVersion } from './serve/router.js';
+export { readDeploymentFile } from './serve/deployment_file.js';
 export { buildServer } from './serve/http.js';
 export { CheckpointPolicy } from './policy/checkpoint_policy.js';
 export { replayPolicy, type PolicyReplayOptions, type PolicyReplaySummary } from './execution/policy_replay.js';

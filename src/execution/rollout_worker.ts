@@ -90,6 +90,8 @@ export class RolloutWorker {
   private readonly stepActions: Float32Array;
   private readonly stepExtras: Record<string, Float32Array>;
   private readonly stepEnvActions: Float32Array;
+  /** One row, for complete_episodes to copy into its pending episodes. */
+  private readonly stepRow: SampleBatch;
   private exploration: Exploration = { type: 'stochastic' };
 
   static async create(config: RolloutWorkerConfig): Promise<RolloutWorker> {
@@ -117,6 +119,7 @@ export class RolloutWorker {
     this.stepActions = new Float32Array(n * A);
     this.stepExtras = Object.fromEntries(Object.entries(this.policy.extraColumns).map(([name, width]) => [name, new Float32Array(n * width)]));
     this.stepEnvActions = new Float32Array(n * this.venv.actionSize);
+    this.stepRow = allocateBatch(1, this.widths);
     this.pending = Array.from({ length: n }, () => this.emptyEpisode());
   }
 
@@ -264,9 +267,8 @@ export class RolloutWorker {
       for (let i = 0; i < n; i++) {
         const episode = this.pending[i];
         if (episode[NEW_OBS].length < episode[OBS].length) push(episode[NEW_OBS], this.stepObs, i * O, O);
-        const row = allocateBatch(1, this.widths);
-        this.recordRow(row, 0, i);
-        for (const name of Object.keys(this.widths)) if (name !== NEW_OBS) push(episode[name], row.columns[name], 0, this.widths[name]);
+        this.recordRow(this.stepRow, 0, i);
+        for (const name of Object.keys(this.widths)) if (name !== NEW_OBS) push(episode[name], this.stepRow.columns[name], 0, this.widths[name]);
         if (this.ended(i)) {
           push(episode[NEW_OBS], this.stepNewObs, i * O, O);
           const rows = episode[REWARDS].length;

@@ -43,8 +43,9 @@ export class ForwardPass {
       this.kernel = grown;
     }
     for (const [name, rows] of Object.entries(inputs)) {
-      const size = batch * (rows.length === 0 ? 0 : this.kernel.input(name).length / this.kernel.maxBatch);
-      this.kernel.input(name).set(rows.length === size ? rows : rows.subarray(0, size));
+      const input = this.kernel.input(name);
+      const size = batch * (input.length / this.kernel.maxBatch);
+      input.set(rows.length === size ? rows : rows.subarray(0, size));
     }
     this.kernel.forward(batch, networks);
   }

@@ -1,11 +1,15 @@
-// The HTTP face of a Router (fastify): POST /<deployment> with {"observation": [...]} or
-// {"observations": [[...], ...]}, routes under /-/routes, /-/healthz and Prometheus /-/metrics
-// (prom-client). Every bad request is answered with a JSON error; the server keeps serving.
-// With an admin token (serve({adminToken})), writes to /-/routes need `Authorization: Bearer <token>`.
+// The HTTP face of a Router (fastify): POST /<deployment> with a JSON body (for a policy checkpoint
+// {"observation": [...]} or {"observations": [[...], ...]}; for a model {"inputs": [...]}; for a
+// module whatever it takes), the split under /-/routes, shadow traffic under /-/shadow, user_config
+// under /-/deployments, /-/healthz and Prometheus /-/metrics (prom-client). Every bad request is
+// answered with a JSON error, as is every error thrown by a version (500, counted per version);
+// the server keeps serving. With an admin token (serve({adminToken})), every PUT needs
+// `Authorization: Bearer <token>`.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { RequestError, type Router } from './router.js';
+import { RequestError, VersionError } from './errors.js';
+import type { Router } from './router.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { bearerMatches } from './admin_token.js';
 import { isLoopback, reachableUrls, type BoundAddress } from './addresses.js';
@@ -14,6 +18,8 @@ export interface HttpOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
 }
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 function fail(reply: FastifyReply, status: number, message: string) {
   return reply.code(status).send({ error: message });
@@ -37,12 +43,23 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
     name: 'rl_serve_request_duration_seconds',
     help: 'Prediction latency',
     labelNames: ['deployment', 'version'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: LATENCY_BUCKETS,
     registers: [registry],
+  });
+  const versionErrors = new Counter({ name: 'rl_serve_version_errors_total', help: 'Requests a version failed to answer (user code threw, a bad answer)', labelNames: ['deployment', 'version'], registers: [registry] });
+  // Shadow traffic (mirrored requests whose answers are discarded): counted and timed apart, so a canary can be judged before it takes traffic.
+  const shadowRequests = new Counter({ name: 'rl_serve_shadow_requests_total', help: 'Mirrored requests a shadow version answered', labelNames: ['deployment', 'version'], registers: [registry] });
+  const shadowErrors = new Counter({ name: 'rl_serve_shadow_errors_total', help: 'Mirrored requests a shadow version failed', labelNames: ['deployment', 'version'], registers: [registry] });
+  const shadowLatency = new Histogram({ name: 'rl_serve_shadow_duration_seconds', help: 'Shadow version latency', labelNames: ['deployment', 'version'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  router.onShadowResult(({ deployment, version, seconds, error }) => {
+    (error ? shadowErrors : shadowRequests).inc({ deployment, version });
+    shadowLatency.observe({ deployment, version }, seconds);
   });
   // Every deployment and version served has its series from the start, at 0: a scraper's first
   // sample is then a real starting count, so the rate of the requests that follow is known.
-  for (const [name, versions] of Object.entries(router.routes())) for (const version of Object.keys(versions)) requests.labels(name, version).inc(0);
+  for (const [name, versions] of Object.entries(router.routes())) {
+    for (const version of Object.keys(versions)) for (const counter of [requests, versionErrors, shadowRequests, shadowErrors]) counter.labels(name, version).inc(0);
+  }
 
   // A body is JSON whatever its content type (curl -d sends application/x-www-form-urlencoded).
   app.removeAllContentTypeParsers();
@@ -67,61 +84,68 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const deployment = label((request.params as { deployment?: string } | undefined)?.deployment);
-    const status = error instanceof RequestError ? error.status : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : (error.statusCode ?? 500);
+    if (error instanceof VersionError) versionErrors.inc({ deployment: error.deployment, version: error.version });
+    const status = error instanceof RequestError || error instanceof VersionError ? error.status : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : (error.statusCode ?? 500);
     errors.inc({ deployment, status: String(status) });
     if (status === 401) reply.header('www-authenticate', 'Bearer');
-    const message = status === 413 ? `the body is larger than the limit of ${bodyLimit} bytes` : status >= 500 ? `internal error: ${error.message}` : error.message;
+    const message = status === 413 ? `the body is larger than the limit of ${bodyLimit} bytes` : status >= 500 && !(error instanceof VersionError) ? `internal error: ${error.message}` : error.message;
     return fail(reply, status, message);
   });
-  app.setNotFoundHandler((request, reply) => fail(reply, 404, `no route ${request.method} ${request.url}; POST /<deployment>, GET /-/routes, PUT /-/routes/<deployment>, GET /-/healthz, GET /-/metrics`));
+  app.setNotFoundHandler((request, reply) => fail(reply, 404, `no route ${request.method} ${request.url}; POST /<deployment>, GET /-/routes, PUT /-/routes/<deployment>, GET /-/shadow, PUT /-/shadow/<deployment>, PUT /-/deployments/<deployment>, GET /-/healthz, GET /-/metrics`));
 
   app.get('/-/healthz', async () => ({ status: 'ok', deployments: router.deploymentNames() }));
   app.get('/-/routes', async () => router.routes());
   // Checked before the body is read. A missing and a wrong token get the same answer.
   const adminToken = router.adminToken;
-  const requireAdmin = async (request: FastifyRequest) => {
+  const requireAdmin = (what: string) => async (request: FastifyRequest) => {
     if (adminToken !== undefined && !bearerMatches(adminToken, request.headers.authorization)) {
-      throw new RequestError(401, `${request.method} /-/routes needs the admin token: send the header 'Authorization: Bearer <token>'`);
+      throw new RequestError(401, `${request.method} ${what} needs the admin token: send the header 'Authorization: Bearer <token>'`);
     }
   };
-  app.put('/-/routes/:deployment', { onRequest: requireAdmin }, async (request) => {
+  const objectBody = (body: unknown, example: string): Record<string, unknown> => {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RequestError(400, `the body must be an object ${example}`);
+    return body as Record<string, unknown>;
+  };
+  app.put('/-/routes/:deployment', { onRequest: requireAdmin('/-/routes') }, async (request) => {
     const { deployment } = request.params as { deployment: string };
-    const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RequestError(400, 'the body must be an object of version weights, e.g. {"checkpoint_20": 0.9, "checkpoint_40": 0.1}');
-    router.setRoutes(deployment, body as Record<string, unknown>);
+    router.setRoutes(deployment, objectBody(request.body, 'of version weights, e.g. {"checkpoint_20": 0.9, "checkpoint_40": 0.1}'));
     return router.routes()[deployment];
+  });
+  app.get('/-/shadow', async () => router.shadows());
+  app.put('/-/shadow/:deployment', { onRequest: requireAdmin('/-/shadow') }, async (request) => {
+    const { deployment } = request.params as { deployment: string };
+    router.setShadows(deployment, objectBody(request.body, 'of the fractions of requests to mirror, e.g. {"checkpoint_40": 0.5}'));
+    return router.shadows()[deployment];
+  });
+  app.put('/-/deployments/:deployment', { onRequest: requireAdmin('/-/deployments') }, async (request) => {
+    const { deployment } = request.params as { deployment: string };
+    const body = objectBody(request.body, 'such as {"user_config": {...}} or {"user_config": {...}, "version": "v2"}');
+    const unknown = Object.keys(body).find((key) => key !== 'user_config' && key !== 'version');
+    if (unknown !== undefined || !('user_config' in body)) throw new RequestError(400, `the body takes "user_config" (required) and "version" (optional)${unknown !== undefined ? `, not "${unknown}"` : ''}`);
+    if (body.version !== undefined && typeof body.version !== 'string') throw new RequestError(400, '"version" must be the name of a version');
+    return { reconfigured: await router.reconfigure(deployment, body.user_config, body.version as string | undefined) };
   });
   app.get('/-/metrics', async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
 
-  app.post('/:deployment', async (request) => {
+  app.post('/:deployment', async (request, reply) => {
     const start = process.hrtime.bigint();
     const { deployment } = request.params as { deployment: string };
-    const body = request.body as Record<string, unknown> | undefined;
-    if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new RequestError(400, 'the body must be a JSON object: {"observation": [...]} or {"observations": [[...], ...]}');
-    }
     const pinned = request.headers['x-rl-version'];
-    const options = { explore: body.explore === true, version: typeof pinned === 'string' ? pinned : undefined };
-    if (body.explore !== undefined && typeof body.explore !== 'boolean') throw new RequestError(400, '"explore" must be true or false');
-    let response: Record<string, unknown>;
-    let version: string;
-    if (Array.isArray(body.observation)) {
-      const prediction = await router.predict(deployment, body.observation as number[], options);
-      version = prediction.version;
-      response = { action: prediction.action, version };
-    } else if (Array.isArray(body.observations) && body.observations.length > 0 && body.observations.every(Array.isArray)) {
-      const prediction = await router.predictBatch(deployment, body.observations as number[][], options);
-      version = prediction.version;
-      response = { actions: prediction.actions, version };
-    } else {
-      throw new RequestError(400, 'the body needs "observation": [numbers] or "observations": [[numbers], ...]');
+    const { answer, version } = await router.dispatch(deployment, request.body ?? null, { version: typeof pinned === 'string' ? pinned : undefined });
+    // Serialized here, so a handler's answer that is not JSON (undefined, a BigInt, a cycle) is its version's error.
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(answer);
+    } catch (error) {
+      throw new VersionError(deployment, version, error);
     }
+    if (json === undefined) throw new VersionError(deployment, version, new Error(`it answered ${String(answer)}; return a JSON value`));
     requests.inc({ deployment, version });
     latency.observe({ deployment, version }, Number(process.hrtime.bigint() - start) / 1e9);
-    return response;
+    return reply.header('x-rl-version', version).type('application/json; charset=utf-8').send(json);
   });
   return app;
 }

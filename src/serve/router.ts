@@ -1,35 +1,32 @@
 // Serving as a library (Ray Serve's "embed it in your application"): named deployments, each
-// backed by one or more checkpoints (versions) with a traffic split that can change while
-// requests flow, and concurrent requests to one version answered by one batched forward pass.
-import path from 'node:path';
-import { CheckpointPolicy } from '../policy/checkpoint_policy.js';
+// backed by one or more versions (policy checkpoints, TF.js models or the user's own modules; see
+// version.ts) with a traffic split and shadow traffic that can change while requests flow.
 import { Random } from '../utils/random.js';
 import { UserError } from '../utils/errors.js';
 import { checkAdminToken } from './admin_token.js';
+import { DEFAULT_BATCH, batchSettings } from './batcher.js';
+import { RequestError, VersionError } from './errors.js';
+import { loadVersion, type ServedVersion, type VersionSpec } from './version.js';
 
-export interface VersionSpec {
-  checkpoint: string;
-  weight?: number;
-  /** Defaults to the checkpoint's folder name, e.g. checkpoint_20. */
-  name?: string;
-  /** For a checkpoint trained on a custom env module: the module to use (a checkpoint never names code to run). */
-  env?: string;
-}
+export { RequestError, VersionError } from './errors.js';
+export type { VersionSpec, CheckpointVersionSpec, ModelVersionSpec, ModuleVersionSpec, ServedVersion } from './version.js';
 
 export interface DeploymentSpec {
   name: string;
   versions: VersionSpec[];
+  /** Shadow traffic: {version: fraction} of requests mirrored to that version, its answers discarded. */
+  shadows?: Record<string, number>;
 }
 
 export interface ServeOptions {
   deployments: DeploymentSpec[];
-  /** Most observations in one forward pass. */
+  /** Most observations (or model input rows) in one forward pass; a version's own batch settings win. */
   maxBatchSize?: number;
   /** How long a request may wait for others to join its batch (0: only those already queued). */
   batchWaitMs?: number;
-  /** Seeds the traffic split and explore sampling. */
+  /** Seeds the traffic split, shadow sampling and explore sampling. */
   seed?: number;
-  /** When set, HTTP writes to /-/routes need `Authorization: Bearer <adminToken>`. */
+  /** When set, HTTP writes (PUT /-/routes, /-/shadow, /-/deployments) need `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
 }
 
@@ -38,144 +35,79 @@ export interface Prediction {
   version: string;
 }
 
-/** A client error: the HTTP layer answers with this status and message. */
-export class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Pending {
-  observations: Float32Array;
-  count: number;
-  explore: boolean;
-  resolve: (actions: (number | number[])[]) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Queues requests to one policy and answers them with batched forward passes. */
-class BatchedPolicy {
-  private queue: Pending[] = [];
-  private queued = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private scheduled = false;
-  private readonly rng: Random;
-
-  constructor(
-    readonly policy: CheckpointPolicy,
-    private readonly maxBatchSize: number,
-    private readonly batchWaitMs: number,
-    seed: number,
-  ) {
-    this.rng = new Random(seed);
-  }
-
-  predict(observations: Float32Array, count: number, explore: boolean): Promise<(number | number[])[]> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ observations, count, explore, resolve, reject });
-      this.queued += count;
-      if (this.queued >= this.maxBatchSize) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        if (this.batchWaitMs > 0) this.timer = setTimeout(() => this.flush(), this.batchWaitMs);
-        else setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    this.queued = 0;
-    if (batch.length === 0) return;
-    const O = this.policy.layout.observationSize;
-    const A = this.policy.actionSize;
-    const discrete = this.policy.action_space.type === 'Discrete';
-    // Greedy and exploring requests run as two passes (exploring needs the sampler).
-    for (const explore of [false, true]) {
-      const group = batch.filter((p) => p.explore === explore);
-      if (group.length === 0) continue;
-      try {
-        const total = group.reduce((n, p) => n + p.count, 0);
-        const observations = new Float32Array(total * O);
-        let row = 0;
-        for (const p of group) {
-          observations.set(p.observations, row * O);
-          row += p.count;
-        }
-        const actions = new Float32Array(total * A);
-        this.policy.computeActions(observations, total, explore, this.rng, actions);
-        row = 0;
-        for (const p of group) {
-          const out: (number | number[])[] = [];
-          for (let i = 0; i < p.count; i++, row++) out.push(discrete ? actions[row] : Array.from(actions.subarray(row * A, row * A + A)));
-          p.resolve(out);
-        }
-      } catch (error) {
-        for (const p of group) p.reject(error);
-      }
-    }
-  }
+/** How a mirrored request went: `error` is set when the shadow version failed. */
+export interface ShadowResult {
+  deployment: string;
+  version: string;
+  seconds: number;
+  error?: VersionError;
 }
 
 interface Version {
   name: string;
-  checkpoint: string;
+  kind: ServedVersion['kind'];
   weight: number;
-  batched: BatchedPolicy;
+  served: ServedVersion;
 }
 
 interface Deployment {
   name: string;
   versions: Map<string, Version>;
-  observationSize: number;
+  shadows: Map<string, number>;
 }
 
 export class Router {
   private readonly rng: Random;
+  /** Shadow sampling has its own stream, so mirroring never changes which version answers. */
+  private readonly shadowRng: Random;
+  private readonly shadowListeners: ((result: ShadowResult) => void)[] = [];
+  private readonly shadowsInFlight = new Set<Promise<void>>();
 
   private constructor(
     private readonly deployments: Map<string, Deployment>,
     seed: number,
-    /** Guards HTTP writes to /-/routes when set (see buildServer). */
+    /** Guards HTTP writes when set (see buildServer). */
     readonly adminToken: string | undefined,
   ) {
     this.rng = new Random(seed);
+    this.shadowRng = new Random(seed + 104729);
   }
 
   static async create(options: ServeOptions): Promise<Router> {
-    const maxBatchSize = options.maxBatchSize ?? 64;
-    const batchWaitMs = options.batchWaitMs ?? 0;
-    if (!(Number.isInteger(maxBatchSize) && maxBatchSize > 0)) throw new UserError(`max batch size must be a positive integer, got ${maxBatchSize}`);
-    if (!(batchWaitMs >= 0)) throw new UserError(`batch wait must be >= 0 ms, got ${batchWaitMs}`);
-    if (options.deployments.length === 0) throw new UserError('nothing to serve: give a checkpoint or --deployment name=checkpoint');
+    const defaults = batchSettings(DEFAULT_BATCH, { maxBatchSize: options.maxBatchSize, batchWaitMs: options.batchWaitMs }, 'serve');
+    if (options.deployments.length === 0) throw new UserError('nothing to serve: give a checkpoint, model folder, module or deployment file, or --deployment name=path');
     if (options.adminToken !== undefined) checkAdminToken(options.adminToken);
     const seed = options.seed ?? 0;
     const deployments = new Map<string, Deployment>();
-    for (const spec of options.deployments) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.name) || spec.name === '-') throw new UserError(`deployment name '${spec.name}' must be letters, digits, '_', '.' or '-'`);
-      if (deployments.has(spec.name)) throw new UserError(`deployment '${spec.name}' is given twice`);
-      const versions = new Map<string, Version>();
-      let observationSize = -1;
-      for (const [i, v] of spec.versions.entries()) {
-        const policy = await CheckpointPolicy.load(v.checkpoint, { env: v.env });
-        if (observationSize >= 0 && policy.layout.observationSize !== observationSize) {
-          throw new UserError(`deployment '${spec.name}': ${v.checkpoint} takes ${policy.layout.observationSize} observation values, the others ${observationSize}`);
+    const loaded: ServedVersion[] = [];
+    try {
+      for (const spec of options.deployments) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.name) || spec.name === '-') throw new UserError(`deployment name '${spec.name}' must be letters, digits, '_', '.' or '-'`);
+        if (deployments.has(spec.name)) throw new UserError(`deployment '${spec.name}' is given twice`);
+        if (spec.versions.length === 0) throw new UserError(`deployment '${spec.name}' has no versions`);
+        const versions = new Map<string, Version>();
+        let observationSize: { size: number; source: string } | null = null;
+        for (const [i, v] of spec.versions.entries()) {
+          const version = await loadVersion(v, spec.name, defaults, seed + 7919 * (i + 1));
+          loaded.push(version.served);
+          if (version.observationSize !== undefined) {
+            if (observationSize && observationSize.size !== version.observationSize) {
+              throw new UserError(`deployment '${spec.name}': ${version.source} takes ${version.observationSize} observation values, ${observationSize.source} ${observationSize.size}`);
+            }
+            observationSize = { size: version.observationSize, source: version.source };
+          }
+          const name = versions.has(version.name) ? `${version.name}-${i}` : version.name;
+          versions.set(name, { name, kind: version.served.kind, weight: v.weight ?? 1, served: version.served });
         }
-        observationSize = policy.layout.observationSize;
-        let name = v.name ?? path.basename(path.dirname(policy.manifestPath));
-        if (versions.has(name)) name = `${name}-${i}`;
-        versions.set(name, { name, checkpoint: policy.manifestPath, weight: v.weight ?? 1, batched: new BatchedPolicy(policy, maxBatchSize, batchWaitMs, seed + 7919 * (i + 1)) });
+        const problem = splitProblem(spec.name, [...versions.values()].map((v) => [v.name, v.weight]));
+        if (problem) throw new UserError(problem);
+        const deployment: Deployment = { name: spec.name, versions, shadows: new Map() };
+        applyShadows(deployment, spec.shadows ?? {}, (status, message) => new UserError(message));
+        deployments.set(spec.name, deployment);
       }
-      const problem = splitProblem(spec.name, [...versions.values()].map((v) => [v.name, v.weight]));
-      if (problem) throw new UserError(problem);
-      deployments.set(spec.name, { name: spec.name, versions, observationSize });
+    } catch (error) {
+      await Promise.all(loaded.map((v) => v.close()));
+      throw error;
     }
     return new Router(deployments, seed, options.adminToken);
   }
@@ -189,9 +121,7 @@ export class Router {
   setRoutes(deployment: string, weights: Record<string, unknown>): void {
     const d = this.deployment(deployment);
     const entries = Object.entries(weights ?? {});
-    for (const [version] of entries) {
-      if (!d.versions.has(version)) throw new RequestError(404, `deployment '${deployment}' has no version '${version}'; it has ${[...d.versions.keys()].join(', ')}`);
-    }
+    for (const [version] of entries) this.version(d, version);
     const next = new Map<string, unknown>([...d.versions.keys()].map((name) => [name, 0]));
     for (const [version, weight] of entries) next.set(version, weight);
     const problem = splitProblem(deployment, [...next.entries()]);
@@ -199,34 +129,108 @@ export class Router {
     for (const [name, weight] of next) d.versions.get(name)!.weight = weight as number;
   }
 
-  observationSize(deployment: string): number {
-    return this.deployment(deployment).observationSize;
+  /** Every deployment's shadow traffic: {deployment: {version: fraction mirrored}}. */
+  shadows(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.deployments.values()].map((d) => [d.name, Object.fromEntries(d.shadows)]));
   }
 
-  /** One observation -> one action. */
+  /** Replaces a deployment's shadow traffic (Ray Serve 1.x's shadow_traffic); {} stops it. */
+  setShadows(deployment: string, fractions: Record<string, unknown>): void {
+    applyShadows(this.deployment(deployment), fractions, (status, message) => new RequestError(status, message));
+  }
+
+  /** Calls reconfigure(userConfig) on the deployment's versions that have it (or the one named), in place. */
+  async reconfigure(deployment: string, userConfig: unknown, version?: string): Promise<string[]> {
+    const d = this.deployment(deployment);
+    const targets = version !== undefined ? [this.version(d, version)] : [...d.versions.values()].filter((v) => v.served.reconfigure);
+    if (targets.length === 0 || !targets.every((v) => v.served.reconfigure)) {
+      throw new RequestError(400, `${version !== undefined ? `version '${version}'` : `no version of deployment '${deployment}'`} takes a user_config: only a module class with reconfigure(userConfig) does`);
+    }
+    for (const v of targets) {
+      try {
+        await v.served.reconfigure!(userConfig);
+      } catch (error) {
+        throw new VersionError(d.name, v.name, error);
+      }
+    }
+    return targets.map((v) => v.name);
+  }
+
+  /**
+   * Answers a request body with a version chosen by weight (or the one named): what the version
+   * answers; for checkpoint and model versions, an object that also names the version.
+   */
+  async handle(deployment: string, body: unknown, options: { version?: string } = {}): Promise<unknown> {
+    return (await this.dispatch(deployment, body, options)).answer;
+  }
+
+  /** handle() that also says which version answered. */
+  async dispatch(deployment: string, body: unknown, options: { version?: string } = {}): Promise<{ answer: unknown; version: string }> {
+    const d = this.deployment(deployment);
+    const version = options.version !== undefined ? this.version(d, options.version) : this.pick(d);
+    this.mirror(d, version, body);
+    let answer: unknown;
+    try {
+      answer = await version.served.handle(body);
+    } catch (error) {
+      throw error instanceof RequestError ? error : new VersionError(d.name, version.name, error);
+    }
+    if (version.kind !== 'module') answer = { ...(answer as object), version: version.name };
+    return { answer, version: version.name };
+  }
+
+  /** One observation -> one action (checkpoint versions). */
   async predict(deployment: string, observation: ArrayLike<number>, options: { explore?: boolean; version?: string } = {}): Promise<{ action: number | number[]; version: string }> {
     const { actions, version } = await this.predictBatch(deployment, [observation], options);
     return { action: actions[0], version };
   }
 
-  /** Several observations, answered by one version. */
+  /** Several observations, answered by one version (checkpoint versions). */
   async predictBatch(deployment: string, observations: ArrayLike<number>[], options: { explore?: boolean; version?: string } = {}): Promise<Prediction> {
-    const d = this.deployment(deployment);
-    const version = options.version !== undefined ? this.pinned(d, options.version) : this.pick(d);
-    const O = d.observationSize;
-    const flat = new Float32Array(observations.length * O);
-    observations.forEach((obs, i) => {
-      if (obs.length !== O) throw new RequestError(400, `observation ${i} has ${obs.length} values; deployment '${deployment}' takes ${O}`);
-      for (let k = 0; k < O; k++) {
-        const value = obs[k];
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw new RequestError(400, `observation ${i} value ${k} must be a finite number, got ${JSON.stringify(value)}`);
-        // The policy computes in float32: 1e39 is finite in JSON but Infinity there.
-        if (!Number.isFinite(Math.fround(value))) throw new RequestError(400, `observation ${i} value ${k} is ${value}, beyond the float32 range (±3.4e38) the policy computes in`);
-        flat[i * O + k] = value;
-      }
-    });
-    const actions = await version.batched.predict(flat, observations.length, options.explore === true);
-    return { actions, version: version.name };
+    const other = [...this.deployment(deployment).versions.values()].find((v) => v.kind !== 'checkpoint');
+    if (other) throw new RequestError(400, `predict() answers from policy checkpoints; version '${other.name}' of deployment '${deployment}' is a ${other.kind}: use handle(deployment, body)`);
+    const { answer, version } = await this.dispatch(deployment, { observations: observations.map((o) => (Array.isArray(o) ? o : Array.from(o))), explore: options.explore === true }, options);
+    return { actions: (answer as { actions: (number | number[])[] }).actions, version };
+  }
+
+  /** Resolves when every mirrored request sent so far has been answered (or failed). */
+  async shadowsSettled(): Promise<void> {
+    while (this.shadowsInFlight.size > 0) await Promise.all(this.shadowsInFlight);
+  }
+
+  /** Called after each mirrored request, with its latency and any error. */
+  onShadowResult(listener: (result: ShadowResult) => void): void {
+    this.shadowListeners.push(listener);
+  }
+
+  deploymentNames(): string[] {
+    return [...this.deployments.keys()];
+  }
+
+  /** Frees every version (their tensors); the router answers nothing afterwards. */
+  async close(): Promise<void> {
+    await this.shadowsSettled();
+    await Promise.all([...this.deployments.values()].flatMap((d) => [...d.versions.values()].map((v) => v.served.close())));
+  }
+
+  /** Sends the body to the shadow versions sampled for it; nothing waits for their answers. */
+  private mirror(d: Deployment, primary: Version, body: unknown): void {
+    for (const [name, fraction] of d.shadows) {
+      // One draw per shadow per request whichever version answers, so which requests are mirrored depends only on the seed and their order.
+      const sampled = this.shadowRng.uniform() < fraction;
+      if (!sampled || name === primary.name) continue;
+      const shadow = d.versions.get(name)!;
+      const start = process.hrtime.bigint();
+      const report = (error?: VersionError) => {
+        const result: ShadowResult = { deployment: d.name, version: name, seconds: Number(process.hrtime.bigint() - start) / 1e9, error };
+        for (const listener of this.shadowListeners) listener(result);
+      };
+      const call: Promise<void> = shadow.served.handle(body).then(
+        () => report(),
+        (error: unknown) => report(new VersionError(d.name, name, error)),
+      ).finally(() => this.shadowsInFlight.delete(call));
+      this.shadowsInFlight.add(call);
+    }
   }
 
   private deployment(name: string): Deployment {
@@ -235,7 +239,7 @@ export class Router {
     return d;
   }
 
-  private pinned(d: Deployment, name: string): Version {
+  private version(d: Deployment, name: string): Version {
     const v = d.versions.get(name);
     if (!v) throw new RequestError(404, `deployment '${d.name}' has no version '${name}'; it has ${[...d.versions.keys()].join(', ')}`);
     return v;
@@ -251,10 +255,6 @@ export class Router {
       u -= v.weight;
     }
     return versions.filter((v) => v.weight > 0).at(-1)!;
-  }
-
-  deploymentNames(): string[] {
-    return [...this.deployments.keys()];
   }
 }
 
@@ -275,7 +275,20 @@ function splitProblem(deployment: string, weights: [version: string, weight: unk
   return null;
 }
 
-/** Ray Serve's embedding API: `const router = await serve({deployments}); await router.predict('cartpole', obs)`. */
+/** Checks {version: fraction} (each a version of `d`, 0 <= fraction <= 1) and makes it d's shadow traffic. */
+function applyShadows(d: Deployment, fractions: Record<string, unknown>, error: (status: number, message: string) => Error): void {
+  const next = new Map<string, number>();
+  for (const [version, fraction] of Object.entries(fractions)) {
+    if (!d.versions.has(version)) throw error(404, `deployment '${d.name}' has no version '${version}' to shadow; it has ${[...d.versions.keys()].join(', ')}`);
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+      throw error(400, `deployment '${d.name}': the shadow fraction of '${version}' must be a number from 0 to 1, got ${typeof fraction === 'number' ? String(fraction) : JSON.stringify(fraction)}`);
+    }
+    if (fraction > 0) next.set(version, fraction);
+  }
+  d.shadows = next;
+}
+
+/** Ray Serve's embedding API: `const router = await serve({deployments}); await router.handle('greet', body)`. */
 export function serve(options: ServeOptions): Promise<Router> {
   return Router.create(options);
 }

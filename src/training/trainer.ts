@@ -279,7 +279,7 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
   }
 
   filterState(): FilterState | null {
-    return this.filter ? { type: 'MeanStdFilter', running: this.filter.running.toJSON(), buffer: this.filter.buffer.toJSON() } : null;
+    return this.filter ? this.filter.state() : null;
   }
 
   state(): TrainerState {

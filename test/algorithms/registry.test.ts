@@ -47,7 +47,9 @@ describe('algorithm registry', () => {
       const inAlgorithm = /^algorithms\/[^/]+\//.test(rel);
       if (inAlgorithm || rel === 'algorithms/registry.ts' || rel === 'index.ts') continue;
       const text = readFileSync(file, 'utf8');
-      if (/from '[./]*(?:\.\.\/)?algorithms\/[a-z0-9_]+\//.test(text) || /from '\.\/[a-z0-9_]+\/(?:index|trainer|policy|defaults)\.js'/.test(text) && rel.startsWith('algorithms/')) offenders.push(`${rel} imports an algorithm folder`);
+      // static, side-effect and dynamic imports alike; from src/algorithms/*.ts an algorithm folder is './<name>/'
+      const folder = rel.startsWith('algorithms/') ? /(?:from|import)\s*\(?\s*'\.\/[a-z0-9_]+\// : /(?:from|import)\s*\(?\s*'[^']*algorithms\/[a-z0-9_]+\//;
+      if (folder.test(text)) offenders.push(`${rel} imports an algorithm folder`);
       if (/[=!]==? '(?:PPO|DQN|SAC)'/.test(text)) offenders.push(`${rel} compares an algorithm name`);
     }
     expect(offenders).toEqual([]);

@@ -207,6 +207,13 @@ describe('the routes API with an admin token', () => {
     }
     // Unknown deployments are refused for want of a token too (no probing of names).
     expect((await put({}, 'nope')).status).toBe(401);
+    // So are the other writes: shadow traffic and user_config.
+    for (const [url, body] of [['/-/shadow/cartpole', '{"checkpoint_2": 1}'], ['/-/deployments/cartpole', '{"user_config": {}}']]) {
+      const response = await fetch(`${guardedBase}${url}`, { method: 'PUT', body });
+      expect({ url, status: response.status }).toEqual({ url, status: 401 });
+      expect(((await response.json()) as { error: string }).error).toBe(`PUT ${url.slice(0, url.lastIndexOf('/'))} needs the admin token: send the header 'Authorization: Bearer <token>'`);
+    }
+    expect(await (await fetch(`${guardedBase}/-/shadow`)).json()).toEqual({ cartpole: {} });
     expect(await (await fetch(`${guardedBase}/-/routes`)).json()).toEqual({ cartpole: { checkpoint_1: 0.9, checkpoint_2: 0.1 } });
     expect((await post(`${guardedBase}/cartpole`, { observation: [0, 0, 0, 0] })).status).toBe(200);
     const accepted = await put({ authorization: `Bearer ${token}` });
@@ -314,7 +321,7 @@ describe('rl serve command', () => {
     const [openStderr, guardedStderr] = await Promise.all([open.exited, guarded.exited]);
     const warnings = (text: string) => text.split('\n').filter((line) => line.startsWith('WARN'));
     expect(warnings(openStderr)).toEqual([
-      `WARN: listening on 0.0.0.0, beyond this machine: anyone who can reach port ${port} can change the traffic split with PUT /-/routes; set RL_SERVE_ADMIN_TOKEN (or --admin-token) to require a token`,
+      `WARN: listening on 0.0.0.0, beyond this machine: anyone who can reach port ${port} can change the traffic split, shadow traffic and user_config with PUT /-/routes, /-/shadow and /-/deployments; set RL_SERVE_ADMIN_TOKEN (or --admin-token) to require a token`,
     ]);
     expect(warnings(guardedStderr)).toEqual([]);
   });
