@@ -11,6 +11,7 @@ import { benchSolve } from './solve.js';
 import { benchDefaultTrain } from './default_train.js';
 import { benchSGD } from './sgd.js';
 import { benchCluster } from './cluster.js';
+import { benchDQN } from './dqn.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -24,6 +25,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   solve: benchSolve,
   sgd: benchSGD,
   cluster: benchCluster,
+  dqn: benchDQN,
 };
 
 const wanted = process.argv.slice(2);
