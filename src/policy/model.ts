@@ -106,7 +106,7 @@ function checkModelSize(weights: number, hiddens: number[]): void {
  * to norm std; 1.0 for hidden layers, 0.01 for the outputs, which starts the policy near
  * uniform), biases zero.
  */
-export function initialWeights(layout: ModelLayout, rng: Random): Float32Array {
+export function initialWeights(layout: Pick<ModelLayout, 'layers' | 'totalSize'>, rng: Random): Float32Array {
   const weights = new Float32Array(layout.totalSize);
   for (const layer of layout.layers) {
     const { inSize, outSize, kernelOffset } = layer;
