@@ -1,0 +1,106 @@
+// DQN's schedule around the learner: epsilon's linear decay, epsilon-greedy choices, no update
+// before learning_starts, one update per sampling round (or training_intensity's share), and the
+// target network copied every target_network_update_freq sampled timesteps.
+import { describe, expect, test } from '@jest/globals';
+import { Random } from '../../src/utils/random.js';
+import { allocateTransitions } from '../../src/execution/replay_buffer.js';
+import { DQN_DEFAULTS, epsilonAt } from '../../src/algorithms/dqn/defaults.js';
+import { epsilonGreedy } from '../../src/algorithms/dqn/exploration.js';
+import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
+import { initialQWeights, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
+import { ReplayTraining, type ReplayTrainingConfig } from '../../src/algorithms/dqn/replay_training.js';
+
+describe('epsilon-greedy exploration', () => {
+  test('epsilon falls linearly from initial to final over epsilon_timesteps, then stays', () => {
+    const c = DQN_DEFAULTS.exploration_config;
+    expect(epsilonAt(c, 0)).toBe(1);
+    expect(epsilonAt(c, 5000)).toBeCloseTo(0.51, 12);
+    expect(epsilonAt(c, 10000)).toBeCloseTo(0.02, 12);
+    expect(epsilonAt(c, 50000)).toBeCloseTo(0.02, 12);
+  });
+
+  test('epsilon 0 is greedy (first action on ties), epsilon 0.3 leaves the greedy action 0.3 x 3/4 of the time', () => {
+    const q = Float32Array.of(0, 2, 1, 2, 5, 5, 5, 5);
+    const out = new Float32Array(2);
+    epsilonGreedy(q, 2, 4, 0, new Random(1), out);
+    expect(Array.from(out)).toEqual([1, 0]);
+    const rng = new Random(2);
+    const one = Float32Array.of(0, 9, 0, 0);
+    let other = 0;
+    const draws = 20000;
+    for (let k = 0; k < draws; k++) {
+      epsilonGreedy(one, 1, 4, 0.3, rng, out);
+      if (out[0] !== 1) other++;
+    }
+    // 0.225 expected; 0.01 is over 3 standard deviations (0.003)
+    expect(Math.abs(other / draws - 0.225)).toBeLessThan(0.01);
+  });
+});
+
+describe('ReplayTraining', () => {
+  const base: ReplayTrainingConfig = {
+    buffer_size: 100,
+    prioritized_replay: false,
+    prioritized_replay_alpha: 0.6,
+    prioritized_replay_beta: 0.4,
+    prioritized_replay_eps: 1e-6,
+    learning_starts: 8,
+    train_batch_size: 4,
+    training_intensity: null,
+    target_network_update_freq: 10,
+  };
+
+  function setUp(config: ReplayTrainingConfig) {
+    const layout = qModelLayout(2, 2, { fcnet_hiddens: [3], fcnet_activation: 'tanh', hiddens: [], dueling: false });
+    const learner = new DQNLearner(layout, { doubleQ: true, gradClip: 40, adamEpsilon: 1e-8, trainBatchSize: 4 }, initialQWeights(layout, new Random(1)));
+    const training = new ReplayTraining(config, learner, 2, new Random(2), 4);
+    const round = allocateTransitions(4, 2, 1);
+    round.obs.fill(0.5);
+    round.rewards.fill(1);
+    round.discounts.fill(0.9);
+    return { training, learner, round };
+  }
+
+  test('no update before learning_starts, then one per round; the target network follows every 10 sampled steps', () => {
+    const { training, learner, round } = setUp(base);
+    const initial = learner.getWeights();
+    training.storeAndTrain(round, 4, 1e-2);
+    expect(training.state.num_steps_trained).toBe(0);
+    expect(Array.from(learner.getWeights())).toEqual(Array.from(initial));
+    const trained: number[] = [];
+    const targetUpdates: number[] = [];
+    for (let sampled = 8; sampled <= 36; sampled += 4) {
+      training.storeAndTrain(round, sampled, 1e-2);
+      trained.push(training.state.num_steps_trained);
+      targetUpdates.push(training.state.num_target_updates);
+    }
+    expect(trained).toEqual([4, 8, 12, 16, 20, 24, 28, 32]);
+    // a copy once 10 steps have passed since the last: at 12, 24 and 36 sampled steps
+    expect(targetUpdates).toEqual([0, 1, 1, 1, 2, 2, 2, 3]);
+    expect(training.state.last_target_update_ts).toBe(36);
+    expect(Array.from(learner.getTargetWeights())).toEqual(Array.from(learner.getWeights()));
+    expect(training.lastStats).not.toBeNull();
+  });
+
+  test('training_intensity 2.5 with a native ratio of 1 gives 2 and 3 updates in turn', () => {
+    const { training, round } = setUp({ ...base, learning_starts: 0, training_intensity: 2.5 });
+    expect(training.updatesPerRound()).toBe(2.5);
+    const perRound: number[] = [];
+    let before = 0;
+    for (let k = 1; k <= 4; k++) {
+      training.storeAndTrain(round, 4 * k, 1e-3);
+      perRound.push((training.state.num_steps_trained - before) / 4);
+      before = training.state.num_steps_trained;
+    }
+    expect(perRound).toEqual([2, 3, 2, 3]);
+  });
+
+  test('prioritized replay gets the TD errors of each update', () => {
+    const { training, round } = setUp({ ...base, prioritized_replay: true, learning_starts: 4 });
+    training.storeAndTrain(round, 4, 1e-3);
+    const buffer = training.buffer as unknown as { priorityWeight(slot: number): number };
+    // every slot started at the max priority 1; the sampled ones now hold (|td| + eps)^0.6 != 1
+    const weights = [0, 1, 2, 3].map((slot) => buffer.priorityWeight(slot));
+    expect(weights.some((w) => Math.abs(w - 1) > 1e-3)).toBe(true);
+  });
+});
