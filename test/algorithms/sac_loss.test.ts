@@ -13,6 +13,7 @@ import { sacOracle, type OracleNet } from './sac_oracle.js';
 
 const OBS = 3;
 const ROWS = 20;
+const GAMMA = 0.95;
 
 interface Case {
   name: string;
@@ -32,7 +33,7 @@ const CASES: Case[] = [
 ];
 
 function hyperparams(space: Space, twinQ: boolean): SACHyperparams {
-  return { twinQ, gamma: 0.95, nStep: 2, targetEntropy: resolveTargetEntropy('auto', space), noDoneAtEnd: false, actorLr: 3e-4, criticLr: 3e-4, entropyLr: 3e-4, gradClip: null };
+  return { twinQ, targetEntropy: resolveTargetEntropy('auto', space), actorLr: 3e-4, criticLr: 3e-4, entropyLr: 3e-4, gradClip: null };
 }
 
 function perturb(net: DenseNet, rng: Random, scale: number, outputScale = 1): void {
@@ -58,6 +59,8 @@ function setUp(c: Case, seed: number) {
     actions: new Float32Array(ROWS * A),
     rewards: Float32Array.from({ length: ROWS }, () => rng.normal()),
     terminated: Float32Array.from({ length: ROWS }, (_, i) => (i % 4 === 0 ? 1 : 0)),
+    // n-step rows: gamma^2 (and gamma^1 where an episode ended after one step)
+    discounts: Float32Array.from({ length: ROWS }, (_, i) => (i % 3 === 0 ? GAMMA : GAMMA ** 2)),
   };
   for (let i = 0; i < ROWS; i++) {
     if (box) for (let k = 0; k < A; k++) batch.actions[i * A + k] = rng.uniform(box.low[k], box.high[k]);
@@ -91,8 +94,7 @@ describe.each(CASES)('$name', (c) => {
         observationSize: OBS,
         box: box ? { low: Array.from(box.low), high: Array.from(box.high), epsT: noise.t, epsTp1: noise.tp1 } : null,
         numActions: c.space instanceof Discrete ? c.space.n : 0,
-        gamma: learner.hp.gamma,
-        nStep: learner.hp.nStep,
+        discounts: batch.discounts,
         targetEntropy: learner.hp.targetEntropy,
       });
       const stats = learner.computeGradients(batch, noise);

@@ -24,8 +24,8 @@ export interface OracleInput {
   /** Box: bounds and noise; Discrete: the number of actions. */
   box: { low: number[]; high: number[]; epsT: Float32Array; epsTp1: Float32Array } | null;
   numActions: number;
-  gamma: number;
-  nStep: number;
+  /** gamma^k of each row's k summed rewards. */
+  discounts: Float32Array;
   targetEntropy: number;
 }
 
@@ -85,7 +85,7 @@ export function sacOracle(input: OracleInput): OracleResult {
     const nextObs = tf.tensor2d(input.nextObs.slice(0, n * O), [n, O]);
     const rewards = tf.tensor1d(input.rewards.slice(0, n));
     const notDone = tf.sub(1, tf.tensor1d(input.terminated.slice(0, n)));
-    const discount = input.gamma ** input.nStep;
+    const discount = tf.tensor1d(input.discounts.slice(0, n));
     const policyOut = (x: tf.Tensor2D) => apply(input.policy.layers, policyVars, x);
     const qOut = (j: number, x: tf.Tensor2D) => apply(input.q[j].layers, qVars[j], x);
     const targetOut = (j: number, x: tf.Tensor2D) => apply(input.targetQ[j].layers, targetVars[j], x);

@@ -1,5 +1,5 @@
 // SAC's learner, as RLlib 1.x's sac_tf_policy.py computes it: on a replayed batch, the twin-Q
-// critic loss 0.5 mean((Q_i(s, a) - y)^2) with y = r + gamma^n (1 - terminated) (min_i
+// critic loss 0.5 mean((Q_i(s, a) - y)^2) with y = r + gamma^k (1 - terminated) (min_i
 // Q_targ_i(s', a') - alpha log pi(a'|s')), a' ~ pi(s'); the reparameterised actor loss
 // mean(alpha log pi(a|s) - min_i Q_i(s, a)), a ~ pi(s); and the entropy coefficient loss
 // -mean(log_alpha (log pi(a|s) + target_entropy)). Discrete actions take expectations under
@@ -11,19 +11,12 @@ import { DenseNet, denseLayers } from '../../nn/dense_net.js';
 import { initialWeights } from '../../policy/model.js';
 import type { Random } from '../../utils/random.js';
 import { FlatAdam } from '../ppo/adam.js';
+import type { Transitions } from '../../execution/replay_buffer.js';
 import type { SACNetworkConfig } from './defaults.js';
 import { SquashedGaussian } from './squashed_gaussian.js';
 
-/** Replayed transitions, row-major; actions are env-scale floats (Box) or indices (Discrete). */
-export interface SACBatch {
-  count: number;
-  obs: Float32Array;
-  actions: Float32Array;
-  rewards: Float32Array;
-  nextObs: Float32Array;
-  /** 1 where the episode terminated at this transition (no bootstrap), else 0. */
-  terminated: Float32Array;
-}
+/** Replayed transitions: actions are env-scale floats (Box) or indices (Discrete); discounts gamma^k of n-step rows. */
+export type SACBatch = Transitions;
 
 /** The reparameterisation noise eps ~ N(0, 1) of the samples at s (t) and s' (tp1): count x |A| each; unused for Discrete. */
 export interface SACNoise {
@@ -33,10 +26,7 @@ export interface SACNoise {
 
 export interface SACHyperparams {
   twinQ: boolean;
-  gamma: number;
-  nStep: number;
   targetEntropy: number;
-  noDoneAtEnd: boolean;
   actorLr: number;
   criticLr: number;
   entropyLr: number;
@@ -290,10 +280,9 @@ export class SACLearner {
     });
   }
 
-  /** y = r + gamma^n (1 - terminated) next; no_done_at_end never masks. */
+  /** y = r + gamma^k (1 - terminated) next, gamma^k the row's n-step discount. */
   private bellmanTarget(batch: SACBatch, i: number, next: number): number {
-    const mask = this.hp.noDoneAtEnd ? 0 : batch.terminated[i];
-    return batch.rewards[i] + this.hp.gamma ** this.hp.nStep * (1 - mask) * next;
+    return batch.rewards[i] + batch.discounts[i] * (1 - batch.terminated[i]) * next;
   }
 
   /** 0.5 mean((Q_i - y)^2) for each Q network, its gradient in q.grads; the TD errors; Q_1's statistics (RLlib's q_t). */
