@@ -9,6 +9,7 @@ import { benchPBT } from './pbt.js';
 import { benchMinibatch } from './minibatch.js';
 import { benchSolve } from './solve.js';
 import { benchDefaultTrain } from './default_train.js';
+import { benchDQN } from './dqn.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -20,6 +21,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   minibatch: benchMinibatch,
   default: benchDefaultTrain,
   solve: benchSolve,
+  dqn: benchDQN,
 };
 
 const wanted = process.argv.slice(2);

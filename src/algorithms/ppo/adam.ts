@@ -31,12 +31,14 @@ export class FlatAdam {
   apply(params: Float32Array, grads: Float32Array, lr: number): void {
     this.step += 1;
     const { beta1, beta2, epsilon, m, v } = this;
+    // Math looked up once: under jest's vm context each global lookup in the loop costs ~1 us
+    const math = Math;
     const lrT = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
     for (let i = 0; i < params.length; i++) {
       const g = grads[i];
       m[i] = beta1 * m[i] + (1 - beta1) * g;
       v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      params[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + epsilon);
+      params[i] -= (lrT * m[i]) / (math.sqrt(v[i]) + epsilon);
     }
   }
 
