@@ -6,11 +6,14 @@
 // noise eps given by the caller so losses (and their tests) are functions of it.
 import type { Box } from '../../envs/spaces.js';
 
+// Math's functions as module bindings: under jest's vm context each global lookup in a hot loop costs ~1 us
+const { exp, log, max, min, tanh } = Math;
+
 export const MIN_LOG_STD = -20;
 export const MAX_LOG_STD = 2;
 const LOG_PROB_CLIP = 100;
 const SMALL_NUMBER = 1e-6;
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+const HALF_LOG_2PI = 0.5 * log(2 * Math.PI);
 
 export class SquashedGaussian {
   readonly size: number;
@@ -25,8 +28,8 @@ export class SquashedGaussian {
 
   /** The action for u in row-local dims: low + (tanh(u) + 1) / 2 * (high - low), clipped to the bounds. */
   squash(u: number, k: number): number {
-    const a = this.low[k] + (Math.tanh(u) + 1) * this.halfRange[k];
-    return Math.min(Math.max(a, this.low[k]), this.low[k] + 2 * this.halfRange[k]);
+    const a = this.low[k] + (tanh(u) + 1) * this.halfRange[k];
+    return min(max(a, this.low[k]), this.low[k] + 2 * this.halfRange[k]);
   }
 
   /**
@@ -39,11 +42,11 @@ export class SquashedGaussian {
     for (let k = 0; k < d; k++) {
       const logStd = clip(inputs[iOff + d + k], MIN_LOG_STD, MAX_LOG_STD);
       const e = eps[eOff + k];
-      const u = inputs[iOff + k] + Math.exp(logStd) * e;
+      const u = inputs[iOff + k] + exp(logStd) * e;
       us[uOff + k] = u;
       actions[aOff + k] = this.squash(u, k);
-      const t = Math.tanh(u);
-      logp += clip(-0.5 * e * e - logStd - HALF_LOG_2PI, -LOG_PROB_CLIP, LOG_PROB_CLIP) - Math.log(1 - t * t + SMALL_NUMBER);
+      const t = tanh(u);
+      logp += clip(-0.5 * e * e - logStd - HALF_LOG_2PI, -LOG_PROB_CLIP, LOG_PROB_CLIP) - log(1 - t * t + SMALL_NUMBER);
     }
     return logp;
   }
@@ -59,7 +62,7 @@ export class SquashedGaussian {
       const logStd = clip(rawLogStd, MIN_LOG_STD, MAX_LOG_STD);
       const e = eps[eOff + k];
       const u = us[uOff + k];
-      const t = Math.tanh(u);
+      const t = tanh(u);
       const sech2 = 1 - t * t;
       // d action/du (inside the bounds; tf's clip passes the gradient on the closed interval)
       let dU = dAction[dOff + k] * sech2 * this.halfRange[k];
@@ -68,7 +71,7 @@ export class SquashedGaussian {
       // the Gaussian term -0.5 eps^2 - logStd - log(2 pi)/2 depends on logStd only (eps fixed)
       const gaussian = -0.5 * e * e - logStd - HALF_LOG_2PI;
       let dLogStd = gaussian >= -LOG_PROB_CLIP && gaussian <= LOG_PROB_CLIP ? -dLogp : 0;
-      dLogStd += dU * Math.exp(logStd) * e;
+      dLogStd += dU * exp(logStd) * e;
       grad[gOff + k] += dU;
       if (rawLogStd >= MIN_LOG_STD && rawLogStd <= MAX_LOG_STD) grad[gOff + d + k] += dLogStd;
     }
@@ -81,5 +84,5 @@ export class SquashedGaussian {
 }
 
 function clip(x: number, low: number, high: number): number {
-  return Math.min(Math.max(x, low), high);
+  return min(max(x, low), high);
 }
