@@ -1,7 +1,7 @@
 // Seconds per iteration of `rl train --env CartPole-v1` with RLlib's defaults (4000 steps, 30
 // epochs of 128-row minibatches, [256, 256] networks): median of iterations 2-4, seed 1.
 // `npm run bench -- default`.
-import { resolvePPOConfig } from '../src/config/index.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
 import { median } from './stats.js';
 

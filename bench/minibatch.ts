@@ -3,7 +3,9 @@
 // book's CartPole networks and RLlib's default [256, 256]. `npm run bench -- minibatch`.
 import { performance } from 'node:perf_hooks';
 import { Discrete } from '../src/envs/spaces.js';
-import { initialWeights, modelLayout } from '../src/policy/model.js';
+import { initialWeights } from '../src/policy/model.js';
+import { ppoModelLayout } from '../src/algorithms/ppo/model.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../src/algorithms/ppo/policy.js';
 import { allocateBatch } from '../src/execution/sample_batch.js';
 import { PPOLearner } from '../src/algorithms/ppo/learner.js';
 import { Random } from '../src/utils/random.js';
@@ -37,17 +39,18 @@ export async function benchMinibatch(): Promise<void> {
   await initBackend('wasm');
   const rows: string[][] = [];
   for (const c of CASES) {
-    const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: c.hiddens, fcnet_activation: 'tanh', vf_share_layers: false });
+    const layout = ppoModelLayout(4, new Discrete(2), { fcnet_hiddens: c.hiddens, fcnet_activation: 'tanh', vf_share_layers: false });
     const rng = new Random(1);
     const n = 2000;
-    const batch = allocateBatch(n, 4, 1, 2);
+    const batch = allocateBatch(n, { obs: 4, actions: 1, [ACTION_LOGP]: 1, [ACTION_DIST_INPUTS]: 2, [ADVANTAGES]: 1, [VF_PREDS]: 1, [VALUE_TARGETS]: 1 });
+    const col = batch.columns;
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < 4; k++) batch.obs[i * 4 + k] = rng.normal();
-      batch.actions[i] = i % 2;
-      batch.logp[i] = Math.log(0.5);
-      batch.advantages[i] = rng.normal();
-      batch.vfPreds[i] = 0;
-      batch.valueTargets[i] = 10 * rng.normal();
+      for (let k = 0; k < 4; k++) col.obs[i * 4 + k] = rng.normal();
+      col.actions[i] = i % 2;
+      col[ACTION_LOGP][i] = Math.log(0.5);
+      col[ADVANTAGES][i] = rng.normal();
+      col[VF_PREDS][i] = 0;
+      col[VALUE_TARGETS][i] = 10 * rng.normal();
     }
     const hp = { clipParam: 0.3, vfClipParam: 10, vfLossCoeff: 1, klTarget: 0.01, gradClip: null, numSgdIter: 1, sgdMinibatchSize: c.minibatch, shuffleSequences: true, useCritic: true };
     const steps = Math.floor(n / c.minibatch);

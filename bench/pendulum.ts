@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolvePPOConfig } from '../src/config/index.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
 import { stopReached } from '../src/config/index.js';
 

@@ -1,12 +1,12 @@
 // Greedy replay speed of a [40, 20] CartPole policy (the book's network) on one thread, through
-// the same replay() that `rl rollout` runs, without rendering. Median of 5 runs of 1M steps.
+// the same replayPolicy() that `rl rollout` runs, without rendering. Median of 5 runs of 1M steps.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
-import { resolvePPOConfig } from '../src/config/index.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { CheckpointPolicy } from '../src/policy/checkpoint_policy.js';
-import { replay } from '../src/execution/replay.js';
+import { replayPolicy } from '../src/execution/policy_replay.js';
 import { formatRate, median } from './stats.js';
 
 export async function benchRollout(): Promise<void> {
@@ -18,11 +18,11 @@ export async function benchRollout(): Promise<void> {
     const manifest = await trainer.save(dir);
     await trainer.stop();
     const policy = await CheckpointPolicy.load(manifest);
-    await replay(policy, { steps: 200_000, seed: 0 }); // warm up
+    await replayPolicy(policy, { steps: 200_000, seed: 0 }); // warm up
     const rates: number[] = [];
     let meanLength = 0;
     for (let run = 0; run < 5; run++) {
-      const summary = await replay(policy, { steps: 1_000_000, seed: run });
+      const summary = await replayPolicy(policy, { steps: 1_000_000, seed: run });
       rates.push(summary.steps / summary.seconds);
       meanLength = summary.steps / summary.episodes.length;
     }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
-import { resolvePPOConfig } from '../src/config/index.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { serve } from '../src/serve/router.js';
 import { buildServer } from '../src/serve/http.js';
 import { renderTable } from '../src/report/table.js';

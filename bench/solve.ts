@@ -4,8 +4,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { loadExperimentFile, resolvePPOConfig, stopReached } from '../src/config/index.js';
-import { PPOTrainer, type TrainResult } from '../src/algorithms/ppo/trainer.js';
+import { loadExperimentFile, stopReached } from '../src/config/index.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
+import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
+import type { TrainResult } from '../src/training/trainer.js';
 import { median } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

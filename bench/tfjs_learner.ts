@@ -6,10 +6,11 @@
 //       + vf_loss_coeff mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)) - entropy_coeff mean(H)
 // The weights live in tf.Variables, one kernel and one bias per dense layer of the ModelLayout.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelLayout } from '../src/policy/model.js';
+import type { PPOModelLayout as ModelLayout } from '../src/algorithms/ppo/model.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../src/algorithms/ppo/policy.js';
 import type { SampleBatch } from '../src/execution/sample_batch.js';
 import type { Random } from '../src/utils/random.js';
-import { FlatAdam, clipByGlobalNorm } from '../src/algorithms/ppo/adam.js';
+import { FlatAdam, clipByGlobalNorm } from '../src/nn/adam.js';
 
 interface LearnerHyperparams {
   clipParam: number;
@@ -280,30 +281,30 @@ class MinibatchBuffers {
     readonly size: number,
     batch: SampleBatch,
   ) {
-    this.obs = new Float32Array(size * batch.observationSize);
-    this.actions = new Float32Array(size * batch.actionSize);
-    this.actionsInt = new Int32Array(size * batch.actionSize);
+    this.obs = new Float32Array(size * batch.widths.obs);
+    this.actions = new Float32Array(size * batch.widths.actions);
+    this.actionsInt = new Int32Array(size * batch.widths.actions);
     this.logp = new Float32Array(size);
-    this.distInputs = new Float32Array(size * batch.distInputSize);
+    this.distInputs = new Float32Array(size * batch.widths[ACTION_DIST_INPUTS]);
     this.vfPreds = new Float32Array(size);
     this.advantages = new Float32Array(size);
     this.valueTargets = new Float32Array(size);
   }
 
   gather(batch: SampleBatch, order: Int32Array, start: number): void {
-    const { observationSize: O, actionSize: A, distInputSize: P } = batch;
+    const { obs: O, actions: A, [ACTION_DIST_INPUTS]: P } = batch.widths;
     for (let r = 0; r < this.size; r++) {
       const i = order[start + r];
-      this.obs.set(batch.obs.subarray(i * O, i * O + O), r * O);
+      this.obs.set(batch.columns.obs.subarray(i * O, i * O + O), r * O);
       for (let k = 0; k < A; k++) {
-        this.actions[r * A + k] = batch.actions[i * A + k];
-        this.actionsInt[r * A + k] = batch.actions[i * A + k];
+        this.actions[r * A + k] = batch.columns.actions[i * A + k];
+        this.actionsInt[r * A + k] = batch.columns.actions[i * A + k];
       }
-      this.logp[r] = batch.logp[i];
-      this.distInputs.set(batch.distInputs.subarray(i * P, i * P + P), r * P);
-      this.vfPreds[r] = batch.vfPreds[i];
-      this.advantages[r] = batch.advantages[i];
-      this.valueTargets[r] = batch.valueTargets[i];
+      this.logp[r] = batch.columns[ACTION_LOGP][i];
+      this.distInputs.set(batch.columns[ACTION_DIST_INPUTS].subarray(i * P, i * P + P), r * P);
+      this.vfPreds[r] = batch.columns[VF_PREDS][i];
+      this.advantages[r] = batch.columns[ADVANTAGES][i];
+      this.valueTargets[r] = batch.columns[VALUE_TARGETS][i];
     }
   }
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { resolvePPOConfig } from '../src/config/index.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
 import { renderTable } from '../src/report/table.js';
 import { median } from './stats.js';

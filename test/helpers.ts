@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import type { TuneExperiment } from '../src/tune/experiment.js';
+import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 
 /** The package root: tests run compiled from dist/test/. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -71,4 +72,9 @@ export function tuneExperiment(fields: Partial<TuneExperiment> & Pick<TuneExperi
     source: 'test',
     ...fields,
   };
+}
+
+/** A rollout worker's algorithm fields for PPO: these config keys over PPO's defaults. */
+export function ppoPolicy(config: Record<string, unknown> = {}): { algorithm: string; policyConfig: Record<string, unknown> } {
+  return { algorithm: 'PPO', policyConfig: resolvePPOConfig([{ source: 'test', config }]) as unknown as Record<string, unknown> };
 }

@@ -21,6 +21,8 @@ export interface CheckpointManifest {
   /** For a custom env: the module's file name and sha256, to check the module the user names on load. */
   env_module?: { name: string; sha256: string } | null;
   config: Record<string, unknown>;
+  /** The algorithm's networks: name -> input, sizes and layers (written since the algorithm registry; absent in older checkpoints). */
+  networks?: Record<string, unknown>;
   iteration: number;
   timesteps_total: number;
   time_total_s: number;

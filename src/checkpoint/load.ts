@@ -51,6 +51,7 @@ function manifestProblem(m: Record<string, unknown>): string | null {
     return "its manifest's 'env_module' is not a {name, sha256} record";
   }
   if (!isObject(m.config)) return "its manifest has no 'config' object";
+  if (m.networks !== undefined && !isObject(m.networks)) return "its manifest's 'networks' is not an object";
   if (!isNonNegInt(m.iteration)) return "its manifest has no valid 'iteration'";
   if (typeof m.timesteps_total !== 'number') return "its manifest has no 'timesteps_total' number";
   if (typeof m.time_total_s !== 'number') return "its manifest has no 'time_total_s' number";

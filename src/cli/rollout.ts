@@ -2,8 +2,8 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { CheckpointPolicy } from '../policy/checkpoint_policy.js';
-import { replay, type StepRecord } from '../execution/replay.js';
-import { readConfigLayer, resolvePPOConfig } from '../config/index.js';
+import { replayPolicy, type StepRecord } from '../execution/policy_replay.js';
+import { readConfigLayer, resolveConfig } from '../config/index.js';
 import { renderFrame } from '../envs/render/classic.js';
 import type { Env } from '../envs/env.js';
 import { GifRecorder } from '../report/gif.js';
@@ -35,12 +35,12 @@ interface RolloutArgs {
 /** RLlib makes users repeat --run and --config; here they are checked against the checkpoint. */
 function checkAgainstCheckpoint(policy: CheckpointPolicy, args: RolloutArgs): void {
   const shown = displayPath(policy.manifestPath);
-  if (args.run !== undefined && args.run !== policy.algorithm) {
-    throw new UserError(`--run ${args.run} does not match ${shown}, which was trained with ${policy.algorithm}; drop --run`);
+  if (args.run !== undefined && args.run !== policy.algorithm.name) {
+    throw new UserError(`--run ${args.run} does not match ${shown}, which was trained with ${policy.algorithm.name}; drop --run`);
   }
   if (!args.config) return;
   const layer = readConfigLayer('--config', args.config, process.cwd());
-  resolvePPOConfig([layer]); // unknown keys and bad values are errors here too
+  resolveConfig(policy.algorithm.config, [layer]); // unknown keys and bad values are errors here too
   const given = layer.config as Record<string, unknown>;
   const trained = policy.config as unknown as Record<string, unknown>;
   if (typeof given.env === 'string' && given.env !== trained.env && given.env !== policy.envId) {
@@ -121,7 +121,7 @@ export const rolloutCommand: CommandModule<object, RolloutArgs> = {
     let writeError: Error | null = null;
     out?.on('error', (error) => (writeError ??= error));
     try {
-      const summary = await replay(policy, {
+      const summary = await replayPolicy(policy, {
         steps: args.steps,
         episodes: args.episodes,
         explore: args.explore,

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { checkExperimentKeys, loadExperimentFile, parseStopFlag, readConfigLayer, resolvePPOConfig, type ConfigLayer } from '../config/index.js';
+import { checkExperimentKeys, loadExperimentFile, parseStopFlag, readConfigLayer, resolveConfig, type ConfigLayer } from '../config/index.js';
 import { TUNE_KEYS } from '../tune/experiment.js';
-import { runTraining } from '../algorithms/ppo/run.js';
+import { runTraining } from '../training/run.js';
+import { algorithmNames, getAlgorithm } from '../algorithms/registry.js';
 import { tableHeader, tableRow } from '../report/train_table.js';
 import { IterationProgress } from '../report/progress.js';
 import { UserError } from '../utils/errors.js';
@@ -13,7 +14,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js'
 interface TrainArgs {
   file?: string;
   env?: string;
-  run: string;
+  run?: string;
   config?: string;
   stop?: string;
   seed?: number;
@@ -28,13 +29,13 @@ interface TrainArgs {
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train a policy with PPO and print a reward table per iteration',
+  describe: 'Train a policy (PPO by default) and print a reward table per iteration',
   builder: (yargs) =>
     yargs
       .option('file', { alias: 'f', type: 'string', describe: 'Experiment file (YAML or JSON) in RLlib tuned-example form: name: {env, run, stop, config}' })
       .option('env', { type: 'string', describe: 'Env id (rl envs lists them) or path to a JS env module' })
-      .option('run', { type: 'string', default: 'PPO', describe: 'Algorithm (PPO)' })
-      .option('config', { type: 'string', describe: 'Config as inline JSON or a JSON file; RLlib PPO keys' })
+      .option('run', { type: 'string', describe: `Algorithm: ${algorithmNames().join(', ')} [default: the -f file's run, else PPO]` })
+      .option('config', { type: 'string', describe: "Config as inline JSON or a JSON file; the algorithm's RLlib keys" })
       .option('stop', { type: 'string', describe: 'Stop criteria as inline JSON, e.g. {"episode_reward_mean": 400}; default 20 iterations' })
       .option('seed', { type: 'number', describe: 'Seed for a reproducible run' })
       .option('restore', { type: 'string', describe: 'Continue from a checkpoint (manifest, its folder, checkpoint-N or latest)' })
@@ -51,8 +52,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   handler: async (args) => {
     const experiment = args.file ? loadExperimentFile(args.file) : null;
     if (experiment) checkExperimentKeys(experiment, TUNE_KEYS);
-    const run = args.run !== 'PPO' || !experiment ? args.run : experiment.run;
-    if (run !== 'PPO') throw new UserError(`${experiment && args.run === 'PPO' ? `${experiment.source}: run` : '--run'} ${run} is not available; use PPO`);
+    // --run wins over the file's run.
+    const algorithm = args.run !== undefined ? getAlgorithm(args.run, '--run') : experiment ? getAlgorithm(experiment.run, `${experiment.source}: run`) : getAlgorithm('PPO');
     checkIntegerFlag('checkpoint-freq', args['checkpoint-freq'], 0);
     checkIntegerFlag('keep-checkpoints-num', args['keep-checkpoints-num'], 0);
     const layers: ConfigLayer[] = [];
@@ -62,7 +63,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.env) flags.env = args.env;
     if (args.seed !== undefined) flags.seed = args.seed;
     layers.push({ source: 'command line', config: flags });
-    const config = args.restore ? undefined : resolvePPOConfig(layers);
+    const config = args.restore ? undefined : resolveConfig(algorithm.config, layers);
     if (config && !config.env) throw new UserError('no env given: pass --env CartPole-v1 (rl envs lists the ids) or set "env" in --config');
 
     const checkpointDir = args['checkpoint-dir'] ?? experiment?.local_dir;
@@ -71,6 +72,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     let iteration = 0;
     try {
       const outcome = await runTraining({
+        algorithm: algorithm.name,
         config,
         restore: args.restore,
         overrides: layers,
@@ -91,7 +93,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           }
           const { config: c } = trainer;
           process.stderr.write(
-            `${trainer.iteration > 0 ? `Resuming at iteration ${trainer.iteration}: ` : ''}PPO on ${c.env}: ${c.num_workers} rollout workers x ${c.num_envs_per_worker} envs, ` +
+            `${trainer.iteration > 0 ? `Resuming at iteration ${trainer.iteration}: ` : ''}${trainer.algorithm.name} on ${c.env}: ${c.num_workers} rollout workers x ${c.num_envs_per_worker} envs, ` +
               `model ${JSON.stringify(c.model.fcnet_hiddens)} ${c.model.fcnet_activation}, learner on wasm SIMD, seed ${trainer.seed}\n`,
           );
           process.stderr.write(dashboardHint(runDir.dir));

@@ -2,12 +2,12 @@
 // shared by rl tune (which schedules trials by it) and rl train (which refuses workers that
 // cannot all get a CPU, before starting their threads).
 import os from 'node:os';
-import type { PPOConfig } from '../algorithms/ppo/defaults.js';
+import type { CommonConfig } from './common.js';
 
-type CpuKeys = Pick<PPOConfig, 'num_workers' | 'num_cpus_per_worker' | 'num_cpus_for_driver'>;
+type CpuKeys = Pick<CommonConfig, 'num_workers' | 'num_cpus_per_worker' | 'num_cpus_for_driver'>;
 
-/** CPUs a PPO trainer holds, as Tune accounts them: the trainer's plus its rollout workers'. */
-export function ppoCpus(config: CpuKeys): number {
+/** CPUs a trainer holds, as Tune accounts them: the trainer's plus its rollout workers'. */
+export function trainerCpus(config: CpuKeys): number {
   return config.num_cpus_for_driver + config.num_workers * config.num_cpus_per_worker;
 }
 

@@ -1,22 +1,21 @@
-// A rollout worker: steps a VectorEnv with the current policy (the kernel's forward pass, one call
-// a step for all its envs),
-// records a fragment of rollout_fragment_length steps per env, and computes GAE per episode
-// segment at the fragment's end, bootstrapping with V(s) on truncation and at the cut
-// (RLlib's truncate_episodes). All its state can be exported, so that a fragment comes out
-// the same whichever thread runs it.
+// A rollout worker: steps a VectorEnv with the current policy (its algorithm's forward pass, one
+// call a step for all its envs) and records a fragment of rollout_fragment_length steps per env
+// (or whole episodes) with the generic columns (obs, actions, rewards, terminated, truncated,
+// new_obs) and the columns the algorithm's policy adds, then runs the algorithm's postprocessing
+// on each episode segment (RLlib's postprocess_trajectory). The algorithm is looked up by name in
+// the registry, so the worker runs in any thread. All its state can be exported, so that a
+// fragment comes out the same whichever thread runs it.
 import { VectorEnv, type VectorEnvState } from '../envs/vector_env.js';
 import { resolveEnv, type EnvKwargs } from '../envs/registry.js';
-import { Box, Discrete } from '../envs/spaces.js';
-import { ForwardPass, modelLayout, type ModelLayout, type ModelOptions } from '../policy/model.js';
-import { distributionFor, type ActionDistribution } from '../policy/distributions.js';
+import { Discrete } from '../envs/spaces.js';
+import type { ModelLayout } from '../nn/layout.js';
 import { makeFilter, MeanStdFilter, type FilterState, type ObservationFilter, type RunningStatState } from '../policy/filter.js';
-import { computeAdvantages, type AdvantageOptions } from '../algorithms/ppo/postprocessing.js';
+import { getAlgorithm } from '../algorithms/registry.js';
+import type { AlgorithmPolicy } from '../algorithms/algorithm.js';
 import { Random, type RandomState } from '../utils/random.js';
-import { allocateBatch, concatBatches, type SampleBatch } from './sample_batch.js';
-
-function emptyEpisode(): PendingEpisode {
-  return { obs: [], actions: [], logp: [], distInputs: [], vfPreds: [], rewards: [] };
-}
+import { ACTIONS, NEW_OBS, OBS, REWARDS, TERMINATED, TRUNCATED, allocateBatch, concatBatches, type SampleBatch } from './sample_batch.js';
+import { EnvActions } from './env_actions.js';
+import { applyEpsilonGreedy, explorationProblem, randomActions, samplesFromPolicy, type Exploration } from './exploration.js';
 
 export interface RolloutWorkerConfig {
   env: string;
@@ -28,21 +27,15 @@ export interface RolloutWorkerConfig {
   horizon: number | null;
   clipActions: boolean;
   observationFilter: 'NoFilter' | 'MeanStdFilter';
-  model: ModelOptions;
-  advantages: AdvantageOptions;
+  /** The registered algorithm whose policy acts, and its resolved config (JSON, as it crosses threads). */
+  algorithm: string;
+  policyConfig: Record<string, unknown>;
   seed: number;
   workerIndex: number;
 }
 
-/** An episode in progress, kept between fragments in complete_episodes mode. */
-export interface PendingEpisode {
-  obs: number[];
-  actions: number[];
-  logp: number[];
-  distInputs: number[];
-  vfPreds: number[];
-  rewards: number[];
-}
+/** An episode in progress, kept between fragments in complete_episodes mode: its rows so far, by column. */
+export type PendingEpisode = Record<string, number[]>;
 
 export interface WorkerState {
   env: VectorEnvState | null;
@@ -65,25 +58,39 @@ export interface SampleResult {
   state: WorkerState;
 }
 
+/** Checkpoints written before the generic columns kept PPO's pending episodes as {obs, actions, logp, distInputs, vfPreds, rewards}. */
+const OLD_PENDING_KEYS: Record<string, string> = { logp: 'action_logp', distInputs: 'action_dist_inputs', vfPreds: 'vf_preds' };
+
+/** A pending episode in the current form (old PPO ones: renamed columns; new_obs and the end flags of its unfinished rows rebuilt). */
+export function upgradePendingEpisode(episode: PendingEpisode, observationSize: number): PendingEpisode {
+  if (Object.hasOwn(episode, NEW_OBS)) return episode;
+  const out: PendingEpisode = {};
+  for (const [key, values] of Object.entries(episode)) out[OLD_PENDING_KEYS[key] ?? key] = values;
+  const rows = out[REWARDS]?.length ?? 0;
+  // Within an unfinished episode every row's new_obs is the next row's obs; the last row's comes with the next step.
+  out[NEW_OBS] = (out[OBS] ?? []).slice(observationSize);
+  out[TERMINATED] = new Array<number>(rows).fill(0);
+  out[TRUNCATED] = new Array<number>(rows).fill(0);
+  return out;
+}
+
 export class RolloutWorker {
   readonly venv: VectorEnv;
-  readonly layout: ModelLayout;
-  readonly distribution: ActionDistribution;
-  private readonly forward: ForwardPass;
+  readonly policy: AlgorithmPolicy;
+  /** Floats per row of each column this worker records. */
+  readonly widths: Record<string, number>;
+  private readonly envActions: EnvActions;
   private filter: ObservationFilter;
   private rng: Random;
   private started = false;
   private pending: PendingEpisode[];
   // per-step scratch, allocated once
   private readonly stepObs: Float32Array;
-  private readonly stepDistInputs: Float32Array;
-  private readonly stepValues: Float32Array;
-  private readonly envActions: Float32Array;
-  private readonly singleObs: Float32Array;
-  private readonly singleValue = new Float32Array(1);
-  private readonly actionLow: Float32Array | null;
-  private readonly actionHigh: Float32Array | null;
-  private readonly actionStart: number;
+  private readonly stepNewObs: Float32Array;
+  private readonly stepActions: Float32Array;
+  private readonly stepExtras: Record<string, Float32Array>;
+  private readonly stepEnvActions: Float32Array;
+  private exploration: Exploration = { type: 'stochastic' };
 
   static async create(config: RolloutWorkerConfig): Promise<RolloutWorker> {
     await resolveEnv(config.env);
@@ -96,22 +103,29 @@ export class RolloutWorker {
       maxEpisodeSteps: config.horizon === null ? undefined : config.horizon,
       owner: `rollout worker ${config.workerIndex}`,
     });
-    const obsSize = this.venv.observationSize;
-    this.layout = modelLayout(obsSize, this.venv.action_space, config.model);
-    this.distribution = distributionFor(this.venv.action_space);
-    this.forward = new ForwardPass(this.layout, new Float32Array(this.layout.totalSize), config.numEnvs);
-    this.filter = makeFilter(config.observationFilter, obsSize);
+    const n = config.numEnvs;
+    const O = this.venv.observationSize;
+    const algorithm = getAlgorithm(config.algorithm);
+    this.policy = algorithm.makePolicy({ observationSize: O, actionSpace: this.venv.action_space, config: config.policyConfig as never, batch: n });
+    const A = this.policy.actionSize;
+    this.widths = { [OBS]: O, [ACTIONS]: A, [REWARDS]: 1, [TERMINATED]: 1, [TRUNCATED]: 1, [NEW_OBS]: O, ...this.policy.extraColumns };
+    this.envActions = new EnvActions(this.venv.action_space, config.clipActions);
+    this.filter = makeFilter(config.observationFilter, O);
     this.rng = new Random(config.seed * 7919 + 104729 * (config.workerIndex + 1));
-    this.stepObs = new Float32Array(config.numEnvs * obsSize);
-    this.stepDistInputs = new Float32Array(config.numEnvs * this.layout.policyOutputs);
-    this.stepValues = new Float32Array(config.numEnvs);
-    this.envActions = new Float32Array(config.numEnvs * this.venv.actionSize);
-    this.singleObs = new Float32Array(obsSize);
-    const space = this.venv.action_space;
-    this.actionLow = space instanceof Box && config.clipActions ? space.low : null;
-    this.actionHigh = space instanceof Box && config.clipActions ? space.high : null;
-    this.actionStart = space instanceof Discrete ? space.start : 0;
-    this.pending = Array.from({ length: config.numEnvs }, emptyEpisode);
+    this.stepObs = new Float32Array(n * O);
+    this.stepNewObs = new Float32Array(n * O);
+    this.stepActions = new Float32Array(n * A);
+    this.stepExtras = Object.fromEntries(Object.entries(this.policy.extraColumns).map(([name, width]) => [name, new Float32Array(n * width)]));
+    this.stepEnvActions = new Float32Array(n * this.venv.actionSize);
+    this.pending = Array.from({ length: n }, () => this.emptyEpisode());
+  }
+
+  get layout(): ModelLayout {
+    return this.policy.layout;
+  }
+
+  private emptyEpisode(): PendingEpisode {
+    return Object.fromEntries(Object.keys(this.widths).map((name) => [name, []]));
   }
 
   getState(): WorkerState {
@@ -122,12 +136,15 @@ export class RolloutWorker {
     if (state.env) this.venv.setState(state.env);
     this.rng = Random.fromState(state.rng);
     this.started = state.started;
-    this.pending = state.pending;
+    this.pending = state.pending.map((episode) => upgradePendingEpisode(episode, this.venv.observationSize));
   }
 
-  /** Collects one fragment with the given weights and filter. */
-  sample(weights: Float32Array, filterState: FilterState | null): SampleResult {
-    this.forward.setWeights(weights);
+  /** Collects one fragment with the given weights, filter and exploration (default: sampled from the policy). */
+  sample(weights: Float32Array, filterState: FilterState | null, exploration: Exploration = { type: 'stochastic' }): SampleResult {
+    const problem = explorationProblem(exploration, this.venv.action_space);
+    if (problem) throw new RangeError(problem);
+    this.exploration = exploration;
+    this.policy.setWeights(weights);
     if (filterState) this.filter = MeanStdFilter.fromState({ ...filterState, buffer: { n: 0, mean: [], m2: [] } });
     if (this.filter instanceof MeanStdFilter) this.filter.buffer.clear();
     if (!this.started) {
@@ -135,46 +152,8 @@ export class RolloutWorker {
       this.venv.checkFinite(true);
       this.started = true;
     }
-    if (this.config.batchMode === 'complete_episodes') return this.sampleCompleteEpisodes();
-    const { numEnvs, fragmentLength: T } = this.config;
-    const venv = this.venv;
-    const O = venv.observationSize;
-    const A = this.distribution.actionSize;
-    const P = this.layout.policyOutputs;
-    const batch = allocateBatch(numEnvs * T, O, A, P);
     const episodes: EpisodeStats = { returns: [], lengths: [] };
-    const segmentStart = new Int32Array(numEnvs);
-
-    for (let t = 0; t < T; t++) {
-      for (let i = 0; i < numEnvs; i++) this.filter.apply(venv.observations, i * O, this.stepObs, i * O, true);
-      this.forward.policyAndValue(this.stepObs, numEnvs, this.stepDistInputs, this.stepValues);
-      for (let i = 0; i < numEnvs; i++) {
-        const row = i * T + t; // env-major: each env's fragment is contiguous
-        batch.obs.set(this.stepObs.subarray(i * O, (i + 1) * O), row * O);
-        batch.distInputs.set(this.stepDistInputs.subarray(i * P, (i + 1) * P), row * P);
-        batch.vfPreds[row] = this.stepValues[i];
-        batch.logp[row] = this.distribution.sample(this.stepDistInputs, i * P, this.rng, batch.actions, row * A);
-        this.toEnvAction(batch.actions, row * A, i * A);
-      }
-      venv.step(this.envActions);
-      venv.checkFinite();
-      for (let i = 0; i < numEnvs; i++) {
-        const row = i * T + t;
-        batch.rewards[row] = venv.rewards[i];
-        const terminated = venv.terminated[i] === 1;
-        if (terminated || venv.truncated[i] === 1) {
-          episodes.returns.push(venv.finishedReturns[i]);
-          episodes.lengths.push(venv.finishedLengths[i]);
-          const lastValue = terminated ? 0 : this.valueOf(venv.finalObservations, i * O);
-          this.finishSegment(batch, i * T + segmentStart[i], row + 1, lastValue);
-          segmentStart[i] = t + 1;
-        }
-      }
-    }
-    // The fragment cut: bootstrap each unfinished segment with V(s) of the next observation.
-    for (let i = 0; i < numEnvs; i++) {
-      if (segmentStart[i] < T) this.finishSegment(batch, i * T + segmentStart[i], i * T + T, this.valueOf(venv.observations, i * O));
-    }
+    const batch = this.config.batchMode === 'complete_episodes' ? this.sampleCompleteEpisodes(episodes) : this.sampleFragment(episodes);
     return {
       workerIndex: this.config.workerIndex,
       batch,
@@ -185,87 +164,121 @@ export class RolloutWorker {
   }
 
   /**
-   * complete_episodes: steps until episodes totalling at least fragmentLength x numEnvs steps have
-   * ended; episodes still running are kept for the next call (RLlib's complete_episodes).
+   * The per-step body: filter the observations (updating the filter), act, step the envs. After
+   * it, stepObs holds the filtered observations acted on, stepActions the actions and stepExtras
+   * the policy's columns; for each env whose episode ended, stepNewObs its filtered final
+   * observation (the env itself has already reset). Returns nothing: read the venv's rewards and flags.
    */
-  private sampleCompleteEpisodes(): SampleResult {
-    const { numEnvs, fragmentLength } = this.config;
+  private step(episodes: EpisodeStats): void {
+    const n = this.config.numEnvs;
     const venv = this.venv;
     const O = venv.observationSize;
-    const A = this.distribution.actionSize;
-    const P = this.layout.policyOutputs;
-    const finished: SampleBatch[] = [];
-    const episodes: EpisodeStats = { returns: [], lengths: [] };
-    const stepActions = new Float32Array(numEnvs * A);
-    let count = 0;
-    while (count < fragmentLength * numEnvs) {
-      for (let i = 0; i < numEnvs; i++) this.filter.apply(venv.observations, i * O, this.stepObs, i * O, true);
-      this.forward.policyAndValue(this.stepObs, numEnvs, this.stepDistInputs, this.stepValues);
-      for (let i = 0; i < numEnvs; i++) {
-        const episode = this.pending[i];
-        for (let k = 0; k < O; k++) episode.obs.push(this.stepObs[i * O + k]);
-        for (let k = 0; k < P; k++) episode.distInputs.push(this.stepDistInputs[i * P + k]);
-        episode.vfPreds.push(this.stepValues[i]);
-        episode.logp.push(this.distribution.sample(this.stepDistInputs, i * P, this.rng, stepActions, i * A));
-        for (let k = 0; k < A; k++) episode.actions.push(stepActions[i * A + k]);
-        this.toEnvAction(stepActions, i * A, i * A);
+    for (let i = 0; i < n; i++) this.filter.apply(venv.observations, i * O, this.stepObs, i * O, true);
+    const exploration = this.exploration;
+    this.policy.computeActions(this.stepObs, n, samplesFromPolicy(exploration), this.rng, this.stepActions, this.stepExtras);
+    if (exploration.type === 'epsilon_greedy') applyEpsilonGreedy(this.stepActions, n, (venv.action_space as Discrete).n, exploration.epsilon, this.rng);
+    else if (exploration.type === 'random') randomActions(venv.action_space, this.stepActions, n, this.rng);
+    this.envActions.convert(this.stepActions, 0, this.stepEnvActions, 0, n);
+    venv.step(this.stepEnvActions);
+    venv.checkFinite();
+    for (let i = 0; i < n; i++) {
+      if (venv.terminated[i] === 1 || venv.truncated[i] === 1) {
+        episodes.returns.push(venv.finishedReturns[i]);
+        episodes.lengths.push(venv.finishedLengths[i]);
+        this.filter.apply(venv.finalObservations, i * O, this.stepNewObs, i * O, false);
       }
-      venv.step(this.envActions);
-      venv.checkFinite();
-      for (let i = 0; i < numEnvs; i++) {
-        const episode = this.pending[i];
-        episode.rewards.push(venv.rewards[i]);
-        const terminated = venv.terminated[i] === 1;
-        if (terminated || venv.truncated[i] === 1) {
-          episodes.returns.push(venv.finishedReturns[i]);
-          episodes.lengths.push(venv.finishedLengths[i]);
-          const lastValue = terminated ? 0 : this.valueOf(venv.finalObservations, i * O);
-          const n = episode.rewards.length;
-          const batch = allocateBatch(n, O, A, P);
-          batch.obs.set(episode.obs);
-          batch.actions.set(episode.actions);
-          batch.logp.set(episode.logp);
-          batch.distInputs.set(episode.distInputs);
-          batch.vfPreds.set(episode.vfPreds);
-          batch.rewards.set(episode.rewards);
-          this.finishSegment(batch, 0, n, lastValue);
-          finished.push(batch);
-          count += n;
-          this.pending[i] = emptyEpisode();
+    }
+  }
+
+  private ended(i: number): boolean {
+    return this.venv.terminated[i] === 1 || this.venv.truncated[i] === 1;
+  }
+
+  /** truncate_episodes: fragmentLength steps per env, env-major (each env's steps contiguous), cut episodes bootstrapped from new_obs. */
+  private sampleFragment(episodes: EpisodeStats): SampleBatch {
+    const { numEnvs: n, fragmentLength: T } = this.config;
+    const venv = this.venv;
+    const O = venv.observationSize;
+    const batch = allocateBatch(n * T, this.widths);
+    const newObs = batch.columns[NEW_OBS];
+    const segments: [number, number][] = [];
+    const segmentStart = new Int32Array(n);
+    /** Per env, the row whose new_obs is the next step's observation (-1: none). */
+    const awaiting = new Int32Array(n).fill(-1);
+    for (let t = 0; t < T; t++) {
+      this.step(episodes);
+      for (let i = 0; i < n; i++) {
+        const row = i * T + t;
+        if (awaiting[i] >= 0) newObs.set(this.stepObs.subarray(i * O, (i + 1) * O), awaiting[i] * O);
+        this.recordRow(batch, row, i);
+        if (this.ended(i)) {
+          newObs.set(this.stepNewObs.subarray(i * O, (i + 1) * O), row * O);
+          segments.push([i * T + segmentStart[i], row + 1]);
+          segmentStart[i] = t + 1;
+          awaiting[i] = -1;
+        } else {
+          awaiting[i] = row;
         }
       }
     }
-    return {
-      workerIndex: this.config.workerIndex,
-      batch: concatBatches(finished),
-      episodes,
-      filterBuffer: this.filter instanceof MeanStdFilter ? this.filter.buffer.toJSON() : null,
-      state: this.getState(),
-    };
+    // The fragment cut: each unfinished segment's last new_obs is the observation the envs are at now.
+    for (let i = 0; i < n; i++) {
+      if (awaiting[i] >= 0) this.filter.apply(venv.observations, i * O, newObs, awaiting[i] * O, false);
+      if (segmentStart[i] < T) segments.push([i * T + segmentStart[i], i * T + T]);
+    }
+    this.policy.postprocess?.(batch, segments);
+    return batch;
   }
 
-  private toEnvAction(actions: Float32Array, from: number, to: number): void {
-    const A = this.distribution.actionSize;
-    if (this.actionLow && this.actionHigh) {
-      for (let k = 0; k < A; k++) {
-        const a = actions[from + k];
-        this.envActions[to + k] = a < this.actionLow[k] ? this.actionLow[k] : a > this.actionHigh[k] ? this.actionHigh[k] : a;
-      }
-    } else if (this.actionStart !== 0) {
-      this.envActions[to] = actions[from] + this.actionStart;
-    } else {
-      for (let k = 0; k < A; k++) this.envActions[to + k] = actions[from + k];
+  /** Row `row` of a batch from env i's step: everything but new_obs. */
+  private recordRow(batch: SampleBatch, row: number, i: number): void {
+    const venv = this.venv;
+    const { columns, widths } = batch;
+    const O = widths[OBS];
+    const A = widths[ACTIONS];
+    columns[OBS].set(this.stepObs.subarray(i * O, (i + 1) * O), row * O);
+    columns[ACTIONS].set(this.stepActions.subarray(i * A, (i + 1) * A), row * A);
+    columns[REWARDS][row] = venv.rewards[i];
+    columns[TERMINATED][row] = venv.terminated[i];
+    columns[TRUNCATED][row] = venv.truncated[i];
+    for (const [name, values] of Object.entries(this.stepExtras)) {
+      const w = widths[name];
+      columns[name].set(values.subarray(i * w, (i + 1) * w), row * w);
     }
   }
 
-  private valueOf(observations: Float32Array, offset: number): number {
-    this.filter.apply(observations, offset, this.singleObs, 0, false);
-    this.forward.value(this.singleObs, 1, this.singleValue);
-    return this.singleValue[0];
-  }
-
-  private finishSegment(batch: SampleBatch, start: number, end: number, lastValue: number): void {
-    computeAdvantages(batch.rewards, batch.vfPreds, lastValue, this.config.advantages, batch.advantages, batch.valueTargets, start, end);
+  /**
+   * complete_episodes: steps until episodes totalling at least fragmentLength x numEnvs steps have
+   * ended; episodes still running are kept for the next call (RLlib's complete_episodes).
+   */
+  private sampleCompleteEpisodes(episodes: EpisodeStats): SampleBatch {
+    const { numEnvs: n, fragmentLength } = this.config;
+    const O = this.venv.observationSize;
+    const finished: SampleBatch[] = [];
+    const push = (list: number[], values: Float32Array, from: number, width: number) => {
+      for (let k = 0; k < width; k++) list.push(values[from + k]);
+    };
+    let count = 0;
+    while (count < fragmentLength * n) {
+      this.step(episodes);
+      for (let i = 0; i < n; i++) {
+        const episode = this.pending[i];
+        if (episode[NEW_OBS].length < episode[OBS].length) push(episode[NEW_OBS], this.stepObs, i * O, O);
+        const row = allocateBatch(1, this.widths);
+        this.recordRow(row, 0, i);
+        for (const name of Object.keys(this.widths)) if (name !== NEW_OBS) push(episode[name], row.columns[name], 0, this.widths[name]);
+        if (this.ended(i)) {
+          push(episode[NEW_OBS], this.stepNewObs, i * O, O);
+          const rows = episode[REWARDS].length;
+          const batch = allocateBatch(rows, this.widths);
+          for (const name of Object.keys(this.widths)) batch.columns[name].set(episode[name]);
+          this.policy.postprocess?.(batch, [[0, rows]]);
+          finished.push(batch);
+          count += rows;
+          this.pending[i] = this.emptyEpisode();
+        }
+      }
+    }
+    return concatBatches(finished);
   }
 }
-

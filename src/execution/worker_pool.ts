@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
 import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
 import type { FilterState } from '../policy/filter.js';
+import type { Exploration } from './exploration.js';
 import { logger } from '../utils/log.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import type { SampleReply, SampleTask } from './worker_thread.js';
@@ -13,7 +14,7 @@ export type WorkerBaseConfig = Omit<RolloutWorkerConfig, 'workerIndex'>;
 export interface Sampler {
   readonly numWorkers: number;
   /** One fragment from every rollout worker, ordered by worker index. */
-  sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]>;
+  sample(weights: Float32Array, filter: FilterState | null, exploration?: Exploration): Promise<SampleResult[]>;
   getStates(): (WorkerState | null)[];
   setStates(states: (WorkerState | null)[]): void;
   close(): Promise<void>;
@@ -27,8 +28,8 @@ export class LocalSampler implements Sampler {
     return new LocalSampler(await RolloutWorker.create({ ...config, workerIndex: 0 }));
   }
 
-  async sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]> {
-    return [this.worker.sample(weights, filter)];
+  async sample(weights: Float32Array, filter: FilterState | null, exploration?: Exploration): Promise<SampleResult[]> {
+    return [this.worker.sample(weights, filter, exploration)];
   }
   getStates(): (WorkerState | null)[] {
     return [this.worker.getState()];
@@ -59,9 +60,9 @@ export class ThreadPoolSampler implements Sampler {
     this.states = new Array<WorkerState | null>(numWorkers).fill(null);
   }
 
-  async sample(weights: Float32Array, filter: FilterState | null): Promise<SampleResult[]> {
+  async sample(weights: Float32Array, filter: FilterState | null, exploration: Exploration = { type: 'stochastic' }): Promise<SampleResult[]> {
     const results = await Promise.all(
-      Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(workerIndex, weights, filter)),
+      Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(workerIndex, weights, filter, exploration)),
     );
     results.forEach((result) => (this.states[result.workerIndex] = result.state));
     return results;
@@ -71,18 +72,19 @@ export class ThreadPoolSampler implements Sampler {
    * A thread that dies is replaced by piscina; its fragment is sampled again from the same state.
    * A user error reported by the worker is thrown here as a UserError, never retried.
    */
-  private async sampleOne(workerIndex: number, weights: Float32Array, filter: FilterState | null): Promise<SampleResult> {
-    const reply = await this.runWithRetries(workerIndex, weights, filter);
+  private async sampleOne(workerIndex: number, weights: Float32Array, filter: FilterState | null, exploration: Exploration): Promise<SampleResult> {
+    const reply = await this.runWithRetries(workerIndex, weights, filter, exploration);
     if ('userError' in reply) throw new UserError(reply.userError);
     return reply;
   }
 
-  private async runWithRetries(workerIndex: number, weights: Float32Array, filter: FilterState | null): Promise<SampleReply> {
+  private async runWithRetries(workerIndex: number, weights: Float32Array, filter: FilterState | null, exploration: Exploration): Promise<SampleReply> {
     const task: SampleTask = {
       key: this.key,
       config: { ...this.config, workerIndex },
       weights: weights.slice(),
       filter,
+      exploration,
       state: this.states[workerIndex],
     };
     for (let attempt = 1; ; attempt++) {

@@ -3,6 +3,7 @@
 // and the outcome does not depend on which thread picked it up.
 import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
 import type { FilterState } from '../policy/filter.js';
+import type { Exploration } from './exploration.js';
 import { UserError } from '../utils/errors.js';
 
 export interface SampleTask {
@@ -11,6 +12,8 @@ export interface SampleTask {
   config: RolloutWorkerConfig;
   weights: Float32Array;
   filter: FilterState | null;
+  /** How this fragment's actions are chosen (the trainer's schedule, e.g. DQN's epsilon now). */
+  exploration: Exploration;
   state: WorkerState | null;
 }
 
@@ -32,7 +35,7 @@ export default async function sampleTask(task: SampleTask): Promise<SampleReply>
       cache.set(cacheKey, worker);
     }
     if (task.state) worker.setState(task.state);
-    return worker.sample(task.weights, task.filter);
+    return worker.sample(task.weights, task.filter, task.exploration);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     cache.delete(cacheKey); // its env is in an unknown state

@@ -1,9 +1,8 @@
-// The policy and value networks of a ModelLayout on the WebAssembly dense-layer kernel: one
-// memory holding the flat weights, their gradients, the minibatch's observations and every
-// layer's outputs and output gradients, all preallocated for up to maxBatch rows. Separate
-// networks or a shared trunk (vf_share_layers) and free_log_std as the layout describes them.
-import type { Activation } from '../algorithms/ppo/defaults.js';
-import type { ModelLayout } from '../policy/model.js';
+// The named networks of a ModelLayout on the WebAssembly dense-layer kernel: one memory holding
+// the flat weights, their gradients, each input's rows and every layer's outputs and output
+// gradients, all preallocated for up to maxBatch rows. Networks may share layers (the shared
+// layers then receive the sum of both heads' gradients) and inputs.
+import type { Activation, ModelLayout } from './layout.js';
 import { UserError } from '../utils/errors.js';
 import { instantiateKernel, type DenseKernelExports } from './wasm.js';
 
@@ -15,8 +14,10 @@ export const KERNEL_MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024;
 /** One dense layer as the kernel runs it: byte offsets of its arrays in the memory. */
 interface Node {
   layer: number;
-  /** The node whose output is this layer's input; -1 for the observations. */
+  /** The node whose output is this layer's input; -1 when it reads an input buffer. */
   parent: number;
+  /** The input it reads when parent is -1. */
+  input: string;
   inSize: number;
   outSize: number;
   act: number;
@@ -28,136 +29,144 @@ interface Node {
   dy: number;
 }
 
-export interface NetworkSelection {
-  policy?: boolean;
-  value?: boolean;
-}
-
 export class MlpKernel {
   /** The flat weights in the layout's order (a view of the kernel's memory). */
   readonly params: Float32Array;
   /** The gradients of the last backward(), same layout. */
   readonly grads: Float32Array;
-  /** Observations of the rows to run (maxBatch x observationSize). */
-  readonly input: Float32Array;
-  /** Distribution inputs after forward() (maxBatch x policyOutputs). */
-  readonly distInputs: Float32Array;
-  /** V(s) after forward() (maxBatch). */
-  readonly values: Float32Array;
-  /** Loss gradients w.r.t. distInputs and values, filled by the caller before backward(). */
-  readonly dDistInputs: Float32Array;
-  readonly dValues: Float32Array;
 
   private readonly kernel: DenseKernelExports;
   private readonly nodes: Node[];
-  private readonly policyNodes: number[];
-  private readonly valueNodes: number[];
-  /** Nodes to run, in order, for both networks and for the value network alone. */
-  private readonly bothNodes: number[];
-  private readonly valueOnlyNodes: number[];
-  private readonly inputPtr: number;
-  private readonly paramsPtr: number;
+  /** Per network, its nodes in order. */
+  private readonly networkNodes: Map<string, number[]>;
+  private readonly inputs: Map<string, { ptr: number; dPtr: number; size: number; rows: Float32Array; dRows: Float32Array }>;
+  private readonly outputs: Map<string, { rows: Float32Array; dRows: Float32Array }>;
+  private readonly allNetworks: string[];
   private readonly gradsPtr: number;
   /** Room for the kernel's transposes in backward(). */
   private readonly scratchPtr: number;
   private readonly written: boolean[];
-  /** free_log_std: the policy output layer's means, and their gradient, as views. */
-  private readonly means: Float32Array | null;
-  private readonly dMeans: Float32Array | null;
+  private readonly selectionCache = new Map<string, { nodes: number[]; inSelection: boolean[] }>();
 
   constructor(
     readonly layout: ModelLayout,
     readonly maxBatch: number,
   ) {
-    const { observationSize, policyOutputs, totalSize, logStdOffset } = layout;
     const plan = planMemory(layout, maxBatch);
     checkKernelMemory(layout, maxBatch, plan.top);
-    ({ nodes: this.nodes, policyNodes: this.policyNodes, valueNodes: this.valueNodes } = plan);
-    ({ paramsPtr: this.paramsPtr, gradsPtr: this.gradsPtr, inputPtr: this.inputPtr, scratchPtr: this.scratchPtr } = plan);
-    const { distPtr, dDistPtr, top } = plan;
-    const free = logStdOffset !== null;
-    this.bothNodes = this.nodes.map((_, index) => index);
-    this.valueOnlyNodes = this.bothNodes.filter((index) => !this.policyNodes.includes(index));
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(top / PAGE_BYTES) });
+    this.nodes = plan.nodes;
+    this.networkNodes = plan.networkNodes;
+    this.gradsPtr = plan.gradsPtr;
+    this.scratchPtr = plan.scratchPtr;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(plan.top / PAGE_BYTES) });
     this.kernel = instantiateKernel(memory);
     const view = (ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats);
-    this.params = view(this.paramsPtr, totalSize);
-    this.grads = view(this.gradsPtr, totalSize);
-    this.input = view(this.inputPtr, maxBatch * observationSize);
-    const policyOut = this.nodes[this.policyNodes[this.policyNodes.length - 1]];
-    const valueOut = this.nodes[this.valueNodes[this.valueNodes.length - 1]];
-    if (free) {
-      this.distInputs = view(distPtr, maxBatch * policyOutputs);
-      this.dDistInputs = view(dDistPtr, maxBatch * policyOutputs);
-      this.means = view(policyOut.y, maxBatch * policyOut.outSize);
-      this.dMeans = view(policyOut.dy, maxBatch * policyOut.outSize);
-    } else {
-      this.distInputs = view(policyOut.y, maxBatch * policyOutputs);
-      this.dDistInputs = view(policyOut.dy, maxBatch * policyOutputs);
-      this.means = null;
-      this.dMeans = null;
-    }
-    this.values = view(valueOut.y, maxBatch);
-    this.dValues = view(valueOut.dy, maxBatch);
+    this.params = view(plan.paramsPtr, layout.totalSize);
+    this.grads = view(plan.gradsPtr, layout.totalSize);
+    this.inputs = new Map(
+      [...plan.inputs].map(([name, { ptr, dPtr, size }]) => [name, { ptr, dPtr, size, rows: view(ptr, maxBatch * size), dRows: view(dPtr, maxBatch * size) }]),
+    );
+    this.outputs = new Map(
+      [...this.networkNodes].map(([name, list]) => {
+        const out = this.nodes[list[list.length - 1]];
+        return [name, { rows: view(out.y, maxBatch * out.outSize), dRows: view(out.dy, maxBatch * out.outSize) }];
+      }),
+    );
+    this.allNetworks = Object.keys(layout.networks);
     this.written = new Array<boolean>(this.nodes.length).fill(false);
   }
 
-  /** Runs the first `batch` rows of input through the selected networks (both by default). */
-  forward(batch: number, which: NetworkSelection = {}): void {
+  /** The rows a network reads (maxBatch x its input size); networks with the same input share them. */
+  input(name = 'obs'): Float32Array {
+    const input = this.inputs.get(name);
+    if (!input) throw new RangeError(`the model has no input '${name}'; it has ${[...this.inputs.keys()].join(', ')}`);
+    return input.rows;
+  }
+
+  /** After backward(..., {inputGrads: true}): the loss's gradient w.r.t. an input (SAC's dQ/da). */
+  dInput(name = 'obs'): Float32Array {
+    this.input(name);
+    return this.inputs.get(name)!.dRows;
+  }
+
+  /** A network's outputs after forward() (maxBatch x its output size). */
+  output(network: string): Float32Array {
+    return this.outputOf(network).rows;
+  }
+
+  /** The loss's gradient w.r.t. a network's outputs, filled by the caller before backward(). */
+  dOutput(network: string): Float32Array {
+    return this.outputOf(network).dRows;
+  }
+
+  private outputOf(network: string) {
+    const out = this.outputs.get(network);
+    if (!out) throw new RangeError(`the model has no network '${network}'; it has ${this.allNetworks.join(', ')}`);
+    return out;
+  }
+
+  /** Runs the first `batch` rows of their inputs through the given networks (all by default). */
+  forward(batch: number, networks: readonly string[] = this.allNetworks): void {
     this.checkBatch(batch);
     const k = this.kernel;
-    const policy = which.policy !== false;
-    const value = which.value !== false;
-    const list = policy ? (value ? this.bothNodes : this.policyNodes) : this.valueNodes;
-    for (let j = 0; j < list.length; j++) {
-      const n = this.nodes[list[j]];
-      const x = n.parent < 0 ? this.inputPtr : this.nodes[n.parent].y;
+    const { nodes } = this.selection(networks);
+    for (let j = 0; j < nodes.length; j++) {
+      const n = this.nodes[nodes[j]];
+      const x = n.parent < 0 ? this.inputs.get(n.input)!.ptr : this.nodes[n.parent].y;
       k.dense_forward(x, n.w, n.b, n.y, batch, n.inSize, n.outSize, n.act);
-    }
-    if (policy && this.means) {
-      const off = this.layout.logStdOffset as number;
-      appendLogStd(this.means, this.params.subarray(off, off + this.layout.policyOutputs / 2), batch, this.distInputs);
     }
   }
 
   /**
-   * Gradients of a loss over the first `batch` rows into grads, from dDistInputs and dValues
-   * (the loss's gradients w.r.t. the outputs of the last forward() of both networks).
-   * value false: the value network is left out (its gradients are zero).
+   * Gradients of a loss over the first `batch` rows into grads, from dOutput() of the given
+   * networks (all by default), after a forward() of them. The gradients of layers outside those
+   * networks are set to zero. inputGrads: also the gradients w.r.t. their inputs (dInput()).
    */
-  backward(batch: number, which: { value?: boolean } = {}): void {
+  backward(batch: number, networks: readonly string[] = this.allNetworks, options: { inputGrads?: boolean } = {}): void {
     this.checkBatch(batch);
     const k = this.kernel;
-    const useValue = which.value !== false;
-    const { logStdOffset, policyOutputs } = this.layout;
-    if (this.means && this.dMeans && logStdOffset !== null) {
-      // free_log_std: the means' gradients go down the network, the log-stds' are summed over rows.
-      const d = policyOutputs / 2;
-      for (let j = 0; j < d; j++) this.grads[logStdOffset + j] = 0;
-      for (let r = 0; r < batch; r++) {
-        for (let j = 0; j < d; j++) {
-          this.dMeans[r * d + j] = this.dDistInputs[r * policyOutputs + j];
-          this.grads[logStdOffset + j] += this.dDistInputs[r * policyOutputs + d + j];
-        }
-      }
-    }
+    const { inSelection } = this.selection(networks);
     this.written.fill(false);
-    const outputs = [this.policyNodes[this.policyNodes.length - 1], this.valueNodes[this.valueNodes.length - 1]];
-    for (const index of outputs) this.written[index] = true;
+    for (const network of networks) {
+      const list = this.networkNodes.get(network)!;
+      this.written[list[list.length - 1]] = true;
+    }
+    const inputWritten = new Set<string>();
     for (let index = this.nodes.length - 1; index >= 0; index--) {
       const n = this.nodes[index];
-      if (!useValue && this.valueOnlyNodes.includes(index)) {
+      if (!inSelection[index]) {
         this.grads.fill(0, (n.gw - this.gradsPtr) / 4, (n.gb - this.gradsPtr) / 4 + n.outSize);
         continue;
       }
       k.activation_backward(n.y, n.dy, batch * n.outSize, n.act);
-      const x = n.parent < 0 ? this.inputPtr : this.nodes[n.parent].y;
+      const x = n.parent < 0 ? this.inputs.get(n.input)!.ptr : this.nodes[n.parent].y;
       k.dense_grad_params(x, n.dy, n.gw, n.gb, batch, n.inSize, n.outSize, this.scratchPtr);
       if (n.parent >= 0) {
         k.dense_grad_input(n.dy, n.w, this.nodes[n.parent].dy, batch, n.inSize, n.outSize, this.written[n.parent] ? 1 : 0, this.scratchPtr);
         this.written[n.parent] = true;
+      } else if (options.inputGrads) {
+        const input = this.inputs.get(n.input)!;
+        k.dense_grad_input(n.dy, n.w, input.dPtr, batch, n.inSize, n.outSize, inputWritten.has(n.input) ? 1 : 0, this.scratchPtr);
+        inputWritten.add(n.input);
       }
     }
+  }
+
+  /** The nodes of a set of networks in layout order (each shared node once). */
+  private selection(networks: readonly string[]) {
+    const key = networks.join('\0');
+    let cached = this.selectionCache.get(key);
+    if (!cached) {
+      const inSelection = new Array<boolean>(this.nodes.length).fill(false);
+      for (const network of networks) {
+        const list = this.networkNodes.get(network);
+        if (!list) throw new RangeError(`the model has no network '${network}'; it has ${this.allNetworks.join(', ')}`);
+        for (const index of list) inSelection[index] = true;
+      }
+      cached = { nodes: this.nodes.map((_, index) => index).filter((index) => inSelection[index]), inSelection };
+      this.selectionCache.set(key, cached);
+    }
+    return cached;
   }
 
   private checkBatch(batch: number): void {
@@ -167,19 +176,23 @@ export class MlpKernel {
 
 /** Where everything goes in a kernel's memory: a bump allocator of 16-byte aligned regions. */
 function planMemory(layout: ModelLayout, maxBatch: number) {
-  const { layers, policyPath, valuePath, observationSize, policyOutputs, totalSize, logStdOffset } = layout;
+  const { layers, totalSize } = layout;
   const nodeOf = new Map<number, number>();
-  const specs: { layer: number; parent: number }[] = [];
-  const pathNodes = (path: number[]): number[] =>
-    path.map((layer, k) => {
-      if (!nodeOf.has(layer)) {
-        nodeOf.set(layer, specs.length);
-        specs.push({ layer, parent: k === 0 ? -1 : (nodeOf.get(path[k - 1]) as number) });
-      }
-      return nodeOf.get(layer) as number;
-    });
-  const policyNodes = pathNodes(policyPath);
-  const valueNodes = pathNodes(valuePath);
+  const specs: { layer: number; parent: number; input: string }[] = [];
+  const networkNodes = new Map<string, number[]>();
+  for (const network of Object.values(layout.networks)) {
+    const { path } = network;
+    networkNodes.set(
+      network.name,
+      path.map((layer, k) => {
+        if (!nodeOf.has(layer)) {
+          nodeOf.set(layer, specs.length);
+          specs.push({ layer, parent: k === 0 ? -1 : (nodeOf.get(path[k - 1]) as number), input: network.input });
+        }
+        return nodeOf.get(layer) as number;
+      }),
+    );
+  }
   let top = 64;
   const alloc = (floats: number): number => {
     const at = top;
@@ -188,16 +201,17 @@ function planMemory(layout: ModelLayout, maxBatch: number) {
   };
   const paramsPtr = alloc(totalSize);
   const gradsPtr = alloc(totalSize);
-  const inputPtr = alloc(maxBatch * observationSize);
-  const free = logStdOffset !== null;
-  const distPtr = free ? alloc(maxBatch * policyOutputs) : 0;
-  const dDistPtr = free ? alloc(maxBatch * policyOutputs) : 0;
+  const inputs = new Map<string, { ptr: number; dPtr: number; size: number }>();
+  for (const network of Object.values(layout.networks)) {
+    if (!inputs.has(network.input)) inputs.set(network.input, { ptr: alloc(maxBatch * network.inputSize), dPtr: 0, size: network.inputSize });
+  }
   const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * Math.max(maxBatch, layers[layer].outSize))));
-  const nodes: Node[] = specs.map(({ layer, parent }) => {
+  const nodes: Node[] = specs.map(({ layer, parent, input }) => {
     const l = layers[layer];
     return {
       layer,
       parent,
+      input,
       inSize: l.inSize,
       outSize: l.outSize,
       act: ACTIVATION_CODE[l.activation],
@@ -209,18 +223,21 @@ function planMemory(layout: ModelLayout, maxBatch: number) {
       dy: alloc(maxBatch * l.outSize),
     };
   });
-  return { nodes, policyNodes, valueNodes, paramsPtr, gradsPtr, inputPtr, distPtr, dDistPtr, scratchPtr, top };
+  // The inputs' gradient rows go last, so that the memory of the other regions is laid out as before they existed.
+  for (const input of inputs.values()) input.dPtr = alloc(maxBatch * input.size);
+  return { nodes, networkNodes, inputs, paramsPtr, gradsPtr, scratchPtr, top };
 }
 
 /**
- * Refuses, with one line naming fcnet_hiddens, a network whose kernel memory for minibatches of
- * maxBatch rows would pass KERNEL_MEMORY_LIMIT_BYTES; cheap, so callers check before allocating weights.
+ * Refuses, with one line naming the setting that sizes the networks, a model whose kernel memory
+ * for minibatches of maxBatch rows would pass KERNEL_MEMORY_LIMIT_BYTES; cheap, so callers check
+ * before allocating weights.
  */
 export function checkKernelMemory(layout: ModelLayout, maxBatch: number, bytes = planMemory(layout, maxBatch).top): void {
   if (bytes > KERNEL_MEMORY_LIMIT_BYTES) {
     throw new UserError(
-      `model.fcnet_hiddens [${layout.options.fcnet_hiddens.join(', ')}] needs ${formatBytes(bytes)} of learner memory for minibatches of ${maxBatch}, ` +
-        `more than the kernel's ${formatBytes(KERNEL_MEMORY_LIMIT_BYTES)}: use smaller fcnet_hiddens (or sgd_minibatch_size)`,
+      `${layout.sizeSetting.key} [${layout.sizeSetting.hiddens.join(', ')}] needs ${formatBytes(bytes)} of learner memory for minibatches of ${maxBatch}, ` +
+        `more than the kernel's ${formatBytes(KERNEL_MEMORY_LIMIT_BYTES)}: use smaller ${layout.sizeSetting.key.split('.').pop()} (or minibatches)`,
     );
   }
 }
@@ -228,15 +245,4 @@ export function checkKernelMemory(layout: ModelLayout, maxBatch: number, bytes =
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
-
-/** Rows of [means, logStd] from means (batch x d) and one log-std vector: free_log_std's distribution inputs. */
-export function appendLogStd(means: Float32Array, logStd: Float32Array, batch: number, distInputs: Float32Array): void {
-  const d = logStd.length;
-  for (let b = 0; b < batch; b++) {
-    for (let k = 0; k < d; k++) {
-      distInputs[b * 2 * d + k] = means[b * d + k];
-      distInputs[b * 2 * d + d + k] = logStd[k];
-    }
-  }
 }

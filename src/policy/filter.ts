@@ -106,16 +106,12 @@ export class RunningStat {
 export interface ObservationFilter {
   /** Filters obs[offset..] into out[outOffset..]; update=false for bootstrap values and evaluation. */
   apply(obs: Float32Array, offset: number, out: Float32Array, outOffset: number, update: boolean): void;
-  state(): FilterState | null;
 }
 
 export class NoFilter implements ObservationFilter {
   constructor(readonly size: number) {}
   apply(obs: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
     for (let k = 0; k < this.size; k++) out[outOffset + k] = obs[offset + k];
-  }
-  state(): null {
-    return null;
   }
 }
 
@@ -151,7 +147,7 @@ export class MeanStdFilter implements ObservationFilter {
   }
 }
 
-export function makeFilter(kind: 'NoFilter' | 'MeanStdFilter', size: number, state?: FilterState | null): ObservationFilter {
+export function makeFilter(kind: 'NoFilter' | 'MeanStdFilter', size: number): ObservationFilter {
   if (kind === 'NoFilter') return new NoFilter(size);
-  return state ? MeanStdFilter.fromState(state) : new MeanStdFilter(size);
+  return new MeanStdFilter(size);
 }

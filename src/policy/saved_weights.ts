@@ -1,32 +1,35 @@
 // Reads the flat weight layout back from a checkpoint's saved networks (their weight arrays in
-// saved order: kernel, bias per dense layer), without tfjs, so replaying and serving start fast.
-import type { ModelLayout } from './model.js';
+// saved order: kernel, bias per dense layer) and free parameters (arrays named as in
+// layout.params, e.g. log_std), without tfjs, so replaying and serving start fast.
+import type { ModelLayout } from '../nn/layout.js';
 import type { LoadedCheckpoint } from '../checkpoint/load.js';
 import { UserError } from '../utils/errors.js';
 
 export type SavedNetwork = Map<string, { shape: number[]; values: Float32Array }>;
 
+/** What each free parameter of a layout is for, to name the setting in errors. */
+const PARAM_SETTING: Record<string, string> = { log_std: 'model.free_log_std' };
+
 /**
- * The flat weights from the saved networks; with free_log_std, logStd is the checkpoint's
- * 'log_std' array (the loader of arrays by name, called only then).
+ * The flat weights from the saved networks (by name); each free parameter of the layout is the
+ * checkpoint's array of that name (the loader of arrays by name, called only for those).
  */
 export function weightsFromSavedNetworks(
   layout: ModelLayout,
-  networks: { policy: SavedNetwork; value: SavedNetwork },
+  networks: Record<string, SavedNetwork>,
   source: string,
-  logStd: () => Float32Array[] = () => [],
+  loadArrays: (name: string) => Float32Array[] = () => [],
 ): Float32Array {
   const weights = new Float32Array(layout.totalSize);
-  if (layout.logStdOffset !== null) {
-    const saved = logStd();
-    const size = layout.totalSize - layout.logStdOffset;
+  for (const [name, { offset, size }] of Object.entries(layout.params)) {
+    const saved = loadArrays(name);
     if (saved.length !== 1 || saved[0].length !== size) {
-      throw new UserError(`${source}: the checkpoint has no ${size} log-stds for model.free_log_std; set free_log_std as it was trained or use a matching checkpoint`);
+      const setting = PARAM_SETTING[name] ?? name;
+      throw new UserError(`${source}: the checkpoint has no ${size} values of ${name} for ${setting}; set ${setting} as it was trained or use a matching checkpoint`);
     }
-    weights.set(saved[0], layout.logStdOffset);
+    weights.set(saved[0], offset);
   }
-  for (const network of ['policy', 'value'] as const) {
-    const path = network === 'policy' ? layout.policyPath : layout.valuePath;
+  for (const [network, { path }] of Object.entries(layout.networks)) {
     const saved = [...networks[network].values()];
     const expected = path.map((i) => `${layout.layers[i].inSize}x${layout.layers[i].outSize}`).join(', ');
     const actual = saved.filter((w) => w.shape.length === 2).map((w) => w.shape.join('x')).join(', ');
@@ -59,13 +62,12 @@ function savedActivations(modelTopology: unknown): string[] | null {
 }
 
 /**
- * The flat weights of a checkpoint's policy and value networks, after checking that the saved
- * networks are the ones its config describes: layer sizes (weightsFromSavedNetworks) and each
- * layer's activation as model.json records it (a config edited from tanh to relu is refused).
+ * The flat weights of a checkpoint's networks (those the layout names), after checking that the
+ * saved networks are the ones its config describes: layer sizes (weightsFromSavedNetworks) and
+ * each layer's activation as model.json records it (a config edited from tanh to relu is refused).
  */
 export function weightsFromCheckpoint(layout: ModelLayout, loaded: Pick<LoadedCheckpoint, 'modelJSON' | 'modelWeights' | 'loadArrays'>, source: string): Float32Array {
-  for (const network of ['policy', 'value'] as const) {
-    const path = network === 'policy' ? layout.policyPath : layout.valuePath;
+  for (const [network, { path }] of Object.entries(layout.networks)) {
     const expected = path.map((i) => layout.layers[i].activation);
     const saved = savedActivations(loaded.modelJSON(network).modelTopology);
     if (saved === null) throw new UserError(`${source}: its ${network} network is not a stack of Dense layers, as rl saves them`);
@@ -75,5 +77,6 @@ export function weightsFromCheckpoint(layout: ModelLayout, loaded: Pick<LoadedCh
       );
     }
   }
-  return weightsFromSavedNetworks(layout, { policy: loaded.modelWeights('policy'), value: loaded.modelWeights('value') }, source, () => loaded.loadArrays('log_std'));
+  const networks = Object.fromEntries(Object.keys(layout.networks).map((name) => [name, loaded.modelWeights(name)]));
+  return weightsFromSavedNetworks(layout, networks, source, (name) => loaded.loadArrays(name));
 }

@@ -1,5 +1,5 @@
 // The per-iteration reward table of `rl train`, printed row by row as iterations finish.
-import type { TrainResult } from '../algorithms/ppo/trainer.js';
+import type { TrainResult } from '../training/trainer.js';
 
 const columns: { title: string; width: number; value: (r: TrainResult) => string }[] = [
   { title: 'iter', width: 5, value: (r) => String(r.training_iteration) },

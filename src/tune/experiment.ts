@@ -2,13 +2,13 @@
 // flat form or RLlib's tuned-example form `name: {env, run, stop, config, num_samples}`).
 import path from 'node:path';
 import { checkExperimentKeys, checkStopCriteria, closestKey, loadExperimentFile } from '../config/index.js';
-import { PPO_RESULT_KEYS } from '../algorithms/ppo/result_keys.js';
+import { algorithmNames, getAlgorithm, isAlgorithm } from '../algorithms/registry.js';
 import { UserError } from '../utils/errors.js';
 import { ASHAScheduler, makeScheduler } from './schedulers.js';
 
 export interface TuneExperiment {
   name: string;
-  /** 'PPO', or the absolute path of a module exporting a trainable function. */
+  /** A registered algorithm ('PPO'), or the absolute path of a module exporting a trainable function. */
   run: string;
   config: Record<string, unknown>;
   stop: Record<string, number>;
@@ -45,22 +45,23 @@ export function loadTuneExperiment(file: string): TuneExperiment {
   if (mode !== 'max' && mode !== 'min') throw new UserError(`${file}: 'mode' must be "max" or "min", got ${JSON.stringify(mode)}`);
   if (extra.metric !== undefined && typeof extra.metric !== 'string') throw new UserError(`${file}: 'metric' must be a result key such as "episode_reward_mean"`);
   const metric = (extra.metric as string | undefined) ?? 'episode_reward_mean';
-  if (experiment.run === 'PPO') {
-    // A PPO trial ends only by its stop criteria or a scheduler with max_t (function trainables end by returning).
-    if (!PPO_RESULT_KEYS.includes(metric.replace(/\//g, '.'))) {
-      throw new UserError(`${file}: unknown metric '${metric}'; did you mean '${closestKey(metric.replace(/\//g, '.'), PPO_RESULT_KEYS)}'? (trials are compared by it)`);
+  if (isAlgorithm(experiment.run)) {
+    // An algorithm's trial ends only by its stop criteria or a scheduler with max_t (function trainables end by returning).
+    const { resultKeys } = getAlgorithm(experiment.run);
+    if (!resultKeys.includes(metric.replace(/\//g, '.'))) {
+      throw new UserError(`${file}: unknown metric '${metric}'; did you mean '${closestKey(metric.replace(/\//g, '.'), resultKeys)}'? (trials are compared by it)`);
     }
-    if (Object.keys(experiment.stop).length > 0) checkStopCriteria(experiment.stop, PPO_RESULT_KEYS, file);
+    if (Object.keys(experiment.stop).length > 0) checkStopCriteria(experiment.stop, resultKeys, file);
     else if (!(makeScheduler(extra.scheduler, metric, mode) instanceof ASHAScheduler)) {
-      throw new UserError(`${file}: no stop criteria, so PPO trials would never stop; add e.g. "stop": {"training_iteration": 20} (or a scheduler with max_t)`);
+      throw new UserError(`${file}: no stop criteria, so ${experiment.run} trials would never stop; add e.g. "stop": {"training_iteration": 20} (or a scheduler with max_t)`);
     }
   }
   const columns = extra.parameter_columns ?? {};
   if (typeof columns !== 'object' || columns === null || Array.isArray(columns) || !Object.values(columns).every((v) => typeof v === 'string')) {
     throw new UserError(`${file}: 'parameter_columns' must map parameter paths to column labels, e.g. {"model.fcnet_hiddens[0]": "layer1"}`);
   }
-  const run = experiment.run === 'PPO' ? 'PPO' : /\.(c|m)?js$/.test(experiment.run) ? path.resolve(experiment.run) : null;
-  if (!run) throw new UserError(`${file}: run ${experiment.run} is not available; use PPO or a path to a JS module exporting a trainable function`);
+  const run = isAlgorithm(experiment.run) ? experiment.run : /\.(c|m)?js$/.test(experiment.run) ? path.resolve(experiment.run) : null;
+  if (!run) throw new UserError(`${file}: run ${experiment.run} is not available; use one of ${algorithmNames().join(', ')} or a path to a JS module exporting a trainable function`);
   const config = { ...experiment.config };
   if (experiment.env) config.env = experiment.env;
   return {

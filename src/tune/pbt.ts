@@ -9,8 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { closest } from 'fastest-levenshtein';
-import { PPO_DEFAULTS } from '../algorithms/ppo/defaults.js';
-import { PPO_RESULT_KEYS } from '../algorithms/ppo/result_keys.js';
+import { getAlgorithm, isAlgorithm } from '../algorithms/registry.js';
 import { resultValue } from '../config/index.js';
 import { isPlainObject, show } from '../config/util.js';
 import { Random, type RandomState } from '../utils/random.js';
@@ -190,18 +189,19 @@ export class PopulationBasedTraining implements Scheduler {
   /** Tune's on_trial_add, for the whole population before anything runs: checks every mutated key and time_attr, loads custom_explore_fn. */
   async setup(run: string, trials: TrialView[], resumed: boolean): Promise<void> {
     const { time_attr, metric, hyperparam_mutations } = this.options;
-    if (run === 'PPO') {
+    const algorithm = isAlgorithm(run) ? getAlgorithm(run) : null;
+    if (algorithm) {
       for (const [what, key] of [
         ['time_attr', time_attr],
         ['metric', metric],
       ] as const) {
         const dotted = key.replace(/\//g, '.');
-        if (!PPO_RESULT_KEYS.includes(dotted)) {
-          throw new UserError(`scheduler pbt: ${what} '${key}' is not in PPO's results; did you mean '${closest(dotted, [...PPO_RESULT_KEYS])}'? (e.g. training_iteration, timesteps_total, time_total_s)`);
+        if (!algorithm.resultKeys.includes(dotted)) {
+          throw new UserError(`scheduler pbt: ${what} '${key}' is not in ${run}'s results; did you mean '${closest(dotted, [...algorithm.resultKeys])}'? (e.g. training_iteration, timesteps_total, time_total_s)`);
         }
       }
     }
-    const defaults = run === 'PPO' ? (PPO_DEFAULTS as unknown as Record<string, unknown>) : null;
+    const defaults = algorithm ? (algorithm.config.defaults as unknown as Record<string, unknown>) : null;
     for (const trial of trials) {
       this.trials[trial.id] ??= {
         last_score: null,
@@ -218,7 +218,7 @@ export class PopulationBasedTraining implements Scheduler {
   }
 
   /**
-   * A mutated key must be in the trial's config or (for PPO) among the trainer's keys; a trainer
+   * A mutated key must be in the trial's config or (for a registered algorithm) among the trainer's keys; a trainer
    * key the experiment leaves out is drawn from its mutation, as Tune's fill_config does.
    */
   private completeConfig(config: Record<string, unknown>, defaults: Record<string, unknown> | null, mutations: Mutations, at: ConfigPath, fill: boolean): void {

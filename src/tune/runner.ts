@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { resolvePPOConfig, resultValue, stopReached, unreportedStopKey } from '../config/index.js';
-import { ppoCpus } from '../config/resources.js';
+import { resolveConfig, resultValue, stopReached, unreportedStopKey } from '../config/index.js';
+import { trainerCpus } from '../config/resources.js';
+import { getAlgorithm, isAlgorithm } from '../algorithms/registry.js';
 import { z } from 'zod';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { displayPath } from '../checkpoint/format.js';
@@ -152,8 +153,8 @@ function checkedAgainstExperiment(state: ExperimentState, statePath: string, dir
 
 /** CPUs a trial holds, as Tune accounts them: the trainer's plus its rollout workers'. */
 export function trialCpus(run: string, config: Record<string, unknown>): number {
-  if (run !== 'PPO') return 1;
-  return ppoCpus(resolvePPOConfig([{ source: 'trial', config }]));
+  if (!isAlgorithm(run)) return 1;
+  return trainerCpus(resolveConfig(getAlgorithm(run).config, [{ source: 'trial', config }]));
 }
 
 function writeJSONAtomic(file: string, value: unknown): void {
@@ -163,7 +164,7 @@ function writeJSONAtomic(file: string, value: unknown): void {
 }
 
 function trialName(run: string, config: Record<string, unknown>, index: number): string {
-  const base = run === 'PPO' ? `PPO_${String(config.env ?? 'env').replace(/[^A-Za-z0-9_.-]/g, '_')}` : path.basename(run).replace(/\.(c|m)?js$/, '');
+  const base = isAlgorithm(run) ? `${run}_${String(config.env ?? 'env').replace(/[^A-Za-z0-9_.-]/g, '_')}` : path.basename(run).replace(/\.(c|m)?js$/, '');
   return `${base}_${String(index).padStart(5, '0')}`;
 }
 
@@ -206,7 +207,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       );
     }
     trials = expandSearchSpace(experiment.config, experiment.num_samples, experiment.seed).map((variant, index) => {
-      const config = experiment.run === 'PPO' && variant.config.seed === undefined ? { ...variant.config, seed: experiment.seed * 1000 + index } : variant.config;
+      const config = isAlgorithm(experiment.run) && variant.config.seed === undefined ? { ...variant.config, seed: experiment.seed * 1000 + index } : variant.config;
       const id = trialName(experiment.run, config, index);
       return {
         id,

@@ -108,14 +108,6 @@ function setAt(root: Record<string, unknown>, path: ConfigPath, value: unknown):
   node[path[path.length - 1]] = value;
 }
 
-/** The labels of the searched parameters, in the order of their columns. */
-export function searchedParameters(config: Record<string, unknown>): { paths: ConfigPath[]; labels: string[] } {
-  const found: Found[] = [];
-  find(config, [], found);
-  const paths = found.map((f) => f.path);
-  return { paths, labels: shortLabels(paths) };
-}
-
 export function expandSearchSpace(config: Record<string, unknown>, numSamples: number, seed: number): Variant[] {
   if (!Number.isInteger(numSamples) || numSamples < 1) throw new UserError(`num_samples must be a positive integer, got ${numSamples}`);
   const found: Found[] = [];

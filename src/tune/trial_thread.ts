@@ -1,12 +1,12 @@
-// One trial, run in its own worker thread so that trials learn in parallel: a PPO trainer or a
-// function trainable `(config, report) => ...`. The runner decides after every result whether
+// One trial, run in its own worker thread so that trials learn in parallel: a registered
+// algorithm's trainer (the shared training loop) or a function trainable `(config, report) => ...`. The runner decides after every result whether
 // the trial goes on (stop criteria, scheduler); this thread trains, writes results and checkpoints.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { resolvePPOConfig } from '../config/index.js';
+import { isAlgorithm } from '../algorithms/registry.js';
 import { ResultWriter } from '../metrics/result_writer.js';
 import { pruneCheckpoints } from '../checkpoint/resolve.js';
 import { errorMessage } from '../utils/errors.js';
@@ -14,7 +14,7 @@ import type { BackendChoice } from '../utils/tensor_backend.js';
 
 export interface TrialTask {
   id: string;
-  /** 'PPO' or the absolute path of a module exporting a trainable function. */
+  /** A registered algorithm ('PPO') or the absolute path of a module exporting a trainable function. */
   run: string;
   config: Record<string, unknown>;
   dir: string;
@@ -72,41 +72,32 @@ function report(result: Record<string, unknown>): Promise<Verdict> {
   });
 }
 
-async function runPPO(): Promise<void> {
+async function runAlgorithm(): Promise<void> {
   // Loaded here, not at the top: a function trainable's thread then starts without tfjs.
-  const { PPOTrainer } = await import('../algorithms/ppo/trainer.js');
+  const [{ Trainer }, { trainLoop }, { resolveConfig }, { getAlgorithm }] = await Promise.all([
+    import('../training/trainer.js'),
+    import('../training/run.js'),
+    import('../config/resolve.js'),
+    import('../algorithms/registry.js'),
+  ]);
   const overrides = [{ source: `trial ${task.id}`, config: task.config }];
   const trainer = task.restore
-    ? await PPOTrainer.restore(task.restore, overrides, { backend: task.backend })
-    : await PPOTrainer.create(resolvePPOConfig(overrides), { backend: task.backend });
-  const writer = new ResultWriter(task.dir);
-  writer.start({ ...trainer.config, env: trainer.envId }, task.restore !== null ? trainer.iteration : null);
-  let savedAt = -1;
-  let manifest = '';
-  const save = async () => {
-    if (trainer.iteration === 0) return;
-    if (savedAt !== trainer.iteration) {
-      manifest = await trainer.save(task.dir);
-      savedAt = trainer.iteration;
-      if (task.keepCheckpointsNum) pruneCheckpoints(task.dir, task.keepCheckpointsNum, [path.dirname(manifest)]);
-    }
-    post({ type: 'checkpoint', path: manifest });
-  };
-  let verdict: Verdict = { stop: false };
-  try {
-    for (;;) {
-      const result = await trainer.train();
-      writer.write(result);
-      if (task.checkpointFreq > 0 && trainer.iteration % task.checkpointFreq === 0) await save();
-      verdict = await report(result as unknown as Record<string, unknown>);
-      if (verdict.checkpoint === true) await save();
-      if (verdict.stop || interrupted) break;
-    }
-    // An interrupted trial keeps a checkpoint, so that --resume continues it (unless it goes on from another's).
-    if (!(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) await save();
-  } finally {
-    await trainer.stop();
-  }
+    ? await Trainer.restore(task.restore, overrides, { backend: task.backend })
+    : await Trainer.create(task.run, resolveConfig(getAlgorithm(task.run).config, overrides), { backend: task.backend });
+  await trainLoop(trainer, {
+    dir: task.dir,
+    continuing: task.restore !== null ? trainer.iteration : null,
+    checkpointFreq: task.checkpointFreq,
+    checkpointAtEnd: task.checkpointAtEnd,
+    keepCheckpointsNum: task.keepCheckpointsNum,
+    onCheckpoint: (manifest) => post({ type: 'checkpoint', path: manifest }),
+    decide: async (result) => {
+      const verdict = await report(result as unknown as Record<string, unknown>);
+      const stop = verdict.stop || interrupted;
+      // An interrupted trial keeps a checkpoint, so that --resume continues it (unless it goes on from another's).
+      return { stop: stop ? (interrupted ? 'interrupted' : 'stopped by the runner') : null, checkpoint: verdict.checkpoint === true, finalCheckpoint: !(verdict.stop && verdict.checkpoint === false) };
+    },
+  });
 }
 
 /** What a function trainable's checkpoint holds: its counters and the state it last reported. */
@@ -170,7 +161,7 @@ async function runFunction(): Promise<void> {
 }
 
 try {
-  await (task.run === 'PPO' ? runPPO() : runFunction());
+  await (isAlgorithm(task.run) ? runAlgorithm() : runFunction());
   post({ type: 'done', interrupted });
 } catch (error) {
   post({ type: 'error', message: errorMessage(error), stack: error instanceof Error ? error.stack : undefined });

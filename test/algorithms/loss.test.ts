@@ -1,9 +1,10 @@
 // The PPO loss terms on a minibatch worked out by hand (numbers in the comments).
 import { expect, test } from '@jest/globals';
 import { Discrete } from '../../src/index.js';
-import { modelLayout } from '../../src/policy/model.js';
+import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
 import { PPOLearner } from '../../src/algorithms/ppo/learner.js';
 import { allocateBatch } from '../../src/execution/sample_batch.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../../src/algorithms/ppo/policy.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
 
 test('surrogate clipping, value clipping, KL and entropy on a hand-worked minibatch', async () => {
@@ -18,14 +19,15 @@ test('surrogate clipping, value clipping, KL and entropy on a hand-worked miniba
   const hp = { clipParam: 0.3, vfClipParam: 0.2, vfLossCoeff: 1, klTarget: 0.01, gradClip: null, numSgdIter: 1, sgdMinibatchSize: 2, shuffleSequences: false, useCritic: true };
   const learner = new PPOLearner(layout, 2, hp, weights, 0.2, 1e-3);
 
-  const batch = allocateBatch(2, 2, 1, 2);
-  batch.obs.set([0.3, -1, 2, 0.5]);
-  batch.actions.set([1, 0]);
-  batch.logp.set([Math.log(0.5), Math.log(0.5)]); // sampled from the uniform policy...
-  batch.distInputs.set([0, 0, 0, 0]); // ...whose logits were 0, 0
-  batch.advantages.set([1, -1]);
-  batch.vfPreds.set([2.5, 1.5]);
-  batch.valueTargets.set([3, 2.1]);
+  const batch = allocateBatch(2, { obs: 2, actions: 1, [ACTION_LOGP]: 1, [ACTION_DIST_INPUTS]: 2, [ADVANTAGES]: 1, [VF_PREDS]: 1, [VALUE_TARGETS]: 1 });
+  const { columns } = batch;
+  columns.obs.set([0.3, -1, 2, 0.5]);
+  columns.actions.set([1, 0]);
+  columns[ACTION_LOGP].set([Math.log(0.5), Math.log(0.5)]); // sampled from the uniform policy...
+  columns[ACTION_DIST_INPUTS].set([0, 0, 0, 0]); // ...whose logits were 0, 0
+  columns[ADVANTAGES].set([1, -1]);
+  columns[VF_PREDS].set([2.5, 1.5]);
+  columns[VALUE_TARGETS].set([3, 2.1]);
   const terms = learner.evaluate(batch, 0.01);
 
   // ratios 0.75/0.5 = 1.5 (A=+1: min(1.5, clip 1.3) = 1.3) and 0.25/0.5 = 0.5 (A=-1: min(-0.5, -0.7) = -0.7)

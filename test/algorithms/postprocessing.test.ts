@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { computeAdvantages, standardize } from '../../src/algorithms/ppo/postprocessing.js';
 import { nextKlCoeff } from '../../src/algorithms/ppo/learner.js';
-import { scheduleValue } from '../../src/algorithms/ppo/schedule.js';
-import { effectiveFragmentLength } from '../../src/algorithms/ppo/trainer.js';
+import { scheduleValue } from '../../src/training/schedule.js';
+import { effectiveFragmentLength } from '../../src/config/common.js';
 import { PPO_DEFAULTS } from '../../src/algorithms/ppo/defaults.js';
 
 const gae = { gamma: 0.9, lambda: 0.5, useGae: true, useCritic: true };

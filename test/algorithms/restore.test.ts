@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { PPOTrainer, type TrainResult } from '../../src/algorithms/ppo/trainer.js';
-import { resolvePPOConfig } from '../../src/config/index.js';
+import { PPOTrainer } from '../../src/algorithms/ppo/trainer.js';
+import type { TrainResult } from '../../src/training/trainer.js';
+import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 import { ForwardPass } from '../../src/policy/model.js';
 import { layersModelLoadHandler, dirWeightReader } from '../../src/checkpoint/index.js';
 
@@ -36,7 +37,7 @@ test.each([
   const straight = await PPOTrainer.create(config(overrides), { backend: 'wasm' });
   const expected = [];
   for (let i = 0; i < 4; i++) expected.push(key(await straight.train()));
-  const expectedWeights = straight.learner.getWeights();
+  const expectedWeights = straight.getWeights();
   await straight.stop();
 
   const root = mkdtempSync(path.join(os.tmpdir(), 'rl-restore-'));
@@ -50,12 +51,14 @@ test.each([
   const resumed = await PPOTrainer.restore(manifestPath, [], { backend: 'wasm' });
   expect(resumed.iteration).toBe(2);
   for (let i = 0; i < 2; i++) got.push(key(await resumed.train()));
-  const gotWeights = resumed.learner.getWeights();
+  const gotWeights = resumed.getWeights();
   await resumed.stop();
   expect(got).toEqual(expected);
   expect(Buffer.from(gotWeights.buffer).equals(Buffer.from(expectedWeights.buffer))).toBe(true);
   // free_log_std: the log-stds are trained (they left their initial zeros) and came back from the checkpoint
-  if (resumed.layout.logStdOffset !== null) expect(gotWeights.subarray(resumed.layout.logStdOffset).some((v) => v !== 0)).toBe(true);
+  const logStd = resumed.layout.params.log_std;
+  if (logStd) expect(gotWeights.subarray(logStd.offset).some((v) => v !== 0)).toBe(true);
+  expect(logStd !== undefined).toBe(_name.includes('free_log_std'));
 });
 
 test("checkpoint networks load with tf.loadLayersModel and agree with the kernel's forward pass", async () => {
@@ -63,14 +66,16 @@ test("checkpoint networks load with tf.loadLayersModel and agree with the kernel
   await trainer.train();
   const root = mkdtempSync(path.join(os.tmpdir(), 'rl-layers-'));
   const manifestPath = await trainer.save(root);
-  const weights = trainer.learner.getWeights();
+  const weights = trainer.getWeights();
   await trainer.stop();
   const dir = path.join(path.dirname(manifestPath), 'policy');
   const modelJSON = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
   const model = await tf.loadLayersModel(layersModelLoadHandler(modelJSON, dirWeightReader(dir)));
   const obs = new Float32Array([0.01, -0.02, 0.03, 0.04, 0.2, 0.1, -0.1, -0.3]);
   const logits = new Float32Array(4);
-  new ForwardPass(trainer.layout, weights).policy(obs, 2, logits);
+  const forward = new ForwardPass(trainer.layout, weights);
+  forward.run(2, ['policy'], { obs });
+  logits.set(forward.output('policy').subarray(0, 4));
   const tfLogits = (model.predict(tf.tensor2d(obs, [2, 4])) as tf.Tensor).dataSync();
   for (let i = 0; i < 4; i++) expect(Math.abs(tfLogits[i] - logits[i])).toBeLessThan(1e-5);
 });

@@ -1,7 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
-import { PPOTrainer, nonFiniteLearnerOutput } from '../../src/algorithms/ppo/trainer.js';
+import { PPOTrainer } from '../../src/algorithms/ppo/trainer.js';
+import { nonFiniteLearnerOutput } from '../../src/training/trainer.js';
 import { PPO_RESULT_KEYS } from '../../src/algorithms/ppo/result_keys.js';
-import { resolvePPOConfig } from '../../src/config/index.js';
+import { ppoPolicy } from '../helpers.js';
+import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 
 function smallConfig(overrides: Record<string, unknown>) {
   return resolvePPOConfig([
@@ -120,14 +122,14 @@ test('Box actions (Pendulum): sampled actions are stored unclipped, and an itera
   const { RolloutWorker } = await import('../../src/execution/rollout_worker.js');
   const worker = await RolloutWorker.create({
     env: 'Pendulum-v1', envConfig: {}, numEnvs: 2, fragmentLength: 50, batchMode: 'truncate_episodes', horizon: null, clipActions: true, observationFilter: 'NoFilter',
-    model: config.model, advantages: { gamma: 0.99, lambda: 1, useGae: true, useCritic: true }, seed: 1, workerIndex: 0,
+    ...ppoPolicy({ model: config.model, gamma: 0.99, lambda: 1 }), seed: 1, workerIndex: 0,
   });
   // log-std 1.5 (std ~4.5) makes most samples fall outside [-2, 2]
   const weights = new Float32Array(worker.layout.totalSize);
-  const out = worker.layout.layers[worker.layout.policyPath[worker.layout.policyPath.length - 1]];
+  const out = worker.layout.layers[worker.layout.networks.policy.path[worker.layout.networks.policy.path.length - 1]];
   weights[out.biasOffset + 1] = 1.5;
   const { batch } = worker.sample(weights, null);
-  expect(Array.from(batch.actions).some((a) => Math.abs(a) > 2)).toBe(true);
+  expect(Array.from(batch.columns.actions).some((a) => Math.abs(a) > 2)).toBe(true);
   const trainer = await PPOTrainer.create(config, { backend: 'wasm' });
   try {
     const result = await trainer.train();

@@ -6,7 +6,7 @@ import { GifReader } from 'omggif';
 import { rl } from '../helpers.js';
 import { PPOTrainer, resolvePPOConfig, make } from '../../src/index.js';
 import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
-import { replay } from '../../src/execution/replay.js';
+import { replayPolicy } from '../../src/execution/policy_replay.js';
 
 let project: string; // a folder with ./checkpoints holding checkpoint_1 and checkpoint_2
 let pendulumCheckpoint: string;
@@ -169,11 +169,11 @@ describe('rl rollout', () => {
   });
 });
 
-test('replay() as a library: greedy replays with the same seed are identical', async () => {
+test('replayPolicy() as a library: greedy replays with the same seed are identical', async () => {
   const policy = await CheckpointPolicy.load(path.join(project, 'checkpoints', 'checkpoint_2', 'checkpoint-2'));
-  const a = await replay(policy, { episodes: 3, seed: 9 });
-  const b = await replay(policy, { episodes: 3, seed: 9 });
+  const a = await replayPolicy(policy, { episodes: 3, seed: 9 });
+  const b = await replayPolicy(policy, { episodes: 3, seed: 9 });
   expect(b.episodes).toEqual(a.episodes);
-  const explored = await replay(policy, { episodes: 3, seed: 9, explore: true });
+  const explored = await replayPolicy(policy, { episodes: 3, seed: 9, explore: true });
   expect(explored.episodes.length).toBe(3);
 });

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadExperimentFile, resolvePPOConfig } from '../../src/config/index.js';
+import { loadExperimentFile } from '../../src/config/index.js';
+import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 import { userErrorOf } from '../helpers.js';
 
 const messageOf = (fn: () => unknown): string => userErrorOf(fn).message;

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseJSONOrFile, readConfigLayer, resolvePPOConfig } from '../../src/config/index.js';
+import { parseJSONOrFile, readConfigLayer } from '../../src/config/index.js';
+import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 import { repoRoot, userErrorOf } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-config-parse-'));

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { PPO_DEFAULTS } from '../../src/algorithms/ppo/defaults.js';
-import { deepMerge, resolvePPOConfig, type ConfigLayer } from '../../src/config/index.js';
+import { deepMerge, type ConfigLayer } from '../../src/config/index.js';
+import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 import { userErrorOf } from '../helpers.js';
 
 
@@ -89,7 +90,7 @@ describe('unknown keys', () => {
 
   test('with nothing close, the message lists the valid keys instead of a wild guess', () => {
     const message = messageFor({ banana: 1 });
-    expect(message).toMatch(/^configs\/x\.json: unknown config key 'banana'; the PPO config keys are env, env_config, num_workers, .*framework$/);
+    expect(message).toMatch(/^configs\/x\.json: unknown config key 'banana'; the PPO config keys are env, env_config, num_workers, .*framework, .*grad_clip$/);
     expect(message).not.toContain('did you mean');
     expect(messageFor({ model: { xyzzy: 1 } })).toBe(
       "configs/x.json: unknown config key 'model.xyzzy'; the model keys are fcnet_hiddens, fcnet_activation, vf_share_layers, free_log_std",

@@ -1,13 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
-import { ppoCpus, workerCpuProblem } from '../../src/config/resources.js';
+import { trainerCpus, workerCpuProblem } from '../../src/config/resources.js';
 
 const cpus = (num_workers: number, num_cpus_per_worker = 1) => ({ num_workers, num_cpus_per_worker, num_cpus_for_driver: 1 });
 
 describe('CPU accounting', () => {
-  test('ppoCpus counts the trainer and its workers, as Tune does', () => {
-    expect(ppoCpus(cpus(6))).toBe(7);
-    expect(ppoCpus(cpus(6, 0))).toBe(1);
-    expect(ppoCpus(cpus(4, 0.5))).toBe(3);
+  test('trainerCpus counts the trainer and its workers, as Tune does', () => {
+    expect(trainerCpus(cpus(6))).toBe(7);
+    expect(trainerCpus(cpus(6, 0))).toBe(1);
+    expect(trainerCpus(cpus(4, 0.5))).toBe(3);
   });
 
   test('workers that fit the cores are fine (the default 2 workers on 2 cores)', () => {

@@ -11,7 +11,7 @@ import type { TuneExperiment } from '../../src/tune/experiment.js';
 import { repoRoot, rl, userErrorOf } from '../helpers.js';
 import { resolveRoots } from '../../src/dashboard/runs.js';
 import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
-import { replay } from '../../src/execution/replay.js';
+import { replayPolicy } from '../../src/execution/policy_replay.js';
 import { serve } from '../../src/serve/router.js';
 import { buildServer } from '../../src/serve/http.js';
 import { hasChromium, launchBrowser } from '../browser.js';
@@ -175,13 +175,13 @@ if (hasChromium('rl dashboard')) {
         await play.waitForFunction(() => (window as unknown as { rlPlay: { done: boolean } }).rlPlay.done, { timeout: 30_000 });
         const episode = await play.evaluate(() => (window as unknown as { rlPlay: { episodeReturn: number; error: string | null } }).rlPlay);
         expect(episode.error).toBeNull();
-        // what rl rollout reports: the CLI for one seed, the same replay() in-process for the others
+        // what rl rollout reports: the CLI for one seed, the same replayPolicy() in-process for the others
         let expected: number;
         if (seed === 0) {
           const rollout = rl(['rollout', path.join(checkpoint, 'checkpoint-3'), '--seed', '0', '--episodes', '1', '--json']);
           expected = JSON.parse(rollout.stdout.trim().split('\n')[0]).reward;
         } else {
-          expected = (await replay(policy, { seed, episodes: 1 })).episodes[0].reward;
+          expected = (await replayPolicy(policy, { seed, episodes: 1 })).episodes[0].reward;
         }
         expect(Math.abs(episode.episodeReturn - expected)).toBeLessThanOrEqual(0.01 * expected);
       }

@@ -7,15 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { RolloutWorker, type RolloutWorkerConfig } from '../../src/execution/rollout_worker.js';
-import { replay } from '../../src/execution/replay.js';
+import { replayPolicy } from '../../src/execution/policy_replay.js';
 import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
 import { toLayersModels } from '../../src/policy/layers_model.js';
-import { modelLayout, type ModelLayout } from '../../src/policy/model.js';
+import { type PPOModelLayout as ModelLayout } from '../../src/algorithms/ppo/model.js';
+import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
 import { register } from '../../src/envs/registry.js';
 import { Box } from '../../src/envs/spaces.js';
 import type { Env, Info } from '../../src/envs/env.js';
 import { Random, resolvePPOConfig, saveCheckpoint } from '../../src/index.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
+import { ppoPolicy } from '../helpers.js';
 
 /** Every action any Recorder env received. */
 const received: number[][] = [];
@@ -56,8 +58,7 @@ function workerConfig(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerCon
     horizon: null,
     clipActions: true,
     observationFilter: 'NoFilter',
-    model: { fcnet_hiddens: [], fcnet_activation: 'tanh', vf_share_layers: false },
-    advantages: { gamma: 0.99, lambda: 1, useGae: true, useCritic: true },
+    ...ppoPolicy({ model: { fcnet_hiddens: [], fcnet_activation: 'tanh', vf_share_layers: false }, gamma: 0.99, lambda: 1 }),
     seed: 1,
     workerIndex: 0,
     ...overrides,
@@ -67,7 +68,7 @@ function workerConfig(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerCon
 async function sampleRecorder(overrides: Partial<RolloutWorkerConfig>, means: number[]) {
   received.length = 0;
   const worker = await RolloutWorker.create(workerConfig(overrides));
-  return worker.sample(gaussianWeights(worker.layout, means), null);
+  return worker.sample(gaussianWeights(worker.layout as ModelLayout, means), null);
 }
 
 function expectRows(actual: ArrayLike<number>, rowSize: number, expected: number[], digits = 5): void {
@@ -82,7 +83,7 @@ describe('rollout worker', () => {
     const { batch } = await sampleRecorder({ batchMode }, [5, -5]);
     expect(received.length).toBeGreaterThanOrEqual(12);
     for (const action of received) expect(action).toEqual([1, 0]);
-    expectRows(batch.actions, 2, [5, -5]); // the batch keeps what was sampled
+    expectRows(batch.columns.actions, 2, [5, -5]); // the batch keeps what was sampled
   });
 
   test('actions inside the bounds reach the env unchanged', async () => {
@@ -91,7 +92,7 @@ describe('rollout worker', () => {
       expect(action[0]).toBeCloseTo(0.25, 6);
       expect(action[1]).toBeCloseTo(1.5, 6);
     }
-    expect(Array.from(batch.actions).every((a, i) => Math.abs(a - (i % 2 === 0 ? 0.25 : 1.5)) < 1e-6)).toBe(true);
+    expect(Array.from(batch.columns.actions).every((a, i) => Math.abs(a - (i % 2 === 0 ? 0.25 : 1.5)) < 1e-6)).toBe(true);
   });
 
   test('clip_actions false passes the sampled action through (as RLlib)', async () => {
@@ -105,9 +106,9 @@ describe('rollout worker', () => {
 
   test('MountainCarContinuous is charged for the clipped action: reward -0.1 * 1^2 per step', async () => {
     const worker = await RolloutWorker.create(workerConfig({ env: 'MountainCarContinuous-v0', numEnvs: 1, fragmentLength: 20 }));
-    const { batch } = worker.sample(gaussianWeights(worker.layout, [5]), null);
-    expect(batch.rewards).toHaveLength(20);
-    for (const r of batch.rewards) expect(r).toBeCloseTo(-0.1, 6); // unclipped: -0.1 * 5^2 = -2.5
+    const { batch } = worker.sample(gaussianWeights(worker.layout as ModelLayout, [5]), null);
+    expect(batch.columns.rewards).toHaveLength(20);
+    for (const r of batch.columns.rewards) expect(r).toBeCloseTo(-0.1, 6); // unclipped: -0.1 * 5^2 = -2.5
   });
 });
 
@@ -154,7 +155,7 @@ describe('a checkpoint policy (rl rollout, rl serve)', () => {
     const policy = await checkpointWithMean(5);
     const rewards: number[] = [];
     const actions: number[] = [];
-    await replay(policy, {
+    await replayPolicy(policy, {
       steps: 30,
       seed: 0,
       onStep: (record) => {

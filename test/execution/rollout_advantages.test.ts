@@ -8,6 +8,7 @@ import { RolloutWorker, type RolloutWorkerConfig } from '../../src/execution/rol
 import { register } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import type { Env, Info } from '../../src/envs/env.js';
+import { ppoPolicy } from '../helpers.js';
 
 // A counter: starts at 1, each step adds 1 and pays reward 1 whatever the action. It terminates
 // when it reaches terminateAt, or reports truncated itself when it reaches truncateAt.
@@ -42,8 +43,7 @@ function config(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerConfig {
     horizon: null,
     clipActions: true,
     observationFilter: 'NoFilter',
-    model: { fcnet_hiddens: [], fcnet_activation: 'tanh', vf_share_layers: false },
-    advantages: { gamma: GAMMA, lambda: 1, useGae: true, useCritic: true },
+    ...ppoPolicy({ model: { fcnet_hiddens: [], fcnet_activation: 'tanh', vf_share_layers: false }, gamma: GAMMA, lambda: 1 }),
     seed: 0,
     workerIndex: 0,
     ...overrides,
@@ -54,7 +54,7 @@ function config(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerConfig {
 async function sample(overrides: Partial<RolloutWorkerConfig>) {
   const worker = await RolloutWorker.create(config(overrides));
   const weights = new Float32Array(worker.layout.totalSize);
-  const valueOut = worker.layout.layers[worker.layout.valuePath[worker.layout.valuePath.length - 1]];
+  const valueOut = worker.layout.layers[worker.layout.networks.value.path[worker.layout.networks.value.path.length - 1]];
   expect(valueOut.inSize).toBe(1);
   weights[valueOut.kernelOffset] = 0.5;
   weights[valueOut.biasOffset] = 0.25;
@@ -80,39 +80,39 @@ const CUT = { advantages: [3.3175 - 0.75, 2.575 - 1.25], targets: [3.3175, 2.575
 describe('rollout worker bootstrapping (truncate_episodes)', () => {
   test('records s, V(s) and rewards of the fragment', async () => {
     const { batch, episodes } = await sample({ envConfig: { terminateAt: 4 } });
-    expect(Array.from(batch.obs)).toEqual([1, 2, 3, 1, 2]);
-    expectClose(batch.vfPreds, [1, 2, 3, 1, 2].map(V));
-    expect(Array.from(batch.rewards)).toEqual([1, 1, 1, 1, 1]);
+    expect(Array.from(batch.columns.obs)).toEqual([1, 2, 3, 1, 2]);
+    expectClose(batch.columns.vf_preds, [1, 2, 3, 1, 2].map(V));
+    expect(Array.from(batch.columns.rewards)).toEqual([1, 1, 1, 1, 1]);
     expect(episodes).toEqual({ returns: [3], lengths: [3] });
   });
 
   test('a terminated episode ends with A = r - V(s): no V(s\') term', async () => {
     const { batch } = await sample({ envConfig: { terminateAt: 4 } });
-    expectClose(batch.advantages.subarray(0, 3), TERMINATED.advantages);
-    expectClose(batch.valueTargets.subarray(0, 3), TERMINATED.targets);
-    expectClose(batch.advantages.subarray(3), CUT.advantages);
-    expectClose(batch.valueTargets.subarray(3), CUT.targets);
+    expectClose(batch.columns.advantages.subarray(0, 3), TERMINATED.advantages);
+    expectClose(batch.columns.value_targets.subarray(0, 3), TERMINATED.targets);
+    expectClose(batch.columns.advantages.subarray(3), CUT.advantages);
+    expectClose(batch.columns.value_targets.subarray(3), CUT.targets);
   });
 
   test('a time-limit truncation bootstraps with V(final observation)', async () => {
     const { batch, episodes } = await sample({ horizon: 3 });
     expect(episodes).toEqual({ returns: [3], lengths: [3] });
-    expectClose(batch.advantages.subarray(0, 3), TRUNCATED.advantages);
-    expectClose(batch.valueTargets.subarray(0, 3), TRUNCATED.targets);
-    expectClose(batch.advantages.subarray(3), CUT.advantages);
+    expectClose(batch.columns.advantages.subarray(0, 3), TRUNCATED.advantages);
+    expectClose(batch.columns.value_targets.subarray(0, 3), TRUNCATED.targets);
+    expectClose(batch.columns.advantages.subarray(3), CUT.advantages);
   });
 
   test("the env's own truncated flag bootstraps the same way", async () => {
     const { batch } = await sample({ envConfig: { truncateAt: 4 } });
-    expectClose(batch.advantages.subarray(0, 3), TRUNCATED.advantages);
-    expectClose(batch.advantages.subarray(3), CUT.advantages);
+    expectClose(batch.columns.advantages.subarray(0, 3), TRUNCATED.advantages);
+    expectClose(batch.columns.advantages.subarray(3), CUT.advantages);
   });
 
   test('each env of a vector env gets its own segments', async () => {
     const { batch } = await sample({ numEnvs: 2, envConfig: { terminateAt: 4 } });
     // env-major rows: env 0's fragment, then env 1's; both envs run the same deterministic episode
     const expected = [...TERMINATED.advantages, ...CUT.advantages];
-    expectClose(batch.advantages, [...expected, ...expected]);
+    expectClose(batch.columns.advantages, [...expected, ...expected]);
   });
 });
 
@@ -120,20 +120,20 @@ describe('rollout worker bootstrapping (complete_episodes)', () => {
   test('a terminated episode ends with A = r - V(s)', async () => {
     const { batch, episodes } = await sample({ batchMode: 'complete_episodes', fragmentLength: 3, envConfig: { terminateAt: 4 } });
     expect(episodes).toEqual({ returns: [3], lengths: [3] });
-    expect(Array.from(batch.obs)).toEqual([1, 2, 3]);
-    expectClose(batch.vfPreds, [1, 2, 3].map(V));
-    expectClose(batch.advantages, TERMINATED.advantages);
-    expectClose(batch.valueTargets, TERMINATED.targets);
+    expect(Array.from(batch.columns.obs)).toEqual([1, 2, 3]);
+    expectClose(batch.columns.vf_preds, [1, 2, 3].map(V));
+    expectClose(batch.columns.advantages, TERMINATED.advantages);
+    expectClose(batch.columns.value_targets, TERMINATED.targets);
   });
 
   test('a time-limit truncation bootstraps with V(final observation)', async () => {
     const { batch } = await sample({ batchMode: 'complete_episodes', fragmentLength: 3, horizon: 3 });
-    expectClose(batch.advantages, TRUNCATED.advantages);
-    expectClose(batch.valueTargets, TRUNCATED.targets);
+    expectClose(batch.columns.advantages, TRUNCATED.advantages);
+    expectClose(batch.columns.value_targets, TRUNCATED.targets);
   });
 
   test("the env's own truncated flag bootstraps the same way", async () => {
     const { batch } = await sample({ batchMode: 'complete_episodes', fragmentLength: 3, envConfig: { truncateAt: 4 } });
-    expectClose(batch.advantages, TRUNCATED.advantages);
+    expectClose(batch.columns.advantages, TRUNCATED.advantages);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { RolloutWorker, type RolloutWorkerConfig } from '../../src/execution/rollout_worker.js';
 import { initialWeights } from '../../src/policy/model.js';
 import { Random } from '../../src/index.js';
+import { ppoPolicy } from '../helpers.js';
 
 const base: RolloutWorkerConfig = {
   env: 'CartPole-v1',
@@ -12,8 +13,7 @@ const base: RolloutWorkerConfig = {
   horizon: null,
   clipActions: true,
   observationFilter: 'NoFilter',
-  model: { fcnet_hiddens: [8], fcnet_activation: 'tanh', vf_share_layers: false },
-  advantages: { gamma: 0.99, lambda: 0.95, useGae: true, useCritic: true },
+  ...ppoPolicy({ model: { fcnet_hiddens: [8], fcnet_activation: 'tanh', vf_share_layers: false }, gamma: 0.99, lambda: 0.95 }),
   seed: 4,
   workerIndex: 1,
 };
@@ -30,7 +30,7 @@ describe('RolloutWorker', () => {
     expect(batch.count).toBe(120);
     expect(episodes.returns.length).toBeGreaterThan(0);
     expect(episodes.returns).toEqual(episodes.lengths); // CartPole: reward 1 per step
-    expect(Array.from(batch.actions).every((a) => a === 0 || a === 1)).toBe(true);
+    expect(Array.from(batch.columns.actions).every((a) => a === 0 || a === 1)).toBe(true);
   });
 
   test('complete_episodes: only whole episodes, at least fragment x envs steps; running ones carry over', async () => {
@@ -39,7 +39,7 @@ describe('RolloutWorker', () => {
     expect(first.batch.count).toBeGreaterThanOrEqual(120);
     expect(first.batch.count).toBe(first.episodes.lengths.reduce((a, b) => a + b, 0));
     // rows of one finished episode sum to its return
-    expect(Array.from(first.batch.rewards).reduce((a, b) => a + b, 0)).toBe(first.episodes.returns.reduce((a, b) => a + b, 0));
+    expect(Array.from(first.batch.columns.rewards).reduce((a, b) => a + b, 0)).toBe(first.episodes.returns.reduce((a, b) => a + b, 0));
     const carried = first.state.pending.reduce((n, e) => n + e.rewards.length, 0);
     const second = worker.sample(weights, null);
     expect(second.batch.count).toBe(second.episodes.lengths.reduce((a, b) => a + b, 0));
@@ -56,9 +56,9 @@ describe('RolloutWorker', () => {
       other.setState(state);
       const b = other.sample(weights, null);
       expect(b.batch.count).toBe(a.batch.count);
-      expect(Array.from(b.batch.obs)).toEqual(Array.from(a.batch.obs));
-      expect(Array.from(b.batch.actions)).toEqual(Array.from(a.batch.actions));
-      expect(Array.from(b.batch.advantages)).toEqual(Array.from(a.batch.advantages));
+      expect(Array.from(b.batch.columns.obs)).toEqual(Array.from(a.batch.columns.obs));
+      expect(Array.from(b.batch.columns.actions)).toEqual(Array.from(a.batch.columns.actions));
+      expect(Array.from(b.batch.columns.advantages)).toEqual(Array.from(a.batch.columns.advantages));
       expect(b.episodes).toEqual(a.episodes);
     }
   });

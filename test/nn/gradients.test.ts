@@ -4,9 +4,9 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { Box, Discrete, Random } from '../../src/index.js';
 import type { Space } from '../../src/envs/spaces.js';
-import { initialWeights, modelLayout, type ModelLayout } from '../../src/policy/model.js';
+import { initialWeights } from '../../src/policy/model.js';
+import { PPONetworks, ppoModelLayout as modelLayout, type PPOModelLayout as ModelLayout } from '../../src/algorithms/ppo/model.js';
 import { distributionFor } from '../../src/policy/distributions.js';
-import { MlpKernel } from '../../src/nn/mlp.js';
 import { klLoss, meanEntropy, ppoLoss, surrogateLoss, valueLoss, type LossRows } from '../../src/algorithms/ppo/loss.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
 import { oracleGradient, type Term } from './tf_oracle.js';
@@ -40,7 +40,7 @@ function setUp(c: Case, seed: number) {
   const layout = modelLayout(OBS, c.space, { fcnet_hiddens: HIDDENS, fcnet_activation: c.activation, vf_share_layers: c.shared, free_log_std: c.freeLogStd });
   const rng = new Random(seed);
   const weights = initialWeights(layout, rng).map((w) => w + 0.3 * rng.normal());
-  const kernel = new MlpKernel(layout, 32);
+  const kernel = new PPONetworks(layout, 32);
   kernel.params.set(weights);
   for (let i = 0; i < ROWS * OBS; i++) kernel.input[i] = rng.normal();
   kernel.forward(ROWS);

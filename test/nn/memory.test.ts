@@ -1,7 +1,7 @@
 // A network too large for the kernel's memory is refused with one line, before anything is allocated.
 import { expect, test } from '@jest/globals';
 import { Discrete } from '../../src/index.js';
-import { modelLayout } from '../../src/policy/model.js';
+import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
 import { MlpKernel, KERNEL_MEMORY_LIMIT_BYTES } from '../../src/nn/mlp.js';
 import { rl, userErrorOf } from '../helpers.js';
 

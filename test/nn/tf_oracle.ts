@@ -2,7 +2,7 @@
 // analytic gradients are checked against. Written from RLlib 1.x's ppo_tf_policy.py and the
 // distributions' textbook formulas, independently of src/ (only the layout is shared).
 import * as tf from '@tensorflow/tfjs';
-import type { ModelLayout } from '../../src/policy/model.js';
+import type { PPOModelLayout as ModelLayout } from '../../src/algorithms/ppo/model.js';
 import type { LossRows } from '../../src/algorithms/ppo/loss.js';
 
 export type Term = 'policy' | 'kl' | 'entropy' | 'value' | 'total';

@@ -1,7 +1,8 @@
 import { expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, Random } from '../../src/index.js';
-import { ForwardPass, initialWeights, modelLayout } from '../../src/policy/model.js';
+import { ForwardPass, initialWeights } from '../../src/policy/model.js';
+import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
 import { Categorical, DiagGaussian } from '../../src/policy/distributions.js';
 import { toLayersModels } from '../../src/policy/layers_model.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
@@ -21,8 +22,9 @@ test.each([
   const logits = new Float32Array(batch * 2);
   const values = new Float32Array(batch);
   const forward = new ForwardPass(layout, weights);
-  forward.policy(obs, batch, logits);
-  forward.value(obs, batch, values);
+  forward.run(batch, ['policy', 'value'], { obs });
+  logits.set(forward.output('policy').subarray(0, batch * 2));
+  values.set(forward.output('value').subarray(0, batch));
   const tfLogits = (models.policy.predict(tf.tensor2d(obs, [batch, 4])) as tf.Tensor).dataSync();
   const tfValues = (models.value.predict(tf.tensor2d(obs, [batch, 4])) as tf.Tensor).dataSync();
   for (let i = 0; i < logits.length; i++) expect(Math.abs(logits[i] - tfLogits[i])).toBeLessThan(1e-5);
@@ -86,7 +88,9 @@ test('Box action spaces: the network outputs means and log-stds, and agrees with
   const models = toLayersModels(layout, weights);
   const obs = new Float32Array(12).map(() => rng.normal());
   const out = new Float32Array(8);
-  new ForwardPass(layout, weights).policy(obs, 4, out);
+  const forward = new ForwardPass(layout, weights);
+  forward.run(4, ['policy'], { obs });
+  out.set(forward.output('policy').subarray(0, 8));
   const tfOut = (models.policy.predict(tf.tensor2d(obs, [4, 3])) as tf.Tensor).dataSync();
   for (let i = 0; i < 8; i++) expect(Math.abs(out[i] - tfOut[i])).toBeLessThan(1e-5);
   models.policy.dispose();

@@ -1,12 +1,12 @@
 // The PPO learner: minibatch SGD with Adam over PPO's loss (loss.ts), the networks' forward
 // and backward passes on the WebAssembly dense-layer kernel (src/nn). One minibatch step is a
 // handful of kernel calls, where tfjs spent ~300 dispatches of ~5 us each on the same small nets.
-import type { ModelLayout } from '../../policy/model.js';
 import { Categorical, DiagGaussian, type ActionDistribution } from '../../policy/distributions.js';
-import type { SampleBatch } from '../../execution/sample_batch.js';
+import { ACTIONS, OBS, column, type SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
-import { MlpKernel } from '../../nn/mlp.js';
-import { FlatAdam, clipByGlobalNorm } from './adam.js';
+import { PPONetworks, type PPOModelLayout } from './model.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from './policy.js';
+import { FlatAdam, clipByGlobalNorm } from '../../nn/adam.js';
 import { ppoLoss, type LossTerms } from './loss.js';
 
 export interface LearnerHyperparams {
@@ -34,13 +34,13 @@ export interface LearnerStats {
 
 export class PPOLearner {
   /** The networks; kernel.params holds the weights' source of truth. */
-  readonly kernel: MlpKernel;
+  readonly kernel: PPONetworks;
   private readonly optimizer: FlatAdam;
   private readonly distribution: ActionDistribution;
   klCoeff: number;
 
   constructor(
-    readonly layout: ModelLayout,
+    readonly layout: PPOModelLayout,
     /** n for a Discrete space (categorical), 0 for a Box space (diagonal Gaussian). */
     readonly numActions: number,
     readonly hp: LearnerHyperparams,
@@ -49,7 +49,7 @@ export class PPOLearner {
     private lr: number,
   ) {
     this.distribution = numActions > 0 ? new Categorical(numActions) : new DiagGaussian(layout.policyOutputs / 2);
-    this.kernel = new MlpKernel(layout, hp.sgdMinibatchSize);
+    this.kernel = new PPONetworks(layout, hp.sgdMinibatchSize);
     this.setWeights(weights);
     this.optimizer = new FlatAdam(layout.totalSize);
     this.klCoeff = klCoeff;
@@ -185,9 +185,9 @@ class MinibatchBuffers {
     readonly size: number,
     batch: SampleBatch,
   ) {
-    this.actions = new Float32Array(size * batch.actionSize);
+    this.actions = new Float32Array(size * batch.widths[ACTIONS]);
     this.logp = new Float32Array(size);
-    this.distInputs = new Float32Array(size * batch.distInputSize);
+    this.distInputs = new Float32Array(size * batch.widths[ACTION_DIST_INPUTS]);
     this.vfPreds = new Float32Array(size);
     this.advantages = new Float32Array(size);
     this.valueTargets = new Float32Array(size);
@@ -195,17 +195,18 @@ class MinibatchBuffers {
 
   /** Rows order[start...] into these buffers, their observations into obs. */
   gather(batch: SampleBatch, order: Int32Array, start: number, obs: Float32Array, rows = this.size): void {
-    const { observationSize: O, actionSize: A, distInputSize: P } = batch;
+    const { [OBS]: O, [ACTIONS]: A, [ACTION_DIST_INPUTS]: P } = batch.widths;
+    const [bObs, bActions, bLogp, bDist, bVf, bAdv, bTargets] = [OBS, ACTIONS, ACTION_LOGP, ACTION_DIST_INPUTS, VF_PREDS, ADVANTAGES, VALUE_TARGETS].map((name) => column(batch, name));
     for (let r = 0; r < rows; r++) {
       const i = order[start + r];
       // element loops, not subarray().set(): no garbage per row
-      for (let k = 0; k < O; k++) obs[r * O + k] = batch.obs[i * O + k];
-      for (let k = 0; k < A; k++) this.actions[r * A + k] = batch.actions[i * A + k];
-      this.logp[r] = batch.logp[i];
-      for (let k = 0; k < P; k++) this.distInputs[r * P + k] = batch.distInputs[i * P + k];
-      this.vfPreds[r] = batch.vfPreds[i];
-      this.advantages[r] = batch.advantages[i];
-      this.valueTargets[r] = batch.valueTargets[i];
+      for (let k = 0; k < O; k++) obs[r * O + k] = bObs[i * O + k];
+      for (let k = 0; k < A; k++) this.actions[r * A + k] = bActions[i * A + k];
+      this.logp[r] = bLogp[i];
+      for (let k = 0; k < P; k++) this.distInputs[r * P + k] = bDist[i * P + k];
+      this.vfPreds[r] = bVf[i];
+      this.advantages[r] = bAdv[i];
+      this.valueTargets[r] = bTargets[i];
     }
   }
 }

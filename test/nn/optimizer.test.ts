@@ -1,6 +1,6 @@
 // Adam's update and global-norm clipping on the flat arrays, against values worked out by hand.
 import { expect, test } from '@jest/globals';
-import { FlatAdam, clipByGlobalNorm } from '../../src/algorithms/ppo/adam.js';
+import { FlatAdam, clipByGlobalNorm } from '../../src/nn/adam.js';
 
 test('two Adam steps match the hand-worked update (TensorFlow form, lr 0.1)', () => {
   const params = new Float32Array([1, -2]);

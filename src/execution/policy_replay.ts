@@ -24,7 +24,7 @@ export interface StepRecord {
   truncated: boolean;
 }
 
-export interface ReplayOptions {
+export interface PolicyReplayOptions {
   /** Stop after this many episodes (takes precedence over steps). */
   episodes?: number;
   /** Stop once this many steps are done and the episode in progress has ended (default 10,000, as RLlib). */
@@ -38,7 +38,7 @@ export interface ReplayOptions {
   onFrame?: (env: Env) => void | Promise<void>;
 }
 
-export interface ReplaySummary {
+export interface PolicyReplaySummary {
   episodes: EpisodeRecord[];
   steps: number;
   seconds: number;
@@ -47,7 +47,7 @@ export interface ReplaySummary {
 
 export const DEFAULT_ROLLOUT_STEPS = 10_000;
 
-export async function replay(policy: CheckpointPolicy, options: ReplayOptions = {}): Promise<ReplaySummary> {
+export async function replayPolicy(policy: CheckpointPolicy, options: PolicyReplayOptions = {}): Promise<PolicyReplaySummary> {
   const seed = options.seed ?? entropySeed();
   const rng = new Random(seed);
   const explore = options.explore ?? false;

@@ -1,4 +1,4 @@
-import type { Schedule } from './defaults.js';
+import type { Schedule } from '../config/common.js';
 
 /** RLlib's PiecewiseSchedule with linear interpolation; the last value holds after the last point. */
 export function scheduleValue(schedule: Schedule | null, t: number, fallback: number): number {

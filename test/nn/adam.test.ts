@@ -3,7 +3,7 @@
 // without the second-moment correction the first step would be 1 / sqrt(1 - 0.999) = 31.6x that,
 // without the first-moment one 0.1x. A learning curve does not show either.
 import { describe, expect, test } from '@jest/globals';
-import { FlatAdam, clipByGlobalNorm } from '../../src/algorithms/ppo/adam.js';
+import { FlatAdam, clipByGlobalNorm } from '../../src/nn/adam.js';
 
 const LR = 1e-3;
 

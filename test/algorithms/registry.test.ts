@@ -1,0 +1,55 @@
+// The registry is the one way into an algorithm: --run names it (an unknown name is one line,
+// exit 2, listing the known ones), each entry documents every config key, and shared modules
+// never import an algorithm's folder except through src/algorithms/registry.ts.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { algorithmNames, allAlgorithms, getAlgorithm } from '../../src/algorithms/registry.js';
+import { repoRoot, rl, userErrorOf } from '../helpers.js';
+
+describe('algorithm registry', () => {
+  test('--run with an unknown algorithm: one line naming the known ones, exit 2, before anything trains', () => {
+    const { code, stderr, stdout } = rl(['train', '--run', 'DQNN', '--env', 'CartPole-v1']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([`rl: --run DQNN is not available; use one of ${algorithmNames().join(', ')}`]);
+  });
+
+  test("an experiment file's unknown run is named with the file", () => {
+    expect(userErrorOf(() => getAlgorithm('A2C', 'x.yaml: run')).message).toBe(`x.yaml: run A2C is not available; use one of ${algorithmNames().join(', ')}`);
+  });
+
+  test('PPO is registered, and every config key of every algorithm has a one-line meaning', () => {
+    expect(algorithmNames()).toContain('PPO');
+    for (const algorithm of allAlgorithms()) {
+      const keys = Object.keys(algorithm.config.defaults as object);
+      expect(Object.keys(algorithm.config.docs).sort()).toEqual(keys.sort());
+      for (const key of keys) expect([key, /\S/.test(algorithm.config.docs[key]) && !algorithm.config.docs[key].includes('\n')]).toEqual([key, true]);
+      expect(Object.keys(algorithm.config.shape).sort()).toEqual(keys.sort());
+      expect(algorithm.resultKeys).toContain('episode_reward_mean');
+    }
+  });
+
+  test('shared modules import no algorithm folder (only registry.ts lists them), and compare no algorithm name', () => {
+    const src = path.join(repoRoot, 'src');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const full = path.join(dir, name);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (name.endsWith('.ts')) files.push(full);
+      }
+    };
+    walk(src);
+    const offenders: string[] = [];
+    for (const file of files) {
+      const rel = path.relative(src, file).split(path.sep).join('/');
+      const inAlgorithm = /^algorithms\/[^/]+\//.test(rel);
+      if (inAlgorithm || rel === 'algorithms/registry.ts' || rel === 'index.ts') continue;
+      const text = readFileSync(file, 'utf8');
+      if (/from '[./]*(?:\.\.\/)?algorithms\/[a-z0-9_]+\//.test(text) || /from '\.\/[a-z0-9_]+\/(?:index|trainer|policy|defaults)\.js'/.test(text) && rel.startsWith('algorithms/')) offenders.push(`${rel} imports an algorithm folder`);
+      if (/[=!]==? '(?:PPO|DQN|SAC)'/.test(text)) offenders.push(`${rel} compares an algorithm name`);
+    }
+    expect(offenders).toEqual([]);
+  });
+});
