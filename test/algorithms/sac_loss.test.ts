@@ -6,7 +6,8 @@ import { Box, Discrete, Random } from '../../src/index.js';
 import type { Space } from '../../src/envs/spaces.js';
 import { SACLearner, type SACBatch, type SACHyperparams } from '../../src/algorithms/sac/learner.js';
 import { resolveTargetEntropy } from '../../src/algorithms/sac/defaults.js';
-import type { DenseNet } from '../../src/nn/dense_net.js';
+import { sacModelLayout, TARGET_OF } from '../../src/algorithms/sac/model.js';
+import { initialWeights, networkRange, type ModelLayout } from '../../src/nn/layout.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
 import { blockRelativeError } from '../nn/relative_error.js';
 import { sacOracle, type OracleNet } from './sac_oracle.js';
@@ -32,23 +33,30 @@ const CASES: Case[] = [
   { name: 'Discrete(2), single Q, tanh', space: new Discrete(2), twinQ: false, activation: 'tanh', outputScale: 1 },
 ];
 
-function hyperparams(space: Space, twinQ: boolean): SACHyperparams {
-  return { twinQ, targetEntropy: resolveTargetEntropy('auto', space), actorLr: 3e-4, criticLr: 3e-4, entropyLr: 3e-4, gradClip: null };
+function hyperparams(space: Space): SACHyperparams {
+  return { targetEntropy: resolveTargetEntropy('auto', space), actorLr: 3e-4, criticLr: 3e-4, entropyLr: 3e-4, gradClip: null };
 }
 
-function perturb(net: DenseNet, rng: Random, scale: number, outputScale = 1): void {
-  const last = net.layers[net.layers.length - 1];
-  for (let i = 0; i < net.params.length; i++) {
-    net.params[i] += scale * rng.normal();
-    if (i >= last.kernelOffset) net.params[i] *= outputScale;
+/** Moves a network's weights off their initial values (and scales its output layer). */
+function perturb(layout: ModelLayout, weights: Float32Array, network: string, rng: Random, scale: number, outputScale = 1): void {
+  const [start, end] = networkRange(layout, network);
+  const path = layout.networks[network].path;
+  const outputStart = layout.layers[path[path.length - 1]].kernelOffset;
+  for (let i = start; i < end; i++) {
+    weights[i] += scale * rng.normal();
+    if (i >= outputStart) weights[i] *= outputScale;
   }
 }
 
+const layersOf = (layout: ModelLayout, network: string) => layout.networks[network].path.map((index) => layout.layers[index]);
+
 function setUp(c: Case, seed: number) {
   const rng = new Random(seed);
-  const learner = new SACLearner(OBS, c.space, { policy_model: { fcnet_hiddens: [19, 6], fcnet_activation: c.activation }, Q_model: { fcnet_hiddens: [17, 5], fcnet_activation: c.activation } }, hyperparams(c.space, c.twinQ), 0.7, rng, 32);
-  perturb(learner.policy, rng, 0.3, c.outputScale);
-  for (const q of [...learner.q, ...learner.targetQ]) perturb(q, rng, 0.3);
+  const layout = sacModelLayout(OBS, c.space, { policy_model: { fcnet_hiddens: [19, 6], fcnet_activation: c.activation }, Q_model: { fcnet_hiddens: [17, 5], fcnet_activation: c.activation }, twin_q: c.twinQ });
+  const weights = initialWeights(layout, rng);
+  perturb(layout, weights, 'policy', rng, 0.3, c.outputScale);
+  for (const network of Object.keys(layout.networks)) if (network !== 'policy') perturb(layout, weights, network, rng, 0.3);
+  const learner = new SACLearner(layout, c.space, hyperparams(c.space), weights, 0.7, 32);
   learner.logAlpha = -0.4;
   const box = c.space instanceof Box ? c.space : null;
   const A = box ? box.size : 1;
@@ -67,10 +75,8 @@ function setUp(c: Case, seed: number) {
     else batch.actions[i] = rng.integer((c.space as Discrete).n);
   }
   const noise = learner.drawNoise(ROWS, rng);
-  return { learner, batch, noise, box };
+  return { learner, layout, batch, noise, box };
 }
-
-const net = (n: DenseNet): OracleNet => ({ layers: n.layers, weights: n.params.slice() });
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -79,11 +85,12 @@ beforeAll(async () => {
 describe.each(CASES)('$name', (c) => {
   test('actor, critic and alpha losses and gradients agree with tfjs autodiff to 1e-4', () => {
     for (const seed of [1, 2]) {
-      const { learner, batch, noise, box } = setUp(c, seed);
+      const { learner, layout, batch, noise, box } = setUp(c, seed);
+      const net = (network: string): OracleNet => ({ layers: layersOf(layout, network), weights: learner.kernel.params.slice() });
       const oracle = sacOracle({
-        policy: net(learner.policy),
-        q: learner.q.map(net),
-        targetQ: learner.targetQ.map(net),
+        policy: net('policy'),
+        q: learner.qNames.map(net),
+        targetQ: learner.qNames.map((name) => net(TARGET_OF[name])),
         logAlpha: learner.logAlpha,
         obs: batch.obs,
         nextObs: batch.nextObs,
@@ -102,12 +109,12 @@ describe.each(CASES)('$name', (c) => {
       close(stats.actor_loss, oracle.actorLoss);
       close(stats.critic_loss, oracle.criticLoss.reduce((a, b) => a + b) / oracle.criticLoss.length);
       close(stats.alpha_loss, oracle.alphaLoss);
-      expect(blockRelativeError(learner.policy.layers, learner.policy.grads, oracle.actorGrad)).toBeLessThanOrEqual(1e-4);
-      learner.q.forEach((q, j) => expect(blockRelativeError(q.layers, q.grads, oracle.criticGrad[j])).toBeLessThanOrEqual(1e-4));
+      const grads = learner.kernel.grads;
+      expect(blockRelativeError(layersOf(layout, 'policy'), grads, oracle.actorGrad)).toBeLessThanOrEqual(1e-4);
+      learner.qNames.forEach((name, j) => expect(blockRelativeError(layersOf(layout, name), grads, oracle.criticGrad[j])).toBeLessThanOrEqual(1e-4));
       expect(Math.abs(learner.logAlphaGrad - oracle.alphaGrad)).toBeLessThanOrEqual(1e-4 * Math.abs(oracle.alphaGrad));
       // the checks have teeth only where the gradients are not zero
-      expect(learner.policy.grads.some((g) => g !== 0)).toBe(true);
-      for (const q of learner.q) expect(q.grads.some((g) => g !== 0)).toBe(true);
+      for (const network of ['policy', ...learner.qNames]) expect(grads.subarray(...networkRange(layout, network)).some((g) => g !== 0)).toBe(true);
       expect(oracle.alphaGrad).not.toBe(0);
     }
   });
@@ -115,9 +122,9 @@ describe.each(CASES)('$name', (c) => {
 
 test('the wide policy case has log-stds inside and outside the [-20, 2] clip', () => {
   const { learner, batch } = setUp(CASES[1], 1);
-  learner.policy.input.set(batch.obs);
-  learner.policy.forward(ROWS);
-  const logStds = Array.from({ length: ROWS }, (_, i) => learner.policy.output[i * 2 + 1]);
+  learner.kernel.input('obs').set(batch.obs);
+  learner.kernel.forward(ROWS, ['policy']);
+  const logStds = Array.from({ length: ROWS }, (_, i) => learner.kernel.output('policy')[i * 2 + 1]);
   expect(logStds.filter((s) => s > 2 || s < -20).length).toBeGreaterThan(2);
   expect(logStds.filter((s) => s <= 2 && s >= -20).length).toBeGreaterThan(2);
 });
@@ -129,9 +136,13 @@ test('target entropy "auto" is -|A| for Box and 0.98 log(n) for Discrete, as RLl
 });
 
 test('Polyak averaging moves the targets tau of the way to the online networks', () => {
-  const { learner } = setUp(CASES[0], 3);
-  const online = learner.q[0].params.slice();
-  const before = learner.targetQ[0].params.slice();
+  const { learner, layout } = setUp(CASES[0], 3);
+  const params = learner.kernel.params;
+  const online = params.slice(...networkRange(layout, 'twin_q'));
+  const target = () => params.slice(...networkRange(layout, 'target_twin_q'));
+  const before = target();
   learner.updateTargets(0.25);
-  for (let i = 0; i < online.length; i += 7) expect(learner.targetQ[0].params[i]).toBeCloseTo(0.25 * online[i] + 0.75 * before[i], 5);
+  const after = target();
+  expect(after.length).toBe(online.length);
+  for (let i = 0; i < online.length; i += 7) expect(after[i]).toBeCloseTo(0.25 * online[i] + 0.75 * before[i], 5);
 });

@@ -1,101 +1,64 @@
 // SAC's config keys and defaults, as RLlib 1.x's sac.DEFAULT_CONFIG (rllib/agents/sac/sac.py)
-// with the common trainer keys SAC uses. Haarnoja et al. 2018, "Soft Actor-Critic Algorithms
-// and Applications" (automatic entropy tuning, twin Q).
-import type { Activation } from '../ppo/defaults.js';
+// over the common trainer keys; Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and
+// Applications" (automatic entropy tuning, twin Q).
+import { z } from 'zod';
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
+import {
+  COMMON_DEFAULTS,
+  COMMON_DOCS,
+  COMMON_SHAPE,
+  MODEL_SHAPE,
+  bool,
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+  unitInterval,
+  type Activation,
+  type CommonConfig,
+} from '../../config/common.js';
+import { resolveConfig, type ConfigLayer, type ConfigSpec } from '../../config/resolve.js';
+import { userError } from '../../config/util.js';
 
 export interface SACNetworkConfig {
-  /** Hidden layer sizes of the network. */
   fcnet_hiddens: number[];
-  /** Activation of the hidden layers (the output layer is linear). */
   fcnet_activation: Activation;
 }
 
 export interface SACOptimizationConfig {
-  /** Adam learning rate of the policy network (actor loss). */
   actor_learning_rate: number;
-  /** Adam learning rate of each Q network (critic loss). */
   critic_learning_rate: number;
-  /** Adam learning rate of log(alpha) (entropy coefficient loss). */
   entropy_learning_rate: number;
 }
 
-export interface SACConfig {
-  /** Env id or the path of a custom env module. */
-  env: string | null;
-  /** Passed to the env's constructor. */
-  env_config: Record<string, unknown>;
-  /** Two Q networks (each with its target); targets and the actor use their minimum (TD3's clipped double Q). */
+export interface SACConfig extends CommonConfig {
   twin_q: boolean;
-  /** Q(s, a) networks: obs and action concatenated (Box), or obs -> one Q per action (Discrete). */
   Q_model: SACNetworkConfig;
-  /** The policy network: obs -> Gaussian means and log-stds (Box) or action logits (Discrete). */
   policy_model: SACNetworkConfig;
-  /** Polyak coefficient of the soft target update: target <- tau * online + (1 - tau) * target. */
   tau: number;
-  /** Starting value of the entropy coefficient alpha (learned as log(alpha)). */
   initial_alpha: number;
-  /** Entropy alpha is tuned towards; "auto": -|A| for Box, 0.98 * log(n) for Discrete(n). */
   target_entropy: number | 'auto';
-  /** Rewards summed over n steps of a sampled fragment; the target then discounts by gamma^n. */
   n_step: number;
-  /** Never mask the bootstrap at an episode's end (time-limited envs like Pendulum never really end). */
   no_done_at_end: boolean;
-  /** Learning rates of the three Adam optimizers. */
   optimization: SACOptimizationConfig;
-  /** Clip each gradient tensor to this norm (tf.clip_by_norm per variable); null: no clipping. */
   grad_clip: number | null;
-  /** Replay buffer capacity in timesteps. */
   buffer_size: number;
-  /** Prioritized experience replay (Schaul et al. 2016) instead of uniform sampling. */
   prioritized_replay: boolean;
-  /** How strongly priorities skew sampling (0: uniform). */
   prioritized_replay_alpha: number;
-  /** Importance-sampling exponent of prioritized replay. */
   prioritized_replay_beta: number;
-  /** Added to |TD error| so no transition's priority is zero. */
   prioritized_replay_eps: number;
-  /** Timesteps sampled (with the stochastic policy) before learning starts. */
   learning_starts: number;
-  /** An iteration samples at least this many timesteps. */
   timesteps_per_iteration: number;
-  /** Timesteps each env steps before they are stored and a train step runs. */
-  rollout_fragment_length: number;
-  /** Transitions replayed per gradient step. */
-  train_batch_size: number;
-  /** Timesteps sampled between soft target updates (0: after every train step). */
   target_network_update_freq: number;
-  /** Learn in the squashed (tanh) space and rescale actions to the Box bounds (SquashedGaussian); false: plain DiagGaussian. */
   normalize_actions: boolean;
-  /** Clip actions to the Box bounds before the env sees them (squashed actions are already inside). */
-  clip_actions: boolean;
-  /** Discount factor. */
-  gamma: number;
-  /** Rollout worker threads (0: sample in the main thread). */
-  num_workers: number;
-  /** Envs each worker steps. */
-  num_envs_per_worker: number;
-  /** Episodes the reward statistics are averaged over. */
-  metrics_smoothing_episodes: number;
-  /** Overrides the env's time limit (RLlib's horizon); null keeps the env's own. */
-  horizon: number | null;
-  /** Accepted for RLlib configs: a horizon ends the episode either way here. */
   soft_horizon: boolean;
-  /** Seed of every random stream; null draws one. */
-  seed: number | null;
-  /** CPUs each rollout worker claims. */
-  num_cpus_per_worker: number;
-  /** Accepted for RLlib configs; learning runs on the CPU kernel. */
-  num_gpus: number;
-  /** Log verbosity. */
-  log_level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Accepted for RLlib configs; the learner always runs on the WebAssembly kernel (src/nn). */
-  framework: string;
 }
 
 export const SAC_DEFAULTS: SACConfig = {
-  env: null,
-  env_config: {},
+  ...COMMON_DEFAULTS,
+  num_workers: 0,
+  rollout_fragment_length: 1,
+  train_batch_size: 256,
+  clip_actions: false,
   twin_q: true,
   Q_model: { fcnet_hiddens: [256, 256], fcnet_activation: 'relu' },
   policy_model: { fcnet_hiddens: [256, 256], fcnet_activation: 'relu' },
@@ -113,23 +76,91 @@ export const SAC_DEFAULTS: SACConfig = {
   prioritized_replay_eps: 1e-6,
   learning_starts: 1500,
   timesteps_per_iteration: 100,
-  rollout_fragment_length: 1,
-  train_batch_size: 256,
   target_network_update_freq: 0,
   normalize_actions: true,
-  clip_actions: false,
-  gamma: 0.99,
-  num_workers: 0,
-  num_envs_per_worker: 1,
-  metrics_smoothing_episodes: 100,
-  horizon: null,
   soft_horizon: false,
-  seed: null,
-  num_cpus_per_worker: 1,
-  num_gpus: 0,
-  log_level: 'WARN',
-  framework: 'tf',
 };
+
+/** What each SAC key means, one line each. */
+export const SAC_DOCS: Record<keyof SACConfig, string> = {
+  ...COMMON_DOCS,
+  lr: 'unused by SAC: its learning rates are the optimization keys',
+  model: 'unused by SAC: its networks are Q_model and policy_model',
+  rollout_fragment_length: 'steps per env sampled between replay steps (raised to n_step)',
+  train_batch_size: 'transitions replayed per gradient step',
+  clip_actions: 'clip actions to the Box bounds (squashed actions are inside already)',
+  twin_q: 'two Q networks, each with a target; the target and the actor use their minimum (clipped double Q)',
+  Q_model: 'the Q networks: fcnet_hiddens and fcnet_activation (Box: obs and action concatenated in; Discrete: one Q per action out)',
+  policy_model: 'the policy network: fcnet_hiddens and fcnet_activation (Box: Gaussian means and log-stds out; Discrete: logits)',
+  tau: 'Polyak coefficient of the soft target update: target <- tau online + (1 - tau) target',
+  initial_alpha: 'starting entropy coefficient alpha (learned as log alpha)',
+  target_entropy: 'entropy alpha is tuned towards; "auto": -|A| for Box, 0.98 log(n) for Discrete(n)',
+  n_step: 'rewards summed over n steps of a fragment; the target discounts the bootstrap by gamma^k',
+  no_done_at_end: 'never end the bootstrap at an episode end (for time-limited envs such as Pendulum)',
+  optimization: 'Adam learning rates: actor_learning_rate, critic_learning_rate, entropy_learning_rate',
+  grad_clip: 'clip each gradient tensor to this norm (null: none)',
+  buffer_size: 'replay buffer capacity in transitions',
+  prioritized_replay: 'prioritized experience replay (Schaul et al. 2016) instead of uniform',
+  prioritized_replay_alpha: 'how strongly priorities skew sampling (0: uniform)',
+  prioritized_replay_beta: 'importance-sampling exponent of prioritized replay',
+  prioritized_replay_eps: 'added to |TD error| so that no priority is zero',
+  learning_starts: 'transitions sampled (with the stochastic policy) before the first update',
+  timesteps_per_iteration: 'an iteration samples at least this many steps',
+  target_network_update_freq: 'steps sampled between soft target updates (0: after every update)',
+  normalize_actions: 'squash actions with tanh into the Box bounds (SquashedGaussian); only true is supported',
+  soft_horizon: 'accepted from RLlib configs: only false is supported (a horizon ends the episode)',
+};
+
+const NETWORK_SHAPE = { fcnet_hiddens: MODEL_SHAPE.fcnet_hiddens, fcnet_activation: MODEL_SHAPE.fcnet_activation };
+const OPTIMIZATION_SHAPE = { actor_learning_rate: positiveNumber(), critic_learning_rate: positiveNumber(), entropy_learning_rate: positiveNumber() };
+
+const SAC_SHAPE = {
+  ...COMMON_SHAPE,
+  twin_q: bool(),
+  Q_model: z.strictObject(NETWORK_SHAPE).describe('an object such as {"fcnet_hiddens": [256, 256], "fcnet_activation": "relu"}'),
+  policy_model: z.strictObject(NETWORK_SHAPE).describe('an object such as {"fcnet_hiddens": [256, 256], "fcnet_activation": "relu"}'),
+  tau: unitInterval(),
+  initial_alpha: positiveNumber(),
+  target_entropy: z.union([z.literal('auto'), z.number()]).describe('"auto" or a number'),
+  n_step: positiveInt(),
+  no_done_at_end: bool(),
+  optimization: z.strictObject(OPTIMIZATION_SHAPE).describe('an object of actor_learning_rate, critic_learning_rate, entropy_learning_rate'),
+  grad_clip: z.number().positive().nullable().describe('null (no clipping) or a number > 0'),
+  buffer_size: positiveInt(),
+  prioritized_replay: bool(),
+  prioritized_replay_alpha: z.number().nonnegative().describe('a number >= 0'),
+  prioritized_replay_beta: z.number().nonnegative().describe('a number >= 0'),
+  prioritized_replay_eps: positiveNumber(),
+  learning_starts: nonNegativeInt(),
+  timesteps_per_iteration: nonNegativeInt(),
+  target_network_update_freq: nonNegativeInt(),
+  normalize_actions: bool(),
+  soft_horizon: bool(),
+};
+
+export const sacConfigSchema = z.strictObject(SAC_SHAPE);
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesSACConfig: Same<z.output<typeof sacConfigSchema>, SACConfig> = true;
+void schemaMatchesSACConfig;
+
+export const SAC_CONFIG: ConfigSpec<SACConfig> = {
+  algorithm: 'SAC',
+  defaults: SAC_DEFAULTS,
+  shape: SAC_SHAPE,
+  nested: { model: MODEL_SHAPE, Q_model: NETWORK_SHAPE, policy_model: NETWORK_SHAPE, optimization: OPTIMIZATION_SHAPE },
+  check(config, sourceOf) {
+    if (!config.normalize_actions) {
+      throw userError(`${sourceOf('normalize_actions')}: normalize_actions false (an unsquashed Gaussian) is not supported; use normalize_actions: true`);
+    }
+    if (config.soft_horizon) throw userError(`${sourceOf('soft_horizon')}: soft_horizon true is not supported; use soft_horizon: false`);
+  },
+};
+
+/** SAC's defaults with the layers merged over them (lowest precedence first), each key checked. */
+export function resolveSACConfig(layers: ConfigLayer[]): SACConfig {
+  return resolveConfig(SAC_CONFIG, layers);
+}
 
 /** RLlib's "auto" target entropy: -|A| for Box(A), 0.98 * -log(1/n) for Discrete(n) (sac_tf_model.py). */
 export function resolveTargetEntropy(setting: number | 'auto', space: Space): number {

@@ -5,14 +5,14 @@
 // -mean(log_alpha (log pi(a|s) + target_entropy)). Discrete actions take expectations under
 // pi instead of samples (Christodoulou 2019). All gradients are computed from the same weights,
 // then each of the actor, the Q networks and log_alpha takes its own Adam step. Targets follow
-// the online Q networks by Polyak averaging with tau.
+// the online Q networks by Polyak averaging with tau. The networks run on one WebAssembly kernel.
 import { Box, Discrete, type Space } from '../../envs/spaces.js';
-import { DenseNet, denseLayers } from '../../nn/dense_net.js';
-import { initialWeights } from '../../policy/model.js';
-import type { Random } from '../../utils/random.js';
-import { FlatAdam } from '../ppo/adam.js';
+import { MlpKernel } from '../../nn/mlp.js';
+import { networkRange, type ModelLayout } from '../../nn/layout.js';
 import type { Transitions } from '../../execution/replay_buffer.js';
-import type { SACNetworkConfig } from './defaults.js';
+import type { Random } from '../../utils/random.js';
+import { FlatAdam } from '../../nn/adam.js';
+import { OBS_ACTION, Q_NETWORKS, TARGET_OF } from './model.js';
 import { SquashedGaussian } from './squashed_gaussian.js';
 
 // Math's functions as module bindings: under jest's vm context each global lookup in a hot loop costs ~1 us
@@ -28,7 +28,6 @@ export interface SACNoise {
 }
 
 export interface SACHyperparams {
-  twinQ: boolean;
   targetEntropy: number;
   actorLr: number;
   criticLr: number;
@@ -51,33 +50,18 @@ export interface SACStats {
   mean_td_error: number;
 }
 
-export interface SACModels {
-  policy_model: SACNetworkConfig;
-  Q_model: SACNetworkConfig;
-}
-
-/** The networks' shapes for a space: policy obs -> 2|A| (Box) or n logits; Q (obs, a) -> 1 (Box) or obs -> n. */
-export function sacNetworkShapes(observationSize: number, space: Space, models: SACModels) {
-  if (space instanceof Box) {
-    return {
-      policy: denseLayers('policy_', observationSize, models.policy_model.fcnet_hiddens, models.policy_model.fcnet_activation, 2 * space.size),
-      q: denseLayers('q_', observationSize + space.size, models.Q_model.fcnet_hiddens, models.Q_model.fcnet_activation, 1),
-    };
-  }
-  if (space instanceof Discrete) {
-    return {
-      policy: denseLayers('policy_', observationSize, models.policy_model.fcnet_hiddens, models.policy_model.fcnet_activation, space.n),
-      q: denseLayers('q_', observationSize, models.Q_model.fcnet_hiddens, models.Q_model.fcnet_activation, space.n),
-    };
-  }
-  throw new TypeError('SAC supports Box and Discrete action spaces');
+/** A network's slice of the flat weights and gradients, with its Adam. */
+interface Trained {
+  name: string;
+  params: Float32Array;
+  grads: Float32Array;
+  optimizer: FlatAdam;
 }
 
 export class SACLearner {
-  readonly policy: DenseNet;
-  /** Q_1 (and Q_2 with twin_q), and their targets. */
-  readonly q: DenseNet[];
-  readonly targetQ: DenseNet[];
+  readonly kernel: MlpKernel;
+  /** The online Q networks' names (q, and twin_q with twin_q). */
+  readonly qNames: string[];
   logAlpha: number;
   /** d loss/d log_alpha after computeGradients(). */
   logAlphaGrad = 0;
@@ -88,8 +72,8 @@ export class SACLearner {
   private readonly numActions: number;
   private readonly actionSize: number;
   private readonly observationSize: number;
-  private readonly actorOptimizer: FlatAdam;
-  private readonly criticOptimizers: FlatAdam[];
+  private readonly actor: Trained;
+  private readonly critics: Trained[];
   private readonly alphaOptimizer = new FlatAdam(1);
   // per-row scratch
   private readonly logpT: Float32Array;
@@ -105,35 +89,27 @@ export class SACLearner {
   private readonly logPiTp1: Float32Array;
 
   constructor(
-    observationSize: number,
+    readonly layout: ModelLayout,
     space: Space,
-    models: SACModels,
     readonly hp: SACHyperparams,
+    weights: Float32Array,
     initialAlpha: number,
-    rng: Random,
     readonly maxBatch: number,
   ) {
-    const shapes = sacNetworkShapes(observationSize, space, models);
-    this.observationSize = observationSize;
+    this.kernel = new MlpKernel(layout, maxBatch);
+    this.kernel.params.set(weights);
+    this.observationSize = layout.observationSize;
     this.squashed = space instanceof Box ? new SquashedGaussian(space) : null;
     this.numActions = space instanceof Discrete ? space.n : 0;
     this.actionSize = space instanceof Box ? space.size : 1;
-    this.policy = new DenseNet(shapes.policy.layers, maxBatch);
-    this.policy.params.set(initialWeights(shapes.policy, rng));
-    const numQ = hp.twinQ ? 2 : 1;
-    this.q = [];
-    this.targetQ = [];
-    for (let j = 0; j < numQ; j++) {
-      const q = new DenseNet(shapes.q.layers, maxBatch);
-      q.params.set(initialWeights(shapes.q, rng));
-      const target = new DenseNet(shapes.q.layers, maxBatch);
-      target.params.set(q.params); // RLlib starts the targets as copies (update_target(tau=1.0))
-      this.q.push(q);
-      this.targetQ.push(target);
-    }
+    this.qNames = Q_NETWORKS.filter((name) => Object.hasOwn(layout.networks, name));
+    const trained = (name: string): Trained => {
+      const [start, end] = networkRange(layout, name);
+      return { name, params: this.kernel.params.subarray(start, end), grads: this.kernel.grads.subarray(start, end), optimizer: new FlatAdam(end - start) };
+    };
+    this.actor = trained('policy');
+    this.critics = this.qNames.map(trained);
     this.logAlpha = log(initialAlpha);
-    this.actorOptimizer = new FlatAdam(this.policy.params.length);
-    this.criticOptimizers = this.q.map((q) => new FlatAdam(q.params.length));
     const rows = (width: number) => new Float32Array(maxBatch * width);
     const d = this.actionSize;
     this.logpT = rows(1);
@@ -171,8 +147,9 @@ export class SACLearner {
   }
 
   /**
-   * The three losses on the batch and their gradients: the actor's in policy.grads, each critic's
-   * in q[i].grads, the entropy coefficient's in logAlphaGrad. Nothing is updated.
+   * The three losses on the batch and their gradients: the actor's and each critic's in
+   * kernel.grads (each in its network's range), the entropy coefficient's in logAlphaGrad.
+   * Nothing is updated.
    */
   computeGradients(batch: SACBatch, noise: SACNoise): SACStats {
     const n = batch.count;
@@ -181,84 +158,86 @@ export class SACLearner {
   }
 
   private boxGradients(batch: SACBatch, noise: SACNoise, dist: SquashedGaussian): SACStats {
+    const k = this.kernel;
     const n = batch.count;
     const d = this.actionSize;
+    const O = this.observationSize;
     const P = 2 * d;
     const alpha = this.alpha;
+    const policyOut = k.output('policy');
+    const obsAction = k.input(OBS_ACTION);
+    const targets = this.qNames.map((name) => TARGET_OF[name]);
     // Target y from a' ~ pi(s') and the target Q networks (no gradient flows into y).
-    copyRows(batch.nextObs, this.policy.input, n, this.observationSize);
-    this.policy.forward(n);
-    for (let i = 0; i < n; i++) this.logpTp1[i] = dist.sample(this.policy.output, i * P, noise.tp1, i * d, this.actionsTp1, i * d, this.uTp1, i * d);
-    for (const target of this.targetQ) {
-      concatRows(batch.nextObs, this.observationSize, this.actionsTp1, d, target.input, n);
-      target.forward(n);
-    }
+    copyRows(batch.nextObs, k.input('obs'), n, O);
+    k.forward(n, ['policy']);
+    for (let i = 0; i < n; i++) this.logpTp1[i] = dist.sample(policyOut, i * P, noise.tp1, i * d, this.actionsTp1, i * d, this.uTp1, i * d);
+    concatRows(batch.nextObs, O, this.actionsTp1, d, obsAction, n);
+    k.forward(n, targets);
     for (let i = 0; i < n; i++) {
       let qNext = Infinity;
-      for (const target of this.targetQ) qNext = min(qNext, target.output[i]);
-      this.targets[i] = this.bellmanTarget(batch, i, qNext - alpha * this.logpTp1[i]);
+      for (const target of targets) qNext = min(qNext, k.output(target)[i]);
+      this.targets[i] = bellmanTarget(batch, i, qNext - alpha * this.logpTp1[i]);
     }
-    // Actor: a ~ pi(s) reparameterised, through min_i Q_i(s, a); only the policy's weights learn from it.
-    copyRows(batch.obs, this.policy.input, n, this.observationSize);
-    this.policy.forward(n);
-    for (let i = 0; i < n; i++) this.logpT[i] = dist.sample(this.policy.output, i * P, noise.t, i * d, this.actionsT, i * d, this.uT, i * d);
-    for (const q of this.q) {
-      concatRows(batch.obs, this.observationSize, this.actionsT, d, q.input, n);
-      q.forward(n);
-      q.dOutput.fill(0, 0, n);
-    }
+    // Actor: a ~ pi(s) reparameterised, through min_i Q_i(s, a); dQ/da comes back through the Q networks' input.
+    copyRows(batch.obs, k.input('obs'), n, O);
+    k.forward(n, ['policy']);
+    for (let i = 0; i < n; i++) this.logpT[i] = dist.sample(policyOut, i * P, noise.t, i * d, this.actionsT, i * d, this.uT, i * d);
+    concatRows(batch.obs, O, this.actionsT, d, obsAction, n);
+    k.forward(n, this.qNames);
+    for (const name of this.qNames) k.dOutput(name).fill(0, 0, n);
     let actorLoss = 0;
     for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < this.q.length; j++) if (this.q[j].output[i] < this.q[best].output[i]) best = j;
-      actorLoss += alpha * this.logpT[i] - this.q[best].output[i];
-      this.q[best].dOutput[i] = -1 / n;
+      let best = this.qNames[0];
+      for (const name of this.qNames) if (k.output(name)[i] < k.output(best)[i]) best = name;
+      actorLoss += alpha * this.logpT[i] - k.output(best)[i];
+      k.dOutput(best)[i] = -1 / n;
     }
-    this.dActions.fill(0, 0, n * d);
-    const width = this.observationSize + d;
-    for (const q of this.q) {
-      q.backward(n, { input: true });
-      for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) this.dActions[i * d + k] += q.dInput[i * width + this.observationSize + k];
-    }
-    this.policy.dOutput.fill(0, 0, n * P);
-    for (let i = 0; i < n; i++) dist.sampleGrad(this.policy.output, i * P, noise.t, i * d, this.uT, i * d, alpha / n, this.dActions, i * d, this.policy.dOutput, i * P);
-    this.policy.backward(n);
-    // Critics on the replayed actions.
-    const critic = this.criticGradients(batch, (q) => concatRows(batch.obs, this.observationSize, batch.actions, d, q.input, n), (i) => i);
+    k.backward(n, this.qNames, { inputGrads: true });
+    const dObsAction = k.dInput(OBS_ACTION);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.dActions[i * d + j] = dObsAction[i * (O + d) + O + j];
+    const dPolicy = k.dOutput('policy');
+    dPolicy.fill(0, 0, n * P);
+    for (let i = 0; i < n; i++) dist.sampleGrad(policyOut, i * P, noise.t, i * d, this.uT, i * d, alpha / n, this.dActions, i * d, dPolicy, i * P);
+    // Critics on the replayed actions; one backward pass for them and the actor (whose outputs' gradients are set).
+    concatRows(batch.obs, O, batch.actions, d, obsAction, n);
+    k.forward(n, this.qNames);
+    const critic = this.criticLoss(batch, (i) => i);
+    k.backward(n, ['policy', ...this.qNames]);
     let policyT = 0;
     for (let i = 0; i < n * d; i++) policyT += this.actionsT[i];
     return this.finish(n, actorLoss / n, critic, policyT / (n * d), (i) => this.logpT[i]);
   }
 
   private discreteGradients(batch: SACBatch): SACStats {
+    const k = this.kernel;
     const n = batch.count;
     const A = this.numActions;
+    const O = this.observationSize;
     const alpha = this.alpha;
+    const policyOut = k.output('policy');
+    const targets = this.qNames.map((name) => TARGET_OF[name]);
     // Target: the expectation over pi(s') of min_i Q_targ_i(s', .) - alpha log pi(.|s').
-    copyRows(batch.nextObs, this.policy.input, n, this.observationSize);
-    this.policy.forward(n);
-    logSoftmaxRows(this.policy.output, this.logPiTp1, n, A);
-    for (const target of this.targetQ) {
-      copyRows(batch.nextObs, target.input, n, this.observationSize);
-      target.forward(n);
-    }
+    copyRows(batch.nextObs, k.input('obs'), n, O);
+    k.forward(n, ['policy', ...targets]);
+    logSoftmaxRows(policyOut, this.logPiTp1, n, A);
     for (let i = 0; i < n; i++) {
       let expected = 0;
       for (let a = 0; a < A; a++) {
         let qNext = Infinity;
-        for (const target of this.targetQ) qNext = min(qNext, target.output[i * A + a]);
+        for (const target of targets) qNext = min(qNext, k.output(target)[i * A + a]);
         const logPi = this.logPiTp1[i * A + a];
         expected += exp(logPi) * (qNext - alpha * logPi);
       }
-      this.targets[i] = this.bellmanTarget(batch, i, expected);
+      this.targets[i] = bellmanTarget(batch, i, expected);
     }
-    // Critics: Q_i(s, a) of the replayed actions (RLlib's actor then uses Q_1(s, .) as it is).
-    const critic = this.criticGradients(batch, (q) => copyRows(batch.obs, q.input, n, this.observationSize), (i) => i * A + batch.actions[i]);
-    // Actor: mean sum_a pi(a|s) (alpha log pi(a|s) - Q_1(s, a)), Q held fixed; d/dz_j = pi_j (c_j - sum_a pi_a c_a).
-    copyRows(batch.obs, this.policy.input, n, this.observationSize);
-    this.policy.forward(n);
-    logSoftmaxRows(this.policy.output, this.logPiT, n, A);
-    const q1 = this.q[0].output;
+    // Critics on the replayed actions, and the actor: mean sum_a pi(a|s) (alpha log pi(a|s) - Q_1(s, a))
+    // with Q held fixed (RLlib's tf policy uses Q_1 here); d/dz_j = pi_j (c_j - sum_a pi_a c_a).
+    copyRows(batch.obs, k.input('obs'), n, O);
+    k.forward(n, ['policy', ...this.qNames]);
+    const critic = this.criticLoss(batch, (i) => i * A + batch.actions[i]);
+    logSoftmaxRows(policyOut, this.logPiT, n, A);
+    const q1 = k.output(this.qNames[0]);
+    const dPolicy = k.dOutput('policy');
     let actorLoss = 0;
     let policyT = 0;
     for (let i = 0; i < n; i++) {
@@ -271,11 +250,11 @@ export class SACLearner {
       actorLoss += mean;
       for (let a = 0; a < A; a++) {
         const logPi = this.logPiT[i * A + a];
-        this.policy.dOutput[i * A + a] = (exp(logPi) * (alpha * logPi - q1[i * A + a] - mean)) / n;
+        dPolicy[i * A + a] = (exp(logPi) * (alpha * logPi - q1[i * A + a] - mean)) / n;
       }
     }
-    this.policy.backward(n);
-    // log pi(a|s) weighted by pi in the alpha loss: sum_a pi_a log pi_a = -H(pi(s))
+    k.backward(n, ['policy', ...this.qNames]);
+    // the alpha loss weights log pi by pi: sum_a pi_a log pi_a = -H(pi(s))
     return this.finish(n, actorLoss / n, critic, policyT / (n * A), (i) => {
       let h = 0;
       for (let a = 0; a < A; a++) h += exp(this.logPiT[i * A + a]) * this.logPiT[i * A + a];
@@ -283,43 +262,42 @@ export class SACLearner {
     });
   }
 
-  /** y = r + gamma^k (1 - terminated) next, gamma^k the row's n-step discount. */
-  private bellmanTarget(batch: SACBatch, i: number, next: number): number {
-    return batch.rewards[i] + batch.discounts[i] * (1 - batch.terminated[i]) * next;
-  }
-
-  /** 0.5 mean((Q_i - y)^2) for each Q network, its gradient in q.grads; the TD errors; Q_1's statistics (RLlib's q_t). */
-  private criticGradients(batch: SACBatch, fillInput: (q: DenseNet) => void, selected: (i: number) => number) {
+  /**
+   * 0.5 mean((Q_i - y)^2) for each Q network after their forward(), its gradient in dOutput; the
+   * TD errors; Q_1's statistics (RLlib's q_t).
+   */
+  private criticLoss(batch: SACBatch, selected: (i: number) => number) {
+    const k = this.kernel;
     const n = batch.count;
     let loss = 0;
     this.tdError.fill(0, 0, n);
     const q1Stats = { mean: 0, max: -Infinity, min: Infinity };
-    this.q.forEach((q, j) => {
-      fillInput(q);
-      q.forward(n);
-      q.dOutput.fill(0, 0, n * q.outputSize);
+    this.qNames.forEach((name, j) => {
+      const out = k.output(name);
+      const dOut = k.dOutput(name);
+      const width = this.numActions || 1;
+      dOut.fill(0, 0, n * width);
       for (let i = 0; i < n; i++) {
         const at = selected(i);
-        const error = q.output[at] - this.targets[i];
+        const error = out[at] - this.targets[i];
         loss += (0.5 * error * error) / n;
-        q.dOutput[at] = error / n;
-        this.tdError[i] += abs(error) / this.q.length;
+        dOut[at] = error / n;
+        this.tdError[i] += abs(error) / this.qNames.length;
       }
       if (j === 0) {
-        for (let r = 0; r < n * q.outputSize; r++) {
-          q1Stats.mean += q.output[r] / (n * q.outputSize);
-          q1Stats.max = max(q1Stats.max, q.output[r]);
-          q1Stats.min = min(q1Stats.min, q.output[r]);
+        for (let r = 0; r < n * width; r++) {
+          q1Stats.mean += out[r] / (n * width);
+          q1Stats.max = max(q1Stats.max, out[r]);
+          q1Stats.min = min(q1Stats.min, out[r]);
         }
       }
-      q.backward(n);
     });
     // RLlib reports the mean of the twins' losses
-    return { loss: loss / this.q.length, q1Stats };
+    return { loss: loss / this.qNames.length, q1Stats };
   }
 
   /** The alpha loss -mean(log_alpha (logp(i) + target_entropy)), its gradient, and the stats. */
-  private finish(n: number, actorLoss: number, critic: ReturnType<SACLearner['criticGradients']>, policyT: number, logp: (i: number) => number): SACStats {
+  private finish(n: number, actorLoss: number, critic: ReturnType<SACLearner['criticLoss']>, policyT: number, logp: (i: number) => number): SACStats {
     const { targetEntropy } = this.hp;
     let sum = 0;
     for (let i = 0; i < n; i++) sum += logp(i) + targetEntropy;
@@ -344,40 +322,60 @@ export class SACLearner {
   /** Adam steps of the actor, each critic and log_alpha from the last computeGradients(). */
   applyGradients(): void {
     const { gradClip, actorLr, criticLr, entropyLr } = this.hp;
-    if (gradClip !== null) {
-      clipEachVariable(this.policy, gradClip);
-      for (const q of this.q) clipEachVariable(q, gradClip);
-    }
-    this.actorOptimizer.apply(this.policy.params, this.policy.grads, actorLr);
-    this.q.forEach((q, j) => this.criticOptimizers[j].apply(q.params, q.grads, criticLr));
+    if (gradClip !== null) for (const name of ['policy', ...this.qNames]) this.clipEachVariable(name, gradClip);
+    this.actor.optimizer.apply(this.actor.params, this.actor.grads, actorLr);
+    for (const c of this.critics) c.optimizer.apply(c.params, c.grads, criticLr);
     const alphaGrad = Float32Array.of(gradClip === null ? this.logAlphaGrad : max(-gradClip, min(gradClip, this.logAlphaGrad)));
     const logAlpha = Float32Array.of(this.logAlpha);
     this.alphaOptimizer.apply(logAlpha, alphaGrad, entropyLr);
     this.logAlpha = logAlpha[0];
   }
 
-  /** Polyak averaging: target <- tau * online + (1 - tau) * target. */
+  /** Polyak averaging: target <- tau * online + (1 - tau) * target (tau 1: a copy, as RLlib starts them). */
   updateTargets(tau: number): void {
-    this.q.forEach((q, j) => {
-      const target = this.targetQ[j].params;
-      for (let i = 0; i < target.length; i++) target[i] = tau * q.params[i] + (1 - tau) * target[i];
+    const params = this.kernel.params;
+    for (const name of this.qNames) {
+      const [start, end] = networkRange(this.layout, name);
+      const [targetStart] = networkRange(this.layout, TARGET_OF[name]);
+      for (let i = 0; i < end - start; i++) params[targetStart + i] = tau * params[start + i] + (1 - tau) * params[targetStart + i];
+    }
+  }
+
+  /** Adam's step counts and moments: per network [[step], m, v], then log_alpha's. */
+  getOptimizerState(): Float32Array[] {
+    return [this.actor.optimizer, ...this.critics.map((c) => c.optimizer), this.alphaOptimizer].flatMap((o) => {
+      const { step, m, v } = o.state();
+      return [Float32Array.of(step), m, v];
     });
+  }
+
+  setOptimizerState(arrays: Float32Array[]): void {
+    const optimizers = [this.actor.optimizer, ...this.critics.map((c) => c.optimizer), this.alphaOptimizer];
+    if (arrays.length !== 3 * optimizers.length) throw new RangeError(`optimizer state has ${arrays.length} arrays; SAC's has ${3 * optimizers.length}`);
+    optimizers.forEach((o, i) => o.load({ step: arrays[3 * i][0], m: arrays[3 * i + 1], v: arrays[3 * i + 2] }));
+  }
+
+  /** tf.clip_by_norm on each kernel and bias of a network, as RLlib's minimize_and_clip does. */
+  private clipEachVariable(network: string, clip: number): void {
+    const grads = this.kernel.grads;
+    for (const index of this.layout.networks[network].path) {
+      const l = this.layout.layers[index];
+      for (const [start, end] of [
+        [l.kernelOffset, l.biasOffset],
+        [l.biasOffset, l.biasOffset + l.outSize],
+      ]) {
+        let sum = 0;
+        for (let i = start; i < end; i++) sum += grads[i] ** 2;
+        const norm = Math.sqrt(sum);
+        if (norm > clip) for (let i = start; i < end; i++) grads[i] *= clip / norm;
+      }
+    }
   }
 }
 
-/** tf.clip_by_norm on each kernel and bias separately, as RLlib's minimize_and_clip does. */
-function clipEachVariable(net: DenseNet, clip: number): void {
-  for (const l of net.layers) {
-    for (const [start, end] of [
-      [l.kernelOffset, l.biasOffset],
-      [l.biasOffset, l.biasOffset + l.outSize],
-    ]) {
-      let sum = 0;
-      for (let i = start; i < end; i++) sum += net.grads[i] ** 2;
-      const norm = Math.sqrt(sum);
-      if (norm > clip) for (let i = start; i < end; i++) net.grads[i] *= clip / norm;
-    }
-  }
+/** y = r + gamma^k (1 - terminated) next, gamma^k the row's n-step discount. */
+function bellmanTarget(batch: SACBatch, i: number, next: number): number {
+  return batch.rewards[i] + batch.discounts[i] * (1 - batch.terminated[i]) * next;
 }
 
 /** The first n rows (of width floats) of from into to. */
