@@ -10,6 +10,7 @@ import { benchMinibatch } from './minibatch.js';
 import { benchSolve } from './solve.js';
 import { benchDefaultTrain } from './default_train.js';
 import { benchDQN } from './dqn.js';
+import { benchSAC } from './sac.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -22,6 +23,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   default: benchDefaultTrain,
   solve: benchSolve,
   dqn: benchDQN,
+  sac: benchSAC,
 };
 
 const wanted = process.argv.slice(2);
