@@ -2,7 +2,7 @@
 // a fixed seed, [64, 64] networks, learning rates 1e-3 and batches of 64, otherwise RLlib's tuned
 // example (no_done_at_end, learning_starts 256, tau 0.005, one update per sampled step). A random
 // policy scores about -1,200. Seeds 1-3 reached -152, -306 and -1170 after 6,000 steps (-193, -406, -841 after
-// 5,000): seed 1, with -700 leaving room; a wrong target entropy sign ends near -1,200.
+// 5,000): seed 1, with -700 leaving room. A wrong target entropy sign drives alpha to 252.
 import { expect, test } from '@jest/globals';
 import { Trainer } from '../../src/training/trainer.js';
 import { resolveSACConfig } from '../../src/algorithms/sac/defaults.js';
