@@ -12,6 +12,7 @@ import { benchDefaultTrain } from './default_train.js';
 import { benchSGD } from './sgd.js';
 import { benchCluster } from './cluster.js';
 import { benchDQN } from './dqn.js';
+import { benchSAC } from './sac.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -26,6 +27,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   sgd: benchSGD,
   cluster: benchCluster,
   dqn: benchDQN,
+  sac: benchSAC,
 };
 
 const wanted = process.argv.slice(2);

@@ -10,6 +10,7 @@ import { distributionFor } from '../../src/policy/distributions.js';
 import { klLoss, meanEntropy, ppoLoss, surrogateLoss, valueLoss, type LossRows } from '../../src/algorithms/ppo/loss.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
 import { oracleGradient, type Term } from './tf_oracle.js';
+import { blockRelativeError } from './relative_error.js';
 
 const OBS = 5;
 const ROWS = 24;
@@ -67,26 +68,7 @@ function setUp(c: Case, seed: number, hiddens = HIDDENS, rowCount = ROWS) {
 
 /** The largest error over the parameter blocks (each kernel, bias, the log-stds), relative to the block's norm. */
 function relativeError(layout: ModelLayout, actual: Float32Array, expected: Float32Array): number {
-  const blocks: [number, number][] = layout.layers.flatMap((l): [number, number][] => [
-    [l.kernelOffset, l.biasOffset],
-    [l.biasOffset, l.biasOffset + l.outSize],
-  ]);
-  if (layout.logStdOffset !== null) blocks.push([layout.logStdOffset, layout.totalSize]);
-  let total = 0;
-  for (let i = 0; i < expected.length; i++) total += expected[i] ** 2;
-  // a block whose true gradient is nearly zero is measured against 1e-3 of the whole gradient
-  const floor = 1e-3 * Math.sqrt(total);
-  let worst = 0;
-  for (const [start, end] of blocks) {
-    let diff = 0;
-    let norm = 0;
-    for (let i = start; i < end; i++) {
-      diff += (actual[i] - expected[i]) ** 2;
-      norm += expected[i] ** 2;
-    }
-    worst = Math.max(worst, Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor, 1e-12));
-  }
-  return worst;
+  return blockRelativeError(layout.layers, actual, expected, layout.logStdOffset === null ? [] : [[layout.logStdOffset, layout.totalSize]]);
 }
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { Discrete } from '../../envs/spaces.js';
 import { NEW_OBS, REWARDS, TERMINATED, addColumn, column, type SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
 import { argmaxRows, combineDueling, qModelLayout, qNetworkNames } from './q_network.js';
-import { adjustNStep } from './postprocessing.js';
+import { adjustNStep } from '../../execution/n_step.js';
 import type { DQNConfig } from './defaults.js';
 
 /** gamma^k of each n-step row: the factor on its bootstrapped value (added by postprocess). */

@@ -1,11 +1,11 @@
-// n-step transitions, as RLlib 1.x's _adjust_nstep rewrites one trajectory piece (one episode's
+// n-step transitions (DQN, SAC), as RLlib 1.x's _adjust_nstep rewrites one trajectory piece (one episode's
 // rows of a sampled fragment, in time order): row i sums the rewards of rows i..i+k-1 discounted
 // (r_i + gamma r_{i+1} + ... + gamma^(k-1) r_{i+k-1}) and bootstraps from the next observation
 // of row i+k-1, with k = n_step, or fewer where the piece ends first. Terminated is that of row
 // i+k-1; a truncated episode or a fragment cut leaves it 0, so the target still bootstraps.
 // Unlike RLlib 1.x, which discounts the bootstrap by gamma^n_step even where k < n_step, the
 // row's discount is gamma^k: the value k steps ahead is discounted k times.
-import type { Transitions } from '../../execution/replay_buffer.js';
+import type { Transitions } from './replay_buffer.js';
 
 /**
  * Rewrites rows [start, end) of t (one-step transitions of one trajectory piece) in place into
