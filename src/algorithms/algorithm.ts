@@ -130,6 +130,13 @@ export interface Algorithm<C extends CommonConfig = CommonConfig> {
   description: string;
   /** The action spaces it learns. */
   actionSpaces: readonly ('Discrete' | 'Box')[];
+  /**
+   * How the dashboard's play page, which runs the checkpoint's `policy` network in the browser,
+   * turns its outputs into the greedy action for Box spaces (Discrete: the argmax): the means
+   * clipped to the bounds (a Gaussian policy) or squashed into them by tanh (SAC's
+   * SquashedGaussian). Absent: the page does not offer its checkpoints.
+   */
+  playBoxActions?: 'clipped-means' | 'squashed-means';
   /** Defaults (with one line of meaning per key) and the rules of its config. */
   config: ConfigSpec<C> & { docs: Record<string, string> };
   /** Numeric keys of its result records, dotted ("info.learner.kl"): what stop criteria and schedulers may name. */

@@ -11,6 +11,7 @@ import { make } from '../envs/registry.js';
 import type { Env } from '../envs/env.js';
 import { renderFrame } from '../envs/render/classic.js';
 import { UserError } from '../utils/errors.js';
+import { getAlgorithm, isAlgorithm } from '../algorithms/registry.js';
 
 export interface CheckpointInfo {
   id: string;
@@ -19,6 +20,8 @@ export interface CheckpointInfo {
   episode_reward_mean: number | null;
   /** The MeanStdFilter state the page applies to observations, or null (NoFilter). */
   filter: unknown | null;
+  /** How the page turns the policy's outputs into a Box action (the algorithm's playBoxActions). */
+  box_actions: 'clipped-means' | 'squashed-means';
 }
 
 interface FoundCheckpoint extends CheckpointInfo {
@@ -45,6 +48,9 @@ function findCheckpoints(root: string, dir: string, depth: number, out: FoundChe
     try {
       const manifest = JSON.parse(readFileSync(path.join(sub, manifestFile), 'utf8')) as CheckpointManifest;
       if (!manifest.models?.includes('policy')) continue;
+      // only algorithms whose greedy action the page knows how to take from the policy network
+      const boxActions = isAlgorithm(manifest.algorithm) ? getAlgorithm(manifest.algorithm).playBoxActions : undefined;
+      if (!boxActions) continue;
       const reward = manifest.metrics?.episode_reward_mean;
       out.push({
         id: path.join(path.basename(root), path.relative(root, sub)).split(path.sep).join('/'),
@@ -54,6 +60,7 @@ function findCheckpoints(root: string, dir: string, depth: number, out: FoundChe
         iteration: manifest.iteration,
         episode_reward_mean: typeof reward === 'number' ? reward : null,
         filter: manifest.config?.observation_filter === 'MeanStdFilter' ? manifest.filter : null,
+        box_actions: boxActions,
       });
     } catch {
       // a damaged manifest is simply not offered

@@ -11,6 +11,7 @@ export const ppo: Algorithm<PPOConfig> = {
   name: 'PPO',
   description: 'Proximal Policy Optimization: clipped surrogate, adaptive KL penalty, GAE',
   actionSpaces: ['Discrete', 'Box'],
+  playBoxActions: 'clipped-means',
   config: { ...PPO_CONFIG, docs: PPO_DOCS },
   resultKeys: PPO_RESULT_KEYS,
   fragmentLength: effectiveFragmentLength,

@@ -10,6 +10,7 @@ export const sac: Algorithm<SACConfig> = {
   name: 'SAC',
   description: 'Soft Actor-Critic: twin Q, squashed Gaussian (or categorical) policy, tuned entropy, replay',
   actionSpaces: ['Box', 'Discrete'],
+  playBoxActions: 'squashed-means',
   config: { ...SAC_CONFIG, docs: SAC_DOCS },
   resultKeys: SAC_RESULT_KEYS,
   makePolicy: (context) => new SACPolicy(context),

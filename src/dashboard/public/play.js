@@ -31,15 +31,23 @@ async function draw(frame) {
   screen.getContext('2d').putImageData(image, 0, 0);
 }
 
-/** The env action from the policy network's outputs: argmax (first of equals) or the Gaussian means, clipped. */
-function greedyAction(outputs, space) {
+/**
+ * The env action from the policy network's outputs: argmax (first of equals), or for Box spaces the
+ * Gaussian means clipped to the bounds, or (SAC) squashed into them: low + (tanh(u) + 1) (high - low) / 2.
+ */
+function greedyAction(outputs, space, boxActions) {
   if (space.type === 'Discrete') {
     let best = 0;
     for (let i = 1; i < space.n; i++) if (outputs[i] > outputs[best]) best = i;
     return best + (space.start ?? 0);
   }
   const size = space.shape.reduce((a, b) => a * b, 1);
-  return Array.from(outputs.slice(0, size), (mean, i) => Math.min(Math.max(mean, Number(space.low[i])), Number(space.high[i])));
+  return Array.from(outputs.slice(0, size), (mean, i) => {
+    const low = Number(space.low[i]);
+    const high = Number(space.high[i]);
+    const action = boxActions === 'squashed-means' ? low + (Math.tanh(mean) + 1) * ((high - low) / 2) : mean;
+    return Math.min(Math.max(action, low), high);
+  });
 }
 
 let checkpoints = [];
@@ -69,7 +77,7 @@ async function playEpisode() {
       output.dispose();
       const startedAt = performance.now();
       const wantFrame = !fast || window.rlPlay.length % 25 === 0;
-      const step = await post(`/api/play/${episode.session}/step`, { action: greedyAction(outputs, episode.action_space), frame: wantFrame });
+      const step = await post(`/api/play/${episode.session}/step`, { action: greedyAction(outputs, episode.action_space, info.box_actions), frame: wantFrame });
       window.rlPlay.episodeReturn += step.reward;
       window.rlPlay.length += 1;
       observation = step.observation;
