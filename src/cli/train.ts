@@ -75,7 +75,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     let iteration = 0;
     try {
       const outcome = await runTraining({
-        algorithm: algorithm.name,
+        // a restored run's algorithm comes from its checkpoint; one named here must agree with it
+        algorithm: args.restore && args.run === undefined && !experiment ? undefined : algorithm.name,
         config,
         restore: args.restore,
         overrides: layers,

@@ -14,6 +14,7 @@ import { resolveConfig, type ConfigLayer } from '../config/resolve.js';
 import { checkStopCriteria, stopReached } from '../config/stop.js';
 import type { CommonConfig } from '../config/common.js';
 import { checkDirectoryPath } from '../utils/paths.js';
+import { UserError } from '../utils/errors.js';
 import { getAlgorithm } from '../algorithms/registry.js';
 import { Trainer, type TrainCallbacks, type TrainResult } from './trainer.js';
 
@@ -83,7 +84,7 @@ export async function trainLoop(trainer: Trainer, options: LoopOptions): Promise
 }
 
 export interface RunOptions extends TrainCallbacks {
-  /** The registered algorithm of a new run (default PPO; a restored run's comes from its checkpoint). */
+  /** The registered algorithm of a new run (default PPO); when restoring, the one the checkpoint must have been trained with, if given. */
   algorithm?: string;
   /** The resolved config of a new run; ignored when restoring (see overrides). */
   config?: CommonConfig;
@@ -129,6 +130,9 @@ export async function runTraining(options: RunOptions): Promise<RunOutcome> {
   const continuing = restoredRoot !== null && path.resolve(restoredRoot) === path.resolve(checkpointDir) ? trainer.iteration : null;
   let runDir: RunDir;
   try {
+    if (options.restore && options.algorithm !== undefined && options.algorithm !== trainer.algorithm.name) {
+      throw new UserError(`${options.restore} was trained with ${trainer.algorithm.name}, not ${options.algorithm}: drop --run (the checkpoint names its algorithm) or restore a ${options.algorithm} checkpoint`);
+    }
     if (options.stop && options.restore) checkStopCriteria(options.stop, trainer.algorithm.resultKeys, options.stopSource ?? 'stop');
     runDir = claimRunDir(checkpointDir, continuing);
   } catch (error) {

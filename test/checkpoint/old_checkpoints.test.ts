@@ -32,8 +32,17 @@ describe.each(['cartpole', 'pendulum'] as const)('a %s checkpoint of the old for
     const trainer = await Trainer.restore(fixture(name), [], { backend: 'wasm' });
     try {
       const r = await trainer.train();
-      const got = { training_iteration: r.training_iteration, episode_reward_mean: r.episode_reward_mean, timesteps_total: r.timesteps_total, learner: r.info.learner };
-      expect(JSON.parse(JSON.stringify(got))).toEqual(expected[name].restoredResult);
+      const { learner: oldLearner, ...oldCounts } = expected[name].restoredResult;
+      const got = { training_iteration: r.training_iteration, episode_reward_mean: r.episode_reward_mean, timesteps_total: r.timesteps_total };
+      // sampling is bit-identical; the learner's stats agree to float32 precision, not bit for bit,
+      // since the learner now sums each minibatch's gradient in two halves (src/nn/replicas.ts)
+      expect(JSON.parse(JSON.stringify(got))).toEqual(oldCounts);
+      const learner = r.info.learner as Record<string, number>;
+      expect(Object.keys(learner).sort()).toEqual(Object.keys(oldLearner).sort());
+      for (const [key, old] of Object.entries(oldLearner as Record<string, number>)) {
+        // the key rides along so that a failure names the stat
+        expect({ key, within1e4: Math.abs(learner[key] - old) <= 1e-4 * Math.abs(old) }).toEqual({ key, within1e4: true });
+      }
     } finally {
       await trainer.stop();
     }

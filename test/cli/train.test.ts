@@ -40,6 +40,12 @@ describe('rl train', () => {
     const checkpoint = await loadCheckpoint(path.join(dir, 'checkpoint_2', 'checkpoint-2'));
     expect(checkpoint.manifest).toMatchObject({ algorithm: 'PPO', env: 'CartPole-v1', iteration: 2, timesteps_total: 800 });
 
+    // --run naming another algorithm than the checkpoint's: one line, exit 2, nothing written
+    const mismatched = rl(['train', '--run', 'DQN', '--restore', path.join(dir, 'latest'), '--stop', '{"training_iteration": 3}']);
+    expect(mismatched.code).toBe(2);
+    expect(mismatched.stderr.trim().split("\n")).toEqual([expect.stringMatching(/trained with PPO, not DQN: drop --run /)]);
+    expect(existsSync(path.join(dir, 'checkpoint_3'))).toBe(false);
+
     // --restore <dir>/latest continues the curve and writes beside the checkpoint it came from
     const resumed = rl(['train', '--restore', path.join(dir, 'latest'), '--stop', '{"training_iteration": 3}']);
     expect(resumed.code).toBe(0);
