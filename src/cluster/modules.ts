@@ -4,10 +4,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { looksLikePath } from '../envs/registry.js';
+import { isAlgorithm } from '../algorithms/registry.js';
 
-/** The JS modules a trial or sampling task would import: its trainable (unless PPO) and its env, when that is a path. */
+/** The JS modules a trial or sampling task would import: its trainable (unless a registered algorithm) and its env, when that is a path. */
 export function modulesOf(run: string | null, config: Record<string, unknown>): string[] {
-  const modules = run !== null && run !== 'PPO' ? [run] : [];
+  const modules = run !== null && !isAlgorithm(run) ? [run] : [];
   if (typeof config.env === 'string' && looksLikePath(config.env)) modules.push(config.env);
   return modules.map((m) => path.resolve(m.startsWith('file:') ? fileURLToPath(m) : m));
 }
