@@ -6,6 +6,10 @@
 // Unlike RLlib 1.x, which discounts the bootstrap by gamma^n_step even where k < n_step, the
 // row's discount is gamma^k: the value k steps ahead is discounted k times.
 import type { Transitions } from './replay_buffer.js';
+import { ACTIONS, NEW_OBS, OBS, REWARDS, TERMINATED, addColumn, column, type SampleBatch } from './sample_batch.js';
+
+/** The sample-batch column n-step postprocessing adds: each row's bootstrap discount gamma^k. */
+export const DISCOUNTS = 'discounts';
 
 /**
  * Rewrites rows [start, end) of t (one-step transitions of one trajectory piece) in place into
@@ -26,4 +30,28 @@ export function adjustNStep(t: Pick<Transitions, 'rewards' | 'nextObs' | 'termin
     }
     t.discounts[i] = gamma ** k;
   }
+}
+
+/**
+ * RLlib's postprocess_nstep on a sampled batch: each segment (one episode's rows of the fragment)
+ * becomes n-step transitions and the discounts column is added. clearTerminated is SAC's
+ * no_done_at_end: RLlib's sampler then never reports done, so every row bootstraps.
+ */
+export function postprocessNStep(batch: SampleBatch, segments: [number, number][], nStep: number, gamma: number, clearTerminated = false): void {
+  const transitions = transitionsOf(batch, addColumn(batch, DISCOUNTS));
+  if (clearTerminated) transitions.terminated.fill(0);
+  for (const [start, end] of segments) adjustNStep(transitions, start, end, nStep, gamma, batch.widths[OBS]);
+}
+
+/** The replay buffer's view of a postprocessed batch (its columns, not copies). */
+export function transitionsOf(batch: SampleBatch, discounts = column(batch, DISCOUNTS)): Transitions {
+  return {
+    count: batch.count,
+    obs: column(batch, OBS),
+    actions: column(batch, ACTIONS),
+    rewards: column(batch, REWARDS),
+    nextObs: column(batch, NEW_OBS),
+    terminated: column(batch, TERMINATED),
+    discounts,
+  };
 }

@@ -14,6 +14,22 @@ export interface AdamState {
   v: Float32Array;
 }
 
+/** What checkpoints store of Adam optimizers: per optimizer [[step], m, v], in the given order. */
+export function optimizerArrays(optimizers: readonly { state(): AdamState }[]): Float32Array[] {
+  return optimizers.flatMap((o) => {
+    const { step, m, v } = o.state();
+    return [Float32Array.of(step), m, v];
+  });
+}
+
+/** Loads what optimizerArrays saved into the same optimizers, in the same order. */
+export function loadOptimizerArrays(optimizers: readonly { load(state: AdamState): void }[], arrays: Float32Array[]): void {
+  if (arrays.length !== 3 * optimizers.length || arrays.some((a, i) => i % 3 === 0 && a.length !== 1)) {
+    throw new RangeError(`optimizer state must be [[step], m, v] for each of ${optimizers.length} optimizer(s); got ${arrays.length} arrays`);
+  }
+  optimizers.forEach((o, i) => o.load({ step: arrays[3 * i][0], m: arrays[3 * i + 1], v: arrays[3 * i + 2] }));
+}
+
 export class FlatAdam {
   step = 0;
   readonly m: Float32Array;

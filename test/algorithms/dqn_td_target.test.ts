@@ -6,11 +6,11 @@
 //   target: A(s) = [s1, s0], V(s) = (s0 + s1) / 2 -> Q'(s) = [s1, s0]
 import { describe, expect, test } from '@jest/globals';
 import { allocateTransitions, type ReplaySample } from '../../src/execution/replay_buffer.js';
-import { adjustNStep } from '../../src/execution/n_step.js';
+import { DISCOUNTS, adjustNStep } from '../../src/execution/n_step.js';
 import { QNetwork, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
 import type { ModelLayout } from '../../src/nn/layout.js';
-import { DQNPolicy, DISCOUNTS } from '../../src/algorithms/dqn/policy.js';
+import { DQNPolicy } from '../../src/algorithms/dqn/policy.js';
 import { resolveDQNConfig } from '../../src/algorithms/dqn/defaults.js';
 import { Discrete } from '../../src/envs/spaces.js';
 import { NEW_OBS, REWARDS, TERMINATED, TRUNCATED, allocateBatch, column } from '../../src/execution/sample_batch.js';

@@ -4,7 +4,7 @@
 // policy); the target network is a copy of the online weights refreshed by updateTarget().
 import type { ModelLayout } from '../../nn/layout.js';
 import type { ReplaySample } from '../../execution/replay_buffer.js';
-import { FlatAdam } from '../../nn/adam.js';
+import { FlatAdam, loadOptimizerArrays, optimizerArrays } from '../../nn/adam.js';
 import { QNetwork } from './q_network.js';
 import { huberQLoss, tdTargets, type QLossStats } from './loss.js';
 
@@ -77,13 +77,11 @@ export class DQNLearner {
 
   /** Adam's step count and moments, for checkpoints: [[step], m, v]. */
   getOptimizerState(): Float32Array[] {
-    const { step, m, v } = this.optimizer.state();
-    return [Float32Array.of(step), m, v];
+    return optimizerArrays([this.optimizer]);
   }
 
   setOptimizerState(arrays: Float32Array[]): void {
-    if (arrays.length !== 3 || arrays[0].length !== 1) throw new RangeError('optimizer state must be [[step], m, v]');
-    this.optimizer.load({ step: arrays[0][0], m: arrays[1], v: arrays[2] });
+    loadOptimizerArrays([this.optimizer], arrays);
   }
 
   /** One update: the gradients of the loss on a minibatch, clipped, then an Adam step. */

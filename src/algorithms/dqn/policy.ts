@@ -6,14 +6,13 @@ import type { AlgorithmPolicy, PolicyContext } from '../algorithm.js';
 import { ForwardPass } from '../../policy/model.js';
 import type { ModelLayout } from '../../nn/layout.js';
 import { Discrete } from '../../envs/spaces.js';
-import { NEW_OBS, REWARDS, TERMINATED, addColumn, column, type SampleBatch } from '../../execution/sample_batch.js';
+import type { SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
 import { argmaxRows, combineDueling, qModelLayout, qNetworkNames } from './q_network.js';
-import { adjustNStep } from '../../execution/n_step.js';
+import { postprocessNStep } from '../../execution/n_step.js';
 import type { DQNConfig } from './defaults.js';
 
 /** gamma^k of each n-step row: the factor on its bootstrapped value (added by postprocess). */
-export const DISCOUNTS = 'discounts';
 
 export class DQNPolicy implements AlgorithmPolicy {
   readonly layout: ModelLayout;
@@ -58,12 +57,6 @@ export class DQNPolicy implements AlgorithmPolicy {
 
   /** n-step rewards, new_obs and terminated per episode piece, and each row's discount gamma^k. */
   postprocess(batch: SampleBatch, segments: [number, number][]): void {
-    const rows = {
-      rewards: column(batch, REWARDS),
-      nextObs: column(batch, NEW_OBS),
-      terminated: column(batch, TERMINATED),
-      discounts: addColumn(batch, DISCOUNTS),
-    };
-    for (const [start, end] of segments) adjustNStep(rows, start, end, this.nStep, this.gamma, batch.widths[NEW_OBS]);
+    postprocessNStep(batch, segments, this.nStep, this.gamma);
   }
 }

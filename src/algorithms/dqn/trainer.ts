@@ -7,28 +7,13 @@ import type { AlgorithmTrainer, AlgorithmTrainerFactory, IterationContext, Itera
 import { Discrete } from '../../envs/spaces.js';
 import type { ModelLayout } from '../../nn/layout.js';
 import { checkKernelMemory } from '../../nn/mlp.js';
-import { ACTIONS, NEW_OBS, OBS, REWARDS, TERMINATED, column, type SampleBatch } from '../../execution/sample_batch.js';
-import type { Transitions } from '../../execution/replay_buffer.js';
 import { scheduleValue } from '../../training/schedule.js';
 import { Trainer, type TrainerOptions } from '../../training/trainer.js';
 import { epsilonAt, type DQNConfig } from './defaults.js';
 import { initialQWeights, qModelLayout } from './q_network.js';
 import { DQNLearner } from './learner.js';
 import { ReplayTraining, type ReplayTrainingState } from './replay_training.js';
-import { DISCOUNTS } from './policy.js';
-
-/** The rows of a postprocessed sample batch as replay transitions (views, no copy). */
-function transitionsOf(batch: SampleBatch): Transitions {
-  return {
-    count: batch.count,
-    obs: column(batch, OBS),
-    actions: column(batch, ACTIONS),
-    rewards: column(batch, REWARDS),
-    nextObs: column(batch, NEW_OBS),
-    terminated: column(batch, TERMINATED),
-    discounts: column(batch, DISCOUNTS),
-  };
-}
+import { transitionsOf } from '../../execution/n_step.js';
 
 export class DQNAlgorithmTrainer implements AlgorithmTrainer {
   /** q (and q_value) then target_q (and target_q_value): the online half, then the target half. */

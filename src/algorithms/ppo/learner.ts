@@ -10,7 +10,7 @@ import { Categorical, DiagGaussian, type ActionDistribution } from '../../policy
 import { ACTIONS, OBS, column, type SampleBatch } from '../../execution/sample_batch.js';
 import type { Random } from '../../utils/random.js';
 import { MlpReplicas, splitRows } from '../../nn/replicas.js';
-import { KernelAdam, clipByGlobalNorm } from '../../nn/adam.js';
+import { KernelAdam, clipByGlobalNorm, loadOptimizerArrays, optimizerArrays } from '../../nn/adam.js';
 import { ReplicaThread, replicaChannel } from '../../nn/replica_thread.js';
 import { PPONetworks, type PPOModelLayout } from './model.js';
 import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from './policy.js';
@@ -103,13 +103,11 @@ export class PPOLearner {
 
   /** Adam's step count and moments, for checkpoints: [[step], m, v]. */
   getOptimizerState(): Float32Array[] {
-    const { step, m, v } = this.optimizer.state();
-    return [Float32Array.of(step), m, v];
+    return optimizerArrays([this.optimizer]);
   }
 
   setOptimizerState(arrays: Float32Array[]): void {
-    if (arrays.length !== 3 || arrays[0].length !== 1) throw new RangeError('optimizer state must be [[step], m, v]');
-    this.optimizer.load({ step: arrays[0][0], m: arrays[1], v: arrays[2] });
+    loadOptimizerArrays([this.optimizer], arrays);
   }
 
   /** num_sgd_iter epochs of shuffled minibatches over the batch (advantages already standardised). */

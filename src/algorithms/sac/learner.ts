@@ -11,7 +11,7 @@ import { MlpKernel } from '../../nn/mlp.js';
 import { networkRange, type ModelLayout } from '../../nn/layout.js';
 import type { Transitions } from '../../execution/replay_buffer.js';
 import type { Random } from '../../utils/random.js';
-import { FlatAdam } from '../../nn/adam.js';
+import { FlatAdam, loadOptimizerArrays, optimizerArrays } from '../../nn/adam.js';
 import { OBS_ACTION, Q_NETWORKS, TARGET_OF } from './model.js';
 import { SquashedGaussian } from './squashed_gaussian.js';
 
@@ -343,16 +343,11 @@ export class SACLearner {
 
   /** Adam's step counts and moments: per network [[step], m, v], then log_alpha's. */
   getOptimizerState(): Float32Array[] {
-    return [this.actor.optimizer, ...this.critics.map((c) => c.optimizer), this.alphaOptimizer].flatMap((o) => {
-      const { step, m, v } = o.state();
-      return [Float32Array.of(step), m, v];
-    });
+    return optimizerArrays([this.actor.optimizer, ...this.critics.map((c) => c.optimizer), this.alphaOptimizer]);
   }
 
   setOptimizerState(arrays: Float32Array[]): void {
-    const optimizers = [this.actor.optimizer, ...this.critics.map((c) => c.optimizer), this.alphaOptimizer];
-    if (arrays.length !== 3 * optimizers.length) throw new RangeError(`optimizer state has ${arrays.length} arrays; SAC's has ${3 * optimizers.length}`);
-    optimizers.forEach((o, i) => o.load({ step: arrays[3 * i][0], m: arrays[3 * i + 1], v: arrays[3 * i + 2] }));
+    loadOptimizerArrays([this.actor.optimizer, ...this.critics.map((c) => c.optimizer), this.alphaOptimizer], arrays);
   }
 
   /** tf.clip_by_norm on each kernel and bias of a network, as RLlib's minimize_and_clip does. */

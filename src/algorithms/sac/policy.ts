@@ -4,17 +4,15 @@
 // rl rollout / rl serve: the squashed mean or the argmax), and n-step postprocessing.
 import type { AlgorithmPolicy, PolicyContext } from '../algorithm.js';
 import { ForwardPass } from '../../policy/model.js';
-import { ACTIONS, NEW_OBS, OBS, REWARDS, TERMINATED, addColumn, column, type SampleBatch } from '../../execution/sample_batch.js';
-import type { Transitions } from '../../execution/replay_buffer.js';
+import type { SampleBatch } from '../../execution/sample_batch.js';
 import type { ModelLayout } from '../../nn/layout.js';
 import type { Random } from '../../utils/random.js';
-import { adjustNStep } from '../../execution/n_step.js';
+import { postprocessNStep } from '../../execution/n_step.js';
 import { SACActions } from './actions.js';
 import { sacPolicyLayout } from './model.js';
 import type { SACConfig } from './defaults.js';
 
 /** The column postprocessing adds: gamma^k, the factor on the bootstrapped value of an n-step row. */
-export const DISCOUNTS = 'discounts';
 
 export class SACPolicy implements AlgorithmPolicy {
   readonly layout: ModelLayout;
@@ -47,22 +45,7 @@ export class SACPolicy implements AlgorithmPolicy {
    * terminated first, as RLlib's sampler then never reports done.
    */
   postprocess(batch: SampleBatch, segments: [number, number][]): void {
-    const transitions = transitionsOf(batch, addColumn(batch, DISCOUNTS));
     const { n_step: nStep, gamma, no_done_at_end: noDoneAtEnd } = this.config;
-    if (noDoneAtEnd) transitions.terminated.fill(0);
-    for (const [start, end] of segments) adjustNStep(transitions, start, end, nStep, gamma, batch.widths[OBS]);
+    postprocessNStep(batch, segments, nStep, gamma, noDoneAtEnd);
   }
-}
-
-/** The replay buffer's view of a postprocessed batch (its columns, not copies). */
-export function transitionsOf(batch: SampleBatch, discounts = column(batch, DISCOUNTS)): Transitions {
-  return {
-    count: batch.count,
-    obs: column(batch, OBS),
-    actions: column(batch, ACTIONS),
-    rewards: column(batch, REWARDS),
-    nextObs: column(batch, NEW_OBS),
-    terminated: column(batch, TERMINATED),
-    discounts,
-  };
 }

@@ -14,7 +14,7 @@ import type { AlgorithmTrainer, AlgorithmTrainerFactory, IterationContext, Itera
 import { resolveTargetEntropy, type SACConfig } from './defaults.js';
 import { SACLearner, type SACStats } from './learner.js';
 import { sacModelLayout, sacPolicyLayout } from './model.js';
-import { transitionsOf } from './policy.js';
+import { transitionsOf } from '../../execution/n_step.js';
 
 export class SACAlgorithmTrainer implements AlgorithmTrainer {
   private buffer: ReplayBuffer | null = null;
