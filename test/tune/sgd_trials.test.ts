@@ -1,0 +1,74 @@
+// run: SGD in rl tune experiments: data-parallel rl sgd trials over a searched lr (Ray SGD's as_trainable).
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { repoRoot, rl, tuneExperiment } from '../helpers.js';
+import { runTune, trialCpus } from '../../src/tune/runner.js';
+import { readSGDCheckpoint } from '../../src/sgd/trainer.js';
+
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'sgd');
+const regression = path.join(fixtures, 'regression.js');
+
+function sgdExperiment(config: Record<string, unknown>) {
+  return tuneExperiment({ name: 'sgd', run: 'SGD', module: regression, config, stop: { training_iteration: 2 }, metric: 'val_loss', mode: 'min' });
+}
+
+describe('run: SGD', () => {
+  test('a grid over lr runs data-parallel trials to the end, with rl sgd records and checkpoints', async () => {
+    const exp = sgdExperiment({ lr: { grid_search: [0.001, 0.05] }, num_workers: 2, batch_size: 32 });
+    const outcome = await runTune(exp, { cpus: 3 });
+    expect(outcome.trials.map((t) => [t.id, t.status, t.iteration, t.cpus])).toEqual([
+      ['SGD_regression_00000', 'TERMINATED', 2, 3],
+      ['SGD_regression_00001', 'TERMINATED', 2, 3],
+    ]);
+    for (const trial of outcome.trials) {
+      expect(trial.last_result).toMatchObject({ training_iteration: 2, epoch: 2, num_workers: 2, num_samples: 96, samples_total: 192, val_num_samples: 32 });
+      expect(trial.last_result?.val_loss).toEqual(expect.any(Number));
+      expect(readFileSync(path.join(trial.dir, 'result.json'), 'utf8').trim().split('\n')).toHaveLength(2);
+      const checkpoint = await readSGDCheckpoint(trial.checkpoint!);
+      expect([checkpoint.epoch, checkpoint.samplesTotal, checkpoint.config.lr]).toEqual([2, 192, trial.config.lr]);
+    }
+    // the lr reaches the module's optimizer: 50x the step size learns more in two epochs
+    const [slow, fast] = outcome.trials.map((t) => t.last_result!.val_loss as number);
+    expect(fast).toBeLessThan(slow);
+    expect(outcome.best?.varied).toEqual({ lr: 0.05 });
+  });
+
+  test('a trial counts 1 + num_workers CPUs; one that can never fit is refused before anything starts', async () => {
+    expect(trialCpus('SGD', {})).toBe(2);
+    expect(trialCpus('SGD', { num_workers: 4 })).toBe(5);
+    expect(() => trialCpus('SGD', { num_workers: 0 })).toThrow(/num_workers must be a positive integer/);
+    const exp = sgdExperiment({ num_workers: 2 });
+    await expect(runTune(exp, { cpus: 2 })).rejects.toThrow(/trial SGD_regression_00000 needs 3 CPUs \(1 for the trial \+ 1 per worker, num_workers\) but 2 are available: lower num_workers to 1/);
+    expect(existsSync(path.join(exp.local_dir, 'sgd'))).toBe(false);
+  });
+
+  test('--resume refuses a training module that the experiment does not name', async () => {
+    const exp = sgdExperiment({ lr: 0.01 });
+    await runTune(exp, { cpus: 2 });
+    const statePath = path.join(exp.local_dir, 'sgd', 'experiment_state.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    expect(state.module).toBe(regression);
+    await expect(runTune(exp, { cpus: 2, resume: true })).resolves.toBeDefined();
+    writeFileSync(statePath, JSON.stringify({ ...state, module: '/tmp/elsewhere/evil.js' }));
+    await expect(runTune(exp, { cpus: 2, resume: true })).rejects.toThrow(/experiment_state\.json is damaged \(it names the training module \/tmp\/elsewhere\/evil\.js, which the experiment file does not\)/);
+  });
+
+  test('rl tune: a missing, unknown or incomplete module is one line and exit 2', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-tune-sgd-'));
+    const run = (fields: Record<string, unknown>) => {
+      const file = path.join(dir, 'exp.json');
+      writeFileSync(file, JSON.stringify({ name: 'e', run: 'SGD', local_dir: dir, stop: { training_iteration: 1 }, config: { lr: 0.01 }, ...fields }));
+      const result = rl(['tune', file]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      return result.stderr;
+    };
+    expect(run({})).toMatch(/run SGD needs a 'module' key naming the rl sgd training module/);
+    expect(run({ module: path.join(dir, 'nowhere.js') })).toMatch(/training module .*nowhere\.js not found/);
+    expect(run({ module: path.join(fixtures, 'no-optimizer.js') })).toMatch(/no-optimizer\.js exports no 'optimizer' function/);
+    expect(run({ module: regression, run: 'PPO', config: { env: 'CartPole-v1' } })).toMatch(/'module' names an rl sgd training module, for run: SGD only/);
+    expect(existsSync(path.join(dir, 'e'))).toBe(false);
+  });
+});
