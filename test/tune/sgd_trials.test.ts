@@ -35,6 +35,22 @@ describe('run: SGD', () => {
     expect(outcome.best?.varied).toEqual({ lr: 0.05 });
   });
 
+  test('an interrupted trial checkpoints; --resume continues it from the SGD checkpoint (weights, optimizer, counters)', async () => {
+    const exp = { ...sgdExperiment({ lr: 0.01, num_workers: 2 }), stop: { training_iteration: 3 } };
+    const controller = new AbortController();
+    const first = await runTune(exp, { cpus: 3, signal: controller.signal, onEvent: (event) => event.type === 'result' && controller.abort() });
+    // the interrupt reaches the trial during epoch 1's decision or epoch 2: it stops after that epoch and checkpoints it
+    const [stopped] = first.trials;
+    expect(stopped.status).toBe('PENDING');
+    expect(stopped.iteration).toBeLessThan(3);
+    expect((await readSGDCheckpoint(stopped.checkpoint!)).epoch).toBe(stopped.iteration);
+    const resumed = await runTune(exp, { cpus: 3, resume: true });
+    expect(resumed.trials.map((t) => [t.status, t.iteration])).toEqual([['TERMINATED', 3]]);
+    expect(resumed.trials[0].last_result).toMatchObject({ epoch: 3, samples_total: 288 });
+    const lines = readFileSync(path.join(resumed.trials[0].dir, 'result.json'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).training_iteration)).toEqual([1, 2, 3]);
+  });
+
   test('a trial counts 1 + num_workers CPUs; one that can never fit is refused before anything starts', async () => {
     expect(trialCpus('SGD', {})).toBe(2);
     expect(trialCpus('SGD', { num_workers: 4 })).toBe(5);
