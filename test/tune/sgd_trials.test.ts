@@ -49,6 +49,9 @@ describe('run: SGD', () => {
     expect(resumed.trials[0].last_result).toMatchObject({ epoch: 3, samples_total: 288 });
     const lines = readFileSync(path.join(resumed.trials[0].dir, 'result.json'), 'utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).training_iteration)).toEqual([1, 2, 3]);
+    // same seed, uninterrupted: the same model (the resumed trial went on from its weights and Adam moments)
+    const straight = await runTune({ ...exp, local_dir: mkdtempSync(path.join(os.tmpdir(), 'rl-sgd-straight-')) }, { cpus: 3 });
+    expect(resumed.trials[0].last_result!.val_loss).toBeCloseTo(straight.trials[0].last_result!.val_loss as number, 6);
   });
 
   test('a trial counts 1 + num_workers CPUs; one that can never fit is refused before anything starts', async () => {
