@@ -44,8 +44,10 @@ describe('run: SGD', () => {
     expect(stopped.status).toBe('PENDING');
     expect(stopped.iteration).toBeLessThan(3);
     expect((await readSGDCheckpoint(stopped.checkpoint!)).epoch).toBe(stopped.iteration);
-    const resumed = await runTune(exp, { cpus: 3, resume: true });
+    const reported: unknown[] = [];
+    const resumed = await runTune(exp, { cpus: 3, resume: true, onEvent: (event) => event.type === 'result' && reported.push(event.trial.iteration) });
     expect(resumed.trials.map((t) => [t.status, t.iteration])).toEqual([['TERMINATED', 3]]);
+    expect(reported).toEqual(stopped.iteration === 1 ? [2, 3] : [3]); // only the epochs not yet trained
     expect(resumed.trials[0].last_result).toMatchObject({ epoch: 3, samples_total: 288 });
     const lines = readFileSync(path.join(resumed.trials[0].dir, 'result.json'), 'utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).training_iteration)).toEqual([1, 2, 3]);
