@@ -56,6 +56,25 @@ describe('run: SGD', () => {
     expect(resumed.trials[0].last_result!.val_loss).toBeCloseTo(straight.trials[0].last_result!.val_loss as number, 6);
   });
 
+  test('PBT: a bottom trial goes on from a top trial\'s SGD checkpoint with a perturbed lr', async () => {
+    const exp = {
+      ...sgdExperiment({ lr: { grid_search: [0.0003, 0.001, 0.01, 0.05] } }),
+      stop: { training_iteration: 6 },
+      scheduler: { type: 'pbt', time_attr: 'training_iteration', perturbation_interval: 2, hyperparam_mutations: { lr: { uniform: [0.0003, 0.05] } }, seed: 3 },
+      max_concurrent_trials: 1,
+    };
+    const outcome = await runTune(exp, { cpus: 2 });
+    expect(outcome.trials.map((t) => [t.status, t.iteration])).toEqual(Array(4).fill(['TERMINATED', 6]));
+    const exploited = outcome.trials.filter((t) => (t.perturbations ?? 0) > 0);
+    expect(exploited.length).toBeGreaterThan(0);
+    for (const trial of exploited) {
+      // it continued from the donor's epoch (weights, optimizer, counters), not from scratch
+      expect(trial.last_result).toMatchObject({ epoch: 6, samples_total: 6 * 96 });
+      expect(existsSync(path.join(trial.dir, 'pbt_clones', '1'))).toBe(true);
+      expect((await readSGDCheckpoint(trial.checkpoint!)).config.lr).toBe(trial.config.lr);
+    }
+  });
+
   test('a trial counts 1 + num_workers CPUs; one that can never fit is refused before anything starts', async () => {
     expect(trialCpus('SGD', {})).toBe(2);
     expect(trialCpus('SGD', { num_workers: 4 })).toBe(5);
