@@ -6,6 +6,7 @@ import { describe, expect, test } from '@jest/globals';
 import { repoRoot, rl, tuneExperiment } from '../helpers.js';
 import { runTune, trialCpus } from '../../src/tune/runner.js';
 import { readSGDCheckpoint } from '../../src/sgd/trainer.js';
+import { replayExperiment } from '../../src/tune/pbt_replay.js';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'sgd');
 const regression = path.join(fixtures, 'regression.js');
@@ -73,6 +74,9 @@ describe('run: SGD', () => {
       expect(existsSync(path.join(trial.dir, 'pbt_clones', '1'))).toBe(true);
       expect((await readSGDCheckpoint(trial.checkpoint!)).config.lr).toBe(trial.config.lr);
     }
+    // rl tune --replay: one trial through the exploited one's schedule of configs ends with the same model
+    const replayed = await runTune(replayExperiment(exploited[0].dir, exp), { cpus: 2 });
+    expect(replayed.trials.map((t) => [t.status, t.iteration, t.last_result?.val_loss])).toEqual([['TERMINATED', 6, exploited[0].last_result!.val_loss]]);
   });
 
   test('a trial counts 1 + num_workers CPUs; one that can never fit is refused before anything starts', async () => {
