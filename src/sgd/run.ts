@@ -19,6 +19,20 @@ export type SGDResult = TrainStats &
     num_workers: number;
   };
 
+/** One epoch: train() then validate(), as one record (Ray SGD's as_trainable step; rl sgd's and rl tune's rows). */
+export async function trainEpoch(trainer: SGDTrainer): Promise<SGDResult> {
+  const train = await trainer.train();
+  const validation = await trainer.validate();
+  return {
+    training_iteration: train.epoch,
+    ...train,
+    ...(validation ?? {}),
+    samples_total: trainer.samplesTotal,
+    time_total_s: trainer.timeTotal,
+    num_workers: trainer.numWorkers,
+  };
+}
+
 export interface SGDRunOptions {
   module: string;
   numWorkers?: number;
@@ -77,16 +91,7 @@ export async function runSGD(options: SGDRunOptions): Promise<SGDRunOutcome> {
     };
     const last = trainer.epoch + options.epochs;
     while (trainer.epoch < last) {
-      const train = await trainer.train();
-      const validation = await trainer.validate();
-      const result: SGDResult = {
-        training_iteration: train.epoch,
-        ...train,
-        ...(validation ?? {}),
-        samples_total: trainer.samplesTotal,
-        time_total_s: trainer.timeTotal,
-        num_workers: trainer.numWorkers,
-      };
+      const result = await trainEpoch(trainer);
       results.push(result);
       writer.write(result);
       options.onResult?.(result);

@@ -115,6 +115,7 @@ export function replayExperiment(target: string, experiment: TuneExperiment | nu
   return {
     name: `replay_${trialId}`,
     run: experiment?.run ?? 'PPO',
+    ...(experiment?.module !== undefined ? { module: experiment.module } : {}),
     config,
     stop,
     num_samples: 1,

@@ -19,6 +19,8 @@ import { looksLikePath } from '../envs/registry.js';
 import { makeScheduler, type Decision } from './schedulers.js';
 import { cloneCheckpoint, recordChange } from './pbt_history.js';
 import type { TuneExperiment } from './experiment.js';
+import { SGD_RUN, sgdTrialCpus } from './sgd_trial.js';
+import { loadTrainingModule } from '../sgd/module.js';
 import type { RunnerMessage, TrialMessage, TrialTask } from './trial_thread.js';
 import { threadLauncher, type TrialHandle, type TrialLauncher } from './trial_launcher.js';
 
@@ -80,6 +82,8 @@ export interface TuneOutcome {
 interface ExperimentState {
   name: string;
   source: string;
+  /** run SGD: the training module the trials were started with. */
+  module?: string;
   trials: TrialRecord[];
   scheduler: unknown;
 }
@@ -88,6 +92,7 @@ const nullableString = z.string().nullable();
 const stateSchema = z.object({
   name: z.string(),
   source: z.string(),
+  module: z.string().optional(),
   trials: z.array(
     z.object({
       id: z.string(),
@@ -117,6 +122,7 @@ function damagedState(statePath: string, dir: string, reason: string): UserError
 
 /** experiment_state.json as --resume reads it; anything unreadable is one line naming the file and the way out. */
 function readExperimentState(statePath: string, dir: string, experimentModules: Set<string>): ExperimentState {
+  // experimentModules: the env modules the experiment's config names, and its SGD training module
   const damaged = (reason: string) => damagedState(statePath, dir, reason);
   let data: unknown;
   try {
@@ -147,6 +153,9 @@ function moduleStrings(value: unknown, out = new Set<string>()): Set<string> {
  * must lie inside the experiment's.
  */
 function checkedAgainstExperiment(state: ExperimentState, statePath: string, dir: string, named: Set<string>): ExperimentState {
+  if (state.module !== undefined && !named.has(path.resolve(state.module))) {
+    throw damagedState(statePath, dir, `it names the training module ${state.module}, which the experiment file does not`);
+  }
   for (const trial of state.trials) {
     const env = trial.config.env;
     if (typeof env === 'string' && looksLikePath(env) && !named.has(path.resolve(env))) {
@@ -160,6 +169,7 @@ function checkedAgainstExperiment(state: ExperimentState, statePath: string, dir
 
 /** CPUs a trial holds, as Tune accounts them: the trainer's plus its rollout workers'. */
 export function trialCpus(run: string, config: Record<string, unknown>): number {
+  if (run === SGD_RUN) return sgdTrialCpus(config);
   if (!isAlgorithm(run)) return 1;
   return trainerCpus(resolveConfig(getAlgorithm(run).config, [{ source: 'trial', config }]));
 }
@@ -170,8 +180,9 @@ function writeJSONAtomic(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
-function trialName(run: string, config: Record<string, unknown>, index: number): string {
-  const base = isAlgorithm(run) ? `${run}_${String(config.env ?? 'env').replace(/[^A-Za-z0-9_.-]/g, '_')}` : path.basename(run).replace(/\.(c|m)?js$/, '');
+function trialName(experiment: TuneExperiment, config: Record<string, unknown>, index: number): string {
+  const { run } = experiment;
+  const base = run === SGD_RUN ? `SGD_${path.basename(experiment.module ?? 'module').replace(/\.(c|m)?js$/, '')}` : isAlgorithm(run) ? `${run}_${String(config.env ?? 'env').replace(/[^A-Za-z0-9_.-]/g, '_')}` : path.basename(run).replace(/\.(c|m)?js$/, '');
   return `${base}_${String(index).padStart(5, '0')}`;
 }
 
@@ -200,7 +211,9 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   let trials: TrialRecord[];
   if (options.resume) {
     if (!existsSync(statePath)) throw new UserError(`nothing to resume: ${path.relative(process.cwd(), statePath) || statePath} does not exist; run without --resume`);
-    const state = readExperimentState(statePath, dir, moduleStrings(experiment.config));
+    const named = moduleStrings(experiment.config);
+    if (experiment.module !== undefined) named.add(experiment.module);
+    const state = readExperimentState(statePath, dir, named);
     trials = state.trials.map((t) => (t.status === 'RUNNING' ? { ...t, status: 'PENDING' } : t));
     try {
       scheduler.load(state.scheduler);
@@ -214,8 +227,8 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       );
     }
     trials = expandSearchSpace(experiment.config, experiment.num_samples, experiment.seed).map((variant, index) => {
-      const config = isAlgorithm(experiment.run) && variant.config.seed === undefined ? { ...variant.config, seed: experiment.seed * 1000 + index } : variant.config;
-      const id = trialName(experiment.run, config, index);
+      const config = (isAlgorithm(experiment.run) || experiment.run === SGD_RUN) && variant.config.seed === undefined ? { ...variant.config, seed: experiment.seed * 1000 + index } : variant.config;
+      const id = trialName(experiment, config, index);
       return {
         id,
         config,
@@ -239,12 +252,18 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
   const tooBig = trials.find((t) => t.cpus > maxTrialCpus);
   if (tooBig) {
     throw new UserError(
-      `trial ${tooBig.id} needs ${tooBig.cpus} CPUs (1 for the trainer + num_workers x num_cpus_per_worker) but ${maxTrialCpus} are available${options.maxTrialCpus !== undefined ? ' on one node' : ''}: ` +
-        'set "num_cpus_per_worker": 0 in config so that rollout workers share the trainer\'s CPU, or lower num_workers',
+      experiment.run === SGD_RUN
+        ? `trial ${tooBig.id} needs ${tooBig.cpus} CPUs (1 for the trial + 1 per worker, num_workers) but ${maxTrialCpus} are available${options.maxTrialCpus !== undefined ? ' on one node' : ''}: lower num_workers to ${maxTrialCpus - 1} or less`
+        : `trial ${tooBig.id} needs ${tooBig.cpus} CPUs (1 for the trainer + num_workers x num_cpus_per_worker) but ${maxTrialCpus} are available${options.maxTrialCpus !== undefined ? ' on one node' : ''}: ` +
+            'set "num_cpus_per_worker": 0 in config so that rollout workers share the trainer\'s CPU, or lower num_workers',
     );
   }
+  // The training module the experiment names is checked here (its exports), so that a bad one is one line, not N failed trials.
+  if (experiment.run === SGD_RUN && experiment.module === undefined) throw new UserError('run SGD needs module: the path of an rl sgd training module');
+  if (experiment.module !== undefined) await loadTrainingModule(experiment.module);
   mkdirSync(dir, { recursive: true });
-  const save = () => writeJSONAtomic(statePath, { name: experiment.name, source: experiment.source, trials, scheduler: scheduler.state() } satisfies ExperimentState);
+  const save = () =>
+    writeJSONAtomic(statePath, { name: experiment.name, source: experiment.source, ...(experiment.module !== undefined ? { module: experiment.module } : {}), trials, scheduler: scheduler.state() } satisfies ExperimentState);
   save();
 
   const running = new Map<string, TrialHandle>();
@@ -285,6 +304,7 @@ export async function runTune(experiment: TuneExperiment, options: TuneOptions =
       const task: TrialTask = {
         id: trial.id,
         run: experiment.run,
+        module: experiment.module,
         config: trial.config,
         dir: trial.dir,
         restore: trial.checkpoint,

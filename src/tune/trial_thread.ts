@@ -10,12 +10,15 @@ import { isAlgorithm } from '../algorithms/registry.js';
 import { ResultWriter } from '../metrics/result_writer.js';
 import { pruneCheckpoints } from '../checkpoint/resolve.js';
 import { errorMessage } from '../utils/errors.js';
+import { SGD_RUN, sgdTrialConfig } from './sgd_trial.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 
 export interface TrialTask {
   id: string;
-  /** A registered algorithm ('PPO') or the absolute path of a module exporting a trainable function. */
+  /** A registered algorithm ('PPO'), 'SGD', or the absolute path of a module exporting a trainable function. */
   run: string;
+  /** run SGD: the training module the user's experiment names (absolute path). */
+  module?: string;
   config: Record<string, unknown>;
   dir: string;
   restore: string | null;
@@ -160,8 +163,44 @@ async function runFunction(): Promise<void> {
   if (!(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) save();
 }
 
+/**
+ * run SGD: an SGDTrainer on the experiment's training module, one epoch (train() then validate())
+ * per result, with rl sgd's records; checkpoints are rl sgd's (SGDTrainer save/load), so PBT and
+ * --resume continue a trial from its weights and optimizer state.
+ */
+async function runSGDTrial(): Promise<void> {
+  const [{ SGDTrainer }, { trainEpoch }] = await Promise.all([import('../sgd/trainer.js'), import('../sgd/run.js')]);
+  const { numWorkers, config } = sgdTrialConfig(task.config);
+  const trainer = await SGDTrainer.create({ module: task.module!, numWorkers, config, backend: task.backend });
+  try {
+    if (task.restore) await trainer.load(task.restore);
+    const writer = new ResultWriter(task.dir);
+    writer.start(task.config, task.restore ? trainer.epoch : null);
+    let saved: { epoch: number; manifest: string } | null = null;
+    const save = async (result: Record<string, unknown>) => {
+      if (saved?.epoch !== trainer.epoch) {
+        saved = { epoch: trainer.epoch, manifest: await trainer.save(task.dir, result) };
+        if (task.keepCheckpointsNum) pruneCheckpoints(task.dir, task.keepCheckpointsNum, [path.dirname(saved.manifest)]);
+      }
+      post({ type: 'checkpoint', path: saved.manifest });
+    };
+    let verdict: Verdict = { stop: false };
+    let result: Record<string, unknown> = {};
+    while (!(verdict.stop || interrupted)) {
+      result = { ...(await trainEpoch(trainer)) };
+      writer.write(result);
+      if (task.checkpointFreq > 0 && trainer.epoch % task.checkpointFreq === 0) await save(result);
+      verdict = await report(result);
+      if (verdict.checkpoint === true) await save(result);
+    }
+    if (trainer.epoch > 0 && !(verdict.stop && verdict.checkpoint === false) && (task.checkpointAtEnd || interrupted)) await save(result);
+  } finally {
+    await trainer.shutdown();
+  }
+}
+
 try {
-  await (isAlgorithm(task.run) ? runAlgorithm() : runFunction());
+  await (isAlgorithm(task.run) ? runAlgorithm() : task.run === SGD_RUN ? runSGDTrial() : runFunction());
   post({ type: 'done', interrupted });
 } catch (error) {
   post({ type: 'error', message: errorMessage(error), stack: error instanceof Error ? error.stack : undefined });
