@@ -5,10 +5,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { looksLikePath } from '../envs/registry.js';
 import { isAlgorithm } from '../algorithms/registry.js';
+import { SGD_RUN } from '../tune/sgd_trial.js';
 
-/** The JS modules a trial or sampling task would import: its trainable (unless a registered algorithm) and its env, when that is a path. */
-export function modulesOf(run: string | null, config: Record<string, unknown>): string[] {
-  const modules = run !== null && !isAlgorithm(run) ? [run] : [];
+/**
+ * The JS modules a trial or sampling task would import: its trainable (unless a registered
+ * algorithm or SGD), an SGD trial's training module, and its env, when that is a path.
+ */
+export function modulesOf(run: string | null, config: Record<string, unknown>, module?: string): string[] {
+  const modules = run !== null && run !== SGD_RUN && !isAlgorithm(run) ? [run] : [];
+  if (module !== undefined) modules.push(module);
   if (typeof config.env === 'string' && looksLikePath(config.env)) modules.push(config.env);
   return modules.map((m) => path.resolve(m.startsWith('file:') ? fileURLToPath(m) : m));
 }

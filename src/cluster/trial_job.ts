@@ -52,7 +52,7 @@ export async function runTrialJob(job: TrialJob, node: { id: string; modules: st
       await commands.multi().rpush(eventsKey(runId), encode(event)).expire(eventsKey(runId), RUN_KEY_TTL_S).exec();
     };
     await send({ trial: task.id, attempt, type: 'start', node: nodeId, restored: restore !== null });
-    const refused = refusedModule(modulesOf(task.run, task.config), node.modules, nodeId);
+    const refused = refusedModule(modulesOf(task.run, task.config, task.module), node.modules, nodeId);
     if (refused) {
       await send({ trial: task.id, attempt, type: 'message', message: { type: 'error', message: refused } });
       return 'done';
