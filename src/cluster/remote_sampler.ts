@@ -61,7 +61,10 @@ export class RemoteSampler implements Sampler {
     const task: Omit<SampleTask, 'weights'> = { key: this.key, config: { ...this.config, workerIndex }, filter, exploration, state: this.states[workerIndex] };
     const jobId = `${this.key}.${round}.${workerIndex}`;
     const data: SampleJob = { label: `worker ${workerIndex} round ${round}`, task: encodeText(task), weightsKey: this.weightsKey(round), replyKey: `rl:sampler:${jobId}:reply` };
-    const job = await this.queue.add('sample', data, { jobId, attempts: ATTEMPTS, removeOnComplete: true, removeOnFail: true });
+    // Finished jobs are kept a while, not removed at once: waitUntilFinished polls the job once after
+    // subscribing, and a job already removed then reads as "Missing key" (a failure).
+    const keep = { age: REPLY_TTL_S };
+    const job = await this.queue.add('sample', data, { jobId, attempts: ATTEMPTS, removeOnComplete: keep, removeOnFail: keep });
     await job.waitUntilFinished(this.events);
     const bytes = await this.redis.getBuffer(data.replyKey);
     await this.redis.del(data.replyKey);
