@@ -11,6 +11,7 @@ import type { Exploration } from '../execution/exploration.js';
 import type { ModelLayout } from '../nn/layout.js';
 import type { Random } from '../utils/random.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
+import type { Sampler, WorkerBaseConfig } from '../execution/worker_pool.js';
 
 /** Where an algorithm's policy is built: a rollout worker (batch = its envs), CheckpointPolicy (rl rollout / serve), the trainer. */
 export interface PolicyContext<C extends CommonConfig = CommonConfig> {
@@ -94,6 +95,8 @@ export interface TrainerSetup<C extends CommonConfig = CommonConfig> {
   rng: Random;
   /** The rollout_fragment_length the workers use (RLlib may raise the configured one). */
   fragmentLength: number;
+  /** What every rollout worker is built with (besides its index). */
+  workerConfig: WorkerBaseConfig;
 }
 
 /** An algorithm's learning side: it owns its iteration (and any replay buffer), the shared Trainer does the rest. */
@@ -114,6 +117,12 @@ export interface AlgorithmTrainer {
   loadArrays(load: (name: string) => Float32Array[]): void;
   /** Frees what it holds. */
   dispose?(): void;
+  /**
+   * Its own rollout workers, when they learn too (DD-PPO: each worker thread samples and trains):
+   * ctx.sample() and the checkpoints' worker states go through it instead of the shared pool, and
+   * the Trainer closes it on stop.
+   */
+  readonly sampler?: Sampler;
 }
 
 export interface AlgorithmTrainerFactory<C extends CommonConfig = CommonConfig> {

@@ -7,8 +7,9 @@ import { UserError } from '../utils/errors.js';
 import { ppo } from './ppo/index.js';
 import { dqn } from './dqn/index.js';
 import { sac } from './sac/index.js';
+import { ddppo } from './ddppo/index.js';
 
-const ALGORITHMS: readonly Algorithm[] = [ppo as unknown as Algorithm, dqn as unknown as Algorithm, sac as unknown as Algorithm];
+const ALGORITHMS: readonly Algorithm[] = [ppo as unknown as Algorithm, dqn as unknown as Algorithm, sac as unknown as Algorithm, ddppo as unknown as Algorithm];
 
 /** The names --run accepts, in registration order. */
 export function algorithmNames(): string[] {

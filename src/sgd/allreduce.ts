@@ -87,6 +87,16 @@ export class AllReduce {
     return total;
   }
 
+  /**
+   * Replaces values, in place, by their element-wise mean over all workers (each worker's values
+   * the same length as the all-reduce); every worker gets the same bits.
+   */
+  mean(values: Float32Array): void {
+    this.sum(0, values);
+    const { result, size } = this;
+    for (let i = 0; i < values.length; i++) values[i] = result[i] / size;
+  }
+
   /** Rank 0's values into every worker's `result` (the initial weights, a restored state). */
   broadcast(values?: Float32Array): Float32Array {
     if (this.rank === 0) {

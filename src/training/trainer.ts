@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { resolveEnv, envSpec } from '../envs/registry.js';
 import { VectorEnv } from '../envs/vector_env.js';
 import { MeanStdFilter, RunningStat, filterStateProblem, type FilterState } from '../policy/filter.js';
-import { createSampler, type Sampler } from '../execution/worker_pool.js';
+import { createSampler, type Sampler, type WorkerBaseConfig } from '../execution/worker_pool.js';
 import type { ClusterAddress } from '../cluster/address.js';
 import { concatBatches, type SampleBatch } from '../execution/sample_batch.js';
 import type { WorkerState } from '../execution/rollout_worker.js';
@@ -176,15 +176,7 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
       probe.close();
       throw new UserError(`${algorithm.name} learns ${algorithm.actionSpaces.join(' or ')} actions, but ${envId} has ${spaceType} actions; pick another algorithm (--run) or env`);
     }
-    const factory: AlgorithmTrainerFactory<C> = await algorithm.loadTrainer();
-    const algo = await factory.create(
-      { config, envId, observationSize: probe.observationSize, actionSpace: probe.action_space, seed, rng: new Random(seed), fragmentLength },
-      { backend: options.backend },
-    );
-    // tfjs only writes checkpoints: loaded on the first save(), unless a backend is asked for by name (checked now)
-    const backendChoice = options.backend ?? 'auto';
-    if (backendChoice !== 'auto') await (await import('../utils/tensor_backend.js')).initBackend(backendChoice);
-    const sampler = await createSampler(config.num_workers, {
+    const workerConfig: WorkerBaseConfig = {
       env: envId,
       envConfig: config.env_config,
       numEnvs: config.num_envs_per_worker,
@@ -196,9 +188,27 @@ export class Trainer<C extends CommonConfig = CommonConfig> {
       algorithm: algorithm.name,
       policyConfig: config as unknown as Record<string, unknown>,
       seed,
-    }, options.address);
+    };
+    const factory: AlgorithmTrainerFactory<C> = await algorithm.loadTrainer();
+    const algo = await factory.create(
+      { config, envId, observationSize: probe.observationSize, actionSpace: probe.action_space, seed, rng: new Random(seed), fragmentLength, workerConfig },
+      { backend: options.backend },
+    );
+    let sampler: Sampler;
+    try {
+      if (algo.sampler && options.address) throw new UserError(`${algorithm.name} trains on its own worker threads; it cannot sample on a cluster (drop --address)`);
+      // tfjs only writes checkpoints: loaded on the first save(), unless a backend is asked for by name (checked now)
+      const backendChoice = options.backend ?? 'auto';
+      if (backendChoice !== 'auto') await (await import('../utils/tensor_backend.js')).initBackend(backendChoice);
+      sampler = algo.sampler ?? (await createSampler(config.num_workers, workerConfig, options.address));
+    } catch (error) {
+      probe.close();
+      await algo.sampler?.close();
+      algo.dispose?.();
+      throw error;
+    }
     const trainer = new Trainer(algorithm, config, envId, algo, sampler, seed, probe.observationSize);
-    trainer.backendChoice = backendChoice;
+    trainer.backendChoice = options.backend ?? 'auto';
     probe.close();
     return trainer;
   }

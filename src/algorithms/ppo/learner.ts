@@ -15,6 +15,8 @@ import { ReplicaThread, replicaChannel } from '../../nn/replica_thread.js';
 import { PPONetworks, type PPOModelLayout } from './model.js';
 import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from './policy.js';
 import { ppoLoss, type LossTerms } from './loss.js';
+import { scheduleValue } from '../../training/schedule.js';
+import type { PPOConfig } from './defaults.js';
 
 export interface LearnerHyperparams {
   clipParam: number;
@@ -42,6 +44,11 @@ export interface LearnerStats {
 export interface LearnerOptions {
   /** Run half of each minibatch in a worker thread (default: when the machine has 2 or more cores). Same results either way. */
   thread?: boolean;
+  /**
+   * Called with each minibatch's summed gradient before clipping and Adam, to replace it in place
+   * (DD-PPO: the mean over all workers' gradients, from an all-reduce).
+   */
+  reduceGradients?: (grads: Float32Array) => void;
 }
 
 const TERM_KEYS: (keyof LossTerms)[] = ['policy_loss', 'vf_loss', 'total_loss', 'kl', 'entropy'];
@@ -56,6 +63,7 @@ export class PPOLearner {
   private readonly halves: [LearnerHalf, LearnerHalf];
   private readonly thread: ReplicaThread | null;
   private readonly optimizer: KernelAdam;
+  private readonly reduceGradients: ((grads: Float32Array) => void) | undefined;
   klCoeff: number;
 
   constructor(
@@ -78,6 +86,7 @@ export class PPOLearner {
     this.setWeights(weights);
     this.optimizer = new KernelAdam(this.kernel.kernel, this.replicas.m, this.replicas.v);
     this.klCoeff = klCoeff;
+    this.reduceGradients = options.reduceGradients;
     const useThread = options.thread ?? availableParallelism() > 1;
     this.thread = useThread
       ? new ReplicaThread(new URL('./learner_thread.js', import.meta.url), replicaChannel(ARG_SLOTS + TERM_KEYS.length), {
@@ -166,7 +175,7 @@ export class PPOLearner {
 
   /**
    * One minibatch (rows order[start, start + size)): loss and gradients of each half, their sum
-   * (half 0's then half 1's), gradient clipping and Adam.
+   * (half 0's then half 1's), reduceGradients if given, gradient clipping and Adam.
    */
   private step(batch: SampleBatch, order: Int32Array, start: number, size: number, entropyCoeff: number): LossTerms {
     const [rows0, rows1] = splitRows(size);
@@ -186,6 +195,7 @@ export class PPOLearner {
       for (const key of TERM_KEYS) terms[key] += terms1[key];
       this.kernel.kernel.addGradients(half1.kernel.kernel);
     }
+    this.reduceGradients?.(this.kernel.grads);
     if (this.hp.gradClip !== null) clipByGlobalNorm(this.kernel.grads, this.hp.gradClip);
     this.optimizer.apply(this.lr);
     return terms;
@@ -270,6 +280,29 @@ export class LearnerHalf {
     if (update) k.backward(count, { value: useCritic });
     return terms;
   }
+}
+
+/** PPO's learner for a resolved config (PPO's or an algorithm's built on it, such as DD-PPO's). */
+export function learnerForConfig(layout: PPOModelLayout, numActions: number, config: PPOConfig, weights: Float32Array, options: LearnerOptions = {}): PPOLearner {
+  return new PPOLearner(
+    layout,
+    numActions,
+    {
+      clipParam: config.clip_param,
+      vfClipParam: config.vf_clip_param,
+      vfLossCoeff: config.vf_loss_coeff,
+      klTarget: config.kl_target,
+      gradClip: config.grad_clip,
+      numSgdIter: config.num_sgd_iter,
+      sgdMinibatchSize: config.sgd_minibatch_size,
+      shuffleSequences: config.shuffle_sequences,
+      useCritic: config.use_critic,
+    },
+    weights,
+    config.kl_coeff,
+    scheduleValue(config.lr_schedule, 0, config.lr),
+    options,
+  );
 }
 
 export function nextKlCoeff(klCoeff: number, sampledKl: number, klTarget: number): number {

@@ -26,6 +26,11 @@ export function policyOutputSize(space: Space): number {
   throw new TypeError('unsupported action space');
 }
 
+/** What PPO's learner takes for an action space: n for a Discrete space (categorical), 0 for a Box space (diagonal Gaussian). */
+export function numActions(actionSpace: Space): number {
+  return actionSpace instanceof Discrete ? actionSpace.n : 0;
+}
+
 export function ppoModelLayout(observationSize: number, actionSpace: Space, options: PPOModelOptions): PPOModelLayout {
   const distInputs = policyOutputSize(actionSpace);
   const freeLogStd = options.free_log_std === true && actionSpace instanceof Box;

@@ -3,7 +3,6 @@
 //   -> num_sgd_iter epochs of minibatch SGD -> adapt kl_coeff.
 // Sampling, the observation filter, metrics, checkpoints and stop criteria are the shared Trainer's.
 import { z } from 'zod';
-import { Discrete } from '../../envs/spaces.js';
 import { column } from '../../execution/sample_batch.js';
 import { checkKernelMemory } from '../../nn/mlp.js';
 import { initialWeights } from '../../nn/layout.js';
@@ -13,8 +12,8 @@ import type { ConfigLayer } from '../../config/resolve.js';
 import { UserError } from '../../utils/errors.js';
 import { displayPath } from '../../checkpoint/format.js';
 import { resolveCheckpointPath } from '../../checkpoint/resolve.js';
-import { PPOLearner } from './learner.js';
-import { ppoModelLayout, type PPOModelLayout } from './model.js';
+import { learnerForConfig, type PPOLearner } from './learner.js';
+import { numActions, ppoModelLayout, type PPOModelLayout } from './model.js';
 import { standardize } from './postprocessing.js';
 import { ADVANTAGES } from './policy.js';
 import { scheduleValue } from '../../training/schedule.js';
@@ -30,24 +29,7 @@ export class PPOAlgorithmTrainer implements AlgorithmTrainer {
   static create({ config, observationSize, actionSpace, rng }: TrainerSetup<PPOConfig>): PPOAlgorithmTrainer {
     const layout = ppoModelLayout(observationSize, actionSpace, config.model);
     checkKernelMemory(layout, config.sgd_minibatch_size); // before the weights are allocated
-    const learner = new PPOLearner(
-      layout,
-      actionSpace instanceof Discrete ? actionSpace.n : 0,
-      {
-        clipParam: config.clip_param,
-        vfClipParam: config.vf_clip_param,
-        vfLossCoeff: config.vf_loss_coeff,
-        klTarget: config.kl_target,
-        gradClip: config.grad_clip,
-        numSgdIter: config.num_sgd_iter,
-        sgdMinibatchSize: config.sgd_minibatch_size,
-        shuffleSequences: config.shuffle_sequences,
-        useCritic: config.use_critic,
-      },
-      initialWeights(layout, rng),
-      config.kl_coeff,
-      scheduleValue(config.lr_schedule, 0, config.lr),
-    );
+    const learner = learnerForConfig(layout, numActions(actionSpace), config, initialWeights(layout, rng));
     return new PPOAlgorithmTrainer(config, layout, learner);
   }
 

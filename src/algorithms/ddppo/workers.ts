@@ -1,0 +1,162 @@
+// The driver's side of DD-PPO's worker threads: long-lived node:worker_threads (stateful, sharing
+// an all-reduce's memory: src/sgd's pattern, not a piscina pool of interchangeable threads). It is
+// the Trainer's Sampler too, so the shared machinery counts episodes, merges the observation
+// filter and saves the workers' env states as it does for PPO's rollout workers.
+import { Worker } from 'node:worker_threads';
+import type { Sampler, WorkerBaseConfig } from '../../execution/worker_pool.js';
+import type { SampleResult, WorkerState } from '../../execution/rollout_worker.js';
+import type { Exploration } from '../../execution/exploration.js';
+import type { FilterState } from '../../policy/filter.js';
+import { AllReduce, allocateAllReduce, type AllReduceMemory } from '../../sgd/allreduce.js';
+import { UserError } from '../../utils/errors.js';
+import type { PPOModelLayout } from '../ppo/model.js';
+import type { DDPPOConfig } from './defaults.js';
+import type { LearnReply, ProgressMessage, WorkerReply, WorkerRequest } from './worker_thread.js';
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** One worker thread: requests in order, replies matched by id; a thread that dies answers every pending request with an error. */
+class WorkerThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
+  private nextId = 0;
+  private exited: string | null = null;
+  onProgress: ((done: number, total: number) => void) | null = null;
+
+  constructor(memory: AllReduceMemory) {
+    this.worker = new Worker(new URL('./worker_thread.js', import.meta.url));
+    this.worker.on('message', (message: WorkerReply | ProgressMessage) => {
+      if ('progress' in message) return this.onProgress?.(message.progress.done, message.progress.total);
+      this.pending.get(message.id)?.(message);
+      this.pending.delete(message.id);
+    });
+    const fail = (why: string) => {
+      this.exited ??= why;
+      new AllReduce(memory, 0).abort(); // peers waiting at a barrier for this thread give up
+      for (const [id, resolve] of this.pending) resolve({ id, error: `its thread ${why}`, user: false });
+      this.pending.clear();
+    };
+    this.worker.on('error', (error) => fail(`crashed (${error.message})`));
+    this.worker.on('exit', (code) => fail(`exited with code ${code}`));
+  }
+
+  call(request: Request): Promise<WorkerReply> {
+    const id = this.nextId++;
+    if (this.exited) return Promise.resolve({ id, error: `its thread ${this.exited}`, user: false });
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.exited ??= 'was shut down';
+    await this.worker.terminate();
+  }
+}
+
+export interface WorkersSetup {
+  rollout: WorkerBaseConfig;
+  layout: PPOModelLayout;
+  numActions: number;
+  config: DDPPOConfig;
+  weights: Float32Array;
+}
+
+export class DDPPOWorkers implements Sampler {
+  private states: (WorkerState | null)[];
+  /** States to put into the workers before their next fragment (a restored checkpoint's). */
+  private statesToLoad: (WorkerState | null)[] | null = null;
+  private broken: string | null = null;
+
+  private constructor(private readonly threads: WorkerThread[]) {
+    this.states = threads.map(() => null);
+  }
+
+  get numWorkers(): number {
+    return this.threads.length;
+  }
+
+  /** Starts config.num_workers threads, each with a rollout worker and a learner holding these weights. */
+  static async start(setup: WorkersSetup): Promise<DDPPOWorkers> {
+    const size = setup.config.num_workers;
+    const memory = allocateAllReduce(size, setup.weights.length);
+    const workers = new DDPPOWorkers(Array.from({ length: size }, () => new WorkerThread(memory)));
+    try {
+      await workers.all('starting', (rank) => ({
+        op: 'init',
+        rank,
+        rollout: { ...setup.rollout, workerIndex: rank },
+        layout: setup.layout,
+        numActions: setup.numActions,
+        config: setup.config,
+        weights: setup.weights,
+        memory,
+      }));
+    } catch (error) {
+      await workers.close();
+      throw error;
+    }
+    return workers;
+  }
+
+  /** One fragment from every worker, with its own weights (the same on all); the samples stay in the workers. */
+  async sample(_weights: Float32Array, filter: FilterState | null, exploration: Exploration = { type: 'stochastic' }): Promise<SampleResult[]> {
+    const load = this.statesToLoad;
+    this.statesToLoad = null;
+    const results = (await this.all('sampling', (rank) => ({ op: 'sample', filter, exploration, state: load?.[rank] ?? null }))) as SampleResult[];
+    this.states = results.map((result) => result.state);
+    return results;
+  }
+
+  /** Every worker trains on its samples (minibatch gradients all-reduced); worker 0 reports its weights and Adam state. */
+  async learn(lr: number, entropyCoeff: number, shuffleSeeds: number[], onProgress: (done: number, total: number) => void): Promise<LearnReply[]> {
+    this.threads[0].onProgress = onProgress;
+    try {
+      return (await this.all('learning', (rank) => ({ op: 'learn', lr, entropyCoeff, shuffleSeed: shuffleSeeds[rank], reportState: rank === 0 }))) as LearnReply[];
+    } finally {
+      this.threads[0].onProgress = null;
+    }
+  }
+
+  /** The same weights (and Adam state) into every worker: a restored checkpoint. */
+  async load(weights: Float32Array, optimizer: Float32Array[] | null): Promise<void> {
+    await this.all('restoring', () => ({ op: 'load', weights, optimizer }));
+  }
+
+  /** Every worker's weights (identical while the all-reduce works: tests check it). */
+  async replicaWeights(): Promise<Float32Array[]> {
+    return (await this.all('reading weights', () => ({ op: 'weights' }))) as Float32Array[];
+  }
+
+  getStates(): (WorkerState | null)[] {
+    return [...this.states];
+  }
+
+  setStates(states: (WorkerState | null)[]): void {
+    this.states = this.threads.map((_, rank) => states[rank] ?? null);
+    this.statesToLoad = [...this.states];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.close()));
+  }
+
+  /** A request to every worker, in rank order; the first real failure (not the peers it stopped) as one error, after which the workers refuse more. */
+  private async all(what: string, make: (rank: number) => Request): Promise<unknown[]> {
+    if (this.broken) throw new Error(`the DDPPO workers stopped after an error (${this.broken}); restore the last checkpoint`);
+    const replies = await Promise.all(this.threads.map((thread, rank) => thread.call(make(rank))));
+    const failed = replies.findIndex((reply) => 'error' in reply);
+    if (failed >= 0) {
+      const reply = replies[failed] as { error: string; user: boolean };
+      const message = `DDPPO worker ${failed} failed in ${what}: ${reply.error}`;
+      this.broken = message;
+      throw reply.user ? new UserError(message) : new Error(message);
+    }
+    if (replies.some((reply) => 'peerAborted' in reply)) {
+      this.broken = `${what}: a worker stopped waiting for its peers`;
+      throw new Error(`DDPPO ${this.broken}, yet none reported an error`);
+    }
+    return replies.map((reply) => (reply as { ok: unknown }).ok);
+  }
+}
