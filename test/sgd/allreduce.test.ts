@@ -28,6 +28,24 @@ function onThreads(memory: AllReduceMemory, body: string): Promise<unknown[]> {
 }
 
 describe('AllReduce', () => {
+  test('mean(): every rank gets the element-wise mean of all ranks\' values, in place, bit for bit alike (DD-PPO\'s gradients)', async () => {
+    const memory = allocateAllReduce(3, 5);
+    const replies = (await onThreads(
+      memory,
+      `async (ar, rank) => {
+        const values = Float32Array.from({ length: 5 }, (_, i) => Math.fround(Math.cos(i + 10 * rank) * 7));
+        ar.mean(values);
+        return Array.from(values);
+      }`,
+    )) as { ok: number[] }[];
+    const expected = Array.from({ length: 5 }, (_, i) => {
+      let total = 0;
+      for (let rank = 0; rank < 3; rank++) total += Math.fround(Math.cos(i + 10 * rank) * 7);
+      return Math.fround(Math.fround(total) / 3);
+    });
+    expect(replies.map((r) => r.ok)).toEqual([expected, expected, expected]);
+  });
+
   test('3 ranks: identical element-wise sums in rank order, summed counts, exact broadcast', async () => {
     const memory = allocateAllReduce(3, 7);
     const replies = (await onThreads(
