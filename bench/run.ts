@@ -13,6 +13,7 @@ import { benchSGD } from './sgd.js';
 import { benchCluster } from './cluster.js';
 import { benchDQN } from './dqn.js';
 import { benchSAC } from './sac.js';
+import { benchDDPPO } from './ddppo.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   envs: benchEnvs,
@@ -28,6 +29,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   cluster: benchCluster,
   dqn: benchDQN,
   sac: benchSAC,
+  ddppo: benchDDPPO,
 };
 
 const wanted = process.argv.slice(2);
