@@ -3,6 +3,7 @@
 import { PeerAborted, type AllReduceMemory } from './allreduce.js';
 import { Replica, type ReplicaInit, type SaveRequest } from './replica.js';
 import { UserError, errorMessage } from '../utils/errors.js';
+import type { ThreadReply } from './request_thread.js';
 
 export type ReplicaRequest =
   | { id: number; op: 'create'; init: ReplicaInit }
@@ -16,7 +17,7 @@ export type ReplicaRequest =
   | { id: number; op: 'dispose' };
 
 /** ok: the result; error: what failed (user: the user's module or data, not a bug); peerAborted: another worker failed. */
-export type ReplicaReply = { id: number; ok: unknown } | { id: number; error: string; user: boolean; stack?: string } | { id: number; peerAborted: true };
+export type ReplicaReply = ThreadReply;
 
 export async function runReplicaOp(
   state: { replica: Replica | null },

@@ -4,14 +4,14 @@
 // returns the stats over all workers (num_samples summed), as Ray's train() does.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { displayPath } from '../checkpoint/format.js';
 import { UserError } from '../utils/errors.js';
 import { logger } from '../utils/log.js';
 import { entropySeed } from '../utils/random.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
-import { allocateAllReduce, resetAllReduce, AllReduce, type AllReduceMemory } from './allreduce.js';
+import { allocateAllReduce, resetAllReduce, type AllReduceMemory } from './allreduce.js';
+import { RequestThread } from './request_thread.js';
 import { loadTrainingModule, moduleRecord, type SGDConfig, type TrainingCreators } from './module.js';
 import type { PassSums, ReplicaInfo } from './replica.js';
 import { runReplicaOp, type ReplicaReply, type ReplicaRequest } from './replica_ops.js';
@@ -54,46 +54,13 @@ interface ReplicaHandle {
   close(): Promise<void>;
 }
 
-class ThreadReplica implements ReplicaHandle {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, (reply: ReplicaReply) => void>();
-  private nextId = 0;
-  private exited: string | null = null;
-  memory: AllReduceMemory | null = null;
-
+class ThreadReplica extends RequestThread<Request, { step: number; steps: number | null }> implements ReplicaHandle {
   constructor(
     readonly rank: number,
     onProgress?: (step: number, steps: number | null) => void,
   ) {
-    this.worker = new Worker(new URL('./worker_thread.js', import.meta.url));
-    this.worker.on('message', (message: ReplicaReply | { progress: { step: number; steps: number | null } }) => {
-      if ('progress' in message) return onProgress?.(message.progress.step, message.progress.steps);
-      this.pending.get(message.id)?.(message);
-      this.pending.delete(message.id);
-    });
-    const fail = (why: string) => {
-      this.exited ??= why;
-      // peers waiting at a barrier for this worker give up instead of waiting forever
-      if (this.memory) new AllReduce(this.memory, 0).abort();
-      for (const [id, resolve] of this.pending) resolve({ id, error: `its thread ${why}`, user: false });
-      this.pending.clear();
-    };
-    this.worker.on('error', (error) => fail(`crashed (${error.message})`));
-    this.worker.on('exit', (code) => fail(`exited with code ${code}`));
-  }
-
-  call(request: Request): Promise<ReplicaReply> {
-    const id = this.nextId++;
-    if (this.exited) return Promise.resolve({ id, error: `its thread ${this.exited}`, user: false });
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.worker.postMessage({ ...request, id });
-    });
-  }
-
-  async close(): Promise<void> {
-    this.exited ??= 'was shut down';
-    await this.worker.terminate();
+    super(new URL('./worker_thread.js', import.meta.url));
+    if (onProgress) this.onProgress = ({ step, steps }) => onProgress(step, steps);
   }
 }
 

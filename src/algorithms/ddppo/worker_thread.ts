@@ -11,6 +11,7 @@ import { column, type SampleBatch } from '../../execution/sample_batch.js';
 import type { Exploration } from '../../execution/exploration.js';
 import type { FilterState } from '../../policy/filter.js';
 import { AllReduce, PeerAborted, type AllReduceMemory } from '../../sgd/allreduce.js';
+import type { ThreadReply } from '../../sgd/request_thread.js';
 import { UserError, errorMessage } from '../../utils/errors.js';
 import { Random } from '../../utils/random.js';
 import { learnerForConfig, type LearnerStats, type PPOLearner } from '../ppo/learner.js';
@@ -35,7 +36,6 @@ export interface LearnReply {
   optimizer: Float32Array[] | null;
 }
 
-export type WorkerReply = { id: number } & ({ ok: unknown } | { error: string; user: boolean } | { peerAborted: true });
 
 /** Progress of worker 0's minibatch SGD. */
 export interface ProgressMessage {
@@ -107,11 +107,11 @@ const port = parentPort;
 if (port) {
   port.on('message', (request: WorkerRequest) => {
     void handle(request, (message) => port.postMessage(message)).then(
-      (ok) => port.postMessage({ id: request.id, ok } satisfies WorkerReply),
+      (ok) => port.postMessage({ id: request.id, ok } satisfies ThreadReply),
       (error: unknown) => {
-        if (error instanceof PeerAborted) return port.postMessage({ id: request.id, peerAborted: true } satisfies WorkerReply);
+        if (error instanceof PeerAborted) return port.postMessage({ id: request.id, peerAborted: true } satisfies ThreadReply);
         state?.allReduce.abort();
-        port.postMessage({ id: request.id, error: errorMessage(error), user: error instanceof UserError } satisfies WorkerReply);
+        port.postMessage({ id: request.id, error: errorMessage(error), user: error instanceof UserError } satisfies ThreadReply);
       },
     );
   });

@@ -2,58 +2,21 @@
 // an all-reduce's memory: src/sgd's pattern, not a piscina pool of interchangeable threads). It is
 // the Trainer's Sampler too, so the shared machinery counts episodes, merges the observation
 // filter and saves the workers' env states as it does for PPO's rollout workers.
-import { Worker } from 'node:worker_threads';
 import type { Sampler, WorkerBaseConfig } from '../../execution/worker_pool.js';
 import type { SampleResult, WorkerState } from '../../execution/rollout_worker.js';
 import type { Exploration } from '../../execution/exploration.js';
 import type { FilterState } from '../../policy/filter.js';
-import { AllReduce, allocateAllReduce, type AllReduceMemory } from '../../sgd/allreduce.js';
+import { allocateAllReduce } from '../../sgd/allreduce.js';
+import { RequestThread } from '../../sgd/request_thread.js';
 import { UserError } from '../../utils/errors.js';
 import type { PPOModelLayout } from '../ppo/model.js';
 import type { DDPPOConfig } from './defaults.js';
-import type { LearnReply, ProgressMessage, WorkerReply, WorkerRequest } from './worker_thread.js';
+import type { LearnReply, WorkerRequest } from './worker_thread.js';
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-/** One worker thread: requests in order, replies matched by id; a thread that dies answers every pending request with an error. */
-class WorkerThread {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
-  private nextId = 0;
-  private exited: string | null = null;
-  onProgress: ((done: number, total: number) => void) | null = null;
-
-  constructor(memory: AllReduceMemory) {
-    this.worker = new Worker(new URL('./worker_thread.js', import.meta.url));
-    this.worker.on('message', (message: WorkerReply | ProgressMessage) => {
-      if ('progress' in message) return this.onProgress?.(message.progress.done, message.progress.total);
-      this.pending.get(message.id)?.(message);
-      this.pending.delete(message.id);
-    });
-    const fail = (why: string) => {
-      this.exited ??= why;
-      new AllReduce(memory, 0).abort(); // peers waiting at a barrier for this thread give up
-      for (const [id, resolve] of this.pending) resolve({ id, error: `its thread ${why}`, user: false });
-      this.pending.clear();
-    };
-    this.worker.on('error', (error) => fail(`crashed (${error.message})`));
-    this.worker.on('exit', (code) => fail(`exited with code ${code}`));
-  }
-
-  call(request: Request): Promise<WorkerReply> {
-    const id = this.nextId++;
-    if (this.exited) return Promise.resolve({ id, error: `its thread ${this.exited}`, user: false });
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.worker.postMessage({ ...request, id });
-    });
-  }
-
-  async close(): Promise<void> {
-    this.exited ??= 'was shut down';
-    await this.worker.terminate();
-  }
-}
+/** One worker thread; worker 0 reports its SGD progress. */
+type WorkerThread = RequestThread<Request, { done: number; total: number }>;
 
 export interface WorkersSetup {
   rollout: WorkerBaseConfig;
@@ -81,7 +44,9 @@ export class DDPPOWorkers implements Sampler {
   static async start(setup: WorkersSetup): Promise<DDPPOWorkers> {
     const size = setup.config.num_workers;
     const memory = allocateAllReduce(size, setup.weights.length);
-    const workers = new DDPPOWorkers(Array.from({ length: size }, () => new WorkerThread(memory)));
+    const threads: WorkerThread[] = Array.from({ length: size }, () => new RequestThread(new URL('./worker_thread.js', import.meta.url)));
+    for (const thread of threads) thread.memory = memory;
+    const workers = new DDPPOWorkers(threads);
     try {
       await workers.all('starting', (rank) => ({
         op: 'init',
@@ -111,7 +76,7 @@ export class DDPPOWorkers implements Sampler {
 
   /** Every worker trains on its samples (minibatch gradients all-reduced); worker 0 reports its weights and Adam state. */
   async learn(lr: number, entropyCoeff: number, shuffleSeeds: number[], onProgress: (done: number, total: number) => void): Promise<LearnReply[]> {
-    this.threads[0].onProgress = onProgress;
+    this.threads[0].onProgress = ({ done, total }) => onProgress(done, total);
     try {
       return (await this.all('learning', (rank) => ({ op: 'learn', lr, entropyCoeff, shuffleSeed: shuffleSeeds[rank], reportState: rank === 0 }))) as LearnReply[];
     } finally {
