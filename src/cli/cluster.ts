@@ -1,12 +1,11 @@
 // The cluster's commands: `rl worker` (a node) and `rl status` (what the nodes run), and the
-// --address flag the other commands share.
+// --address flag the other commands share. The cluster's modules (BullMQ, ioredis) are imported
+// when a command needs Redis, so that `rl train` without --address never loads them.
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { resolveAddress, type ClusterAddress } from '../cluster/address.js';
-import { checkReachable, redisClient } from '../cluster/connection.js';
-import { startNode, type NodeInfo } from '../cluster/node.js';
-import { readNodes } from '../cluster/status.js';
+import type { NodeInfo } from '../cluster/node.js';
 import { renderTable } from '../report/table.js';
 import { UserError } from '../utils/errors.js';
 import { checkIntegerFlag } from './common.js';
@@ -19,7 +18,7 @@ export const ADDRESS_OPTION = {
 /** The --address (or RL_ADDRESS) checked to answer, or null for this machine alone. */
 export async function reachableAddress(flag: string | undefined): Promise<ClusterAddress | null> {
   const address = resolveAddress(flag);
-  if (address) await checkReachable(address);
+  if (address) await (await import('../cluster/connection.js')).checkReachable(address);
   return address;
 }
 
@@ -55,6 +54,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     const missing = args.modules.find((dir) => !existsSync(dir) || !statSync(dir).isDirectory());
     if (missing !== undefined) throw new UserError(`--modules ${missing} is not a folder: give the folder holding the trainables or env modules`);
     const address = await requiredAddress(args.address, 'worker');
+    const { startNode } = await import('../cluster/node.js');
     const node = await startNode(address, args['num-cpus'] ?? os.availableParallelism(), args.modules);
     process.stderr.write(`node ${node.info.id} with ${node.info.cpus} CPU${node.info.cpus === 1 ? '' : 's'} joined ${address.display}; Ctrl-C to leave\n`);
     await new Promise<void>((resolve) => {
@@ -96,6 +96,7 @@ export const statusCommand: CommandModule<object, { address?: string; json: bool
   builder: (yargs) => yargs.option('address', ADDRESS_OPTION).option('json', { type: 'boolean', default: false, describe: 'One JSON line per node' }),
   handler: async (args) => {
     const address = await requiredAddress(args.address, 'status');
+    const [{ redisClient }, { readNodes }] = await Promise.all([import('../cluster/connection.js'), import('../cluster/status.js')]);
     const redis = redisClient(address);
     try {
       const nodes = await readNodes(redis);

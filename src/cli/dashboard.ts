@@ -1,8 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { buildDashboard } from '../dashboard/server.js';
 import { resolveRoots } from '../dashboard/runs.js';
-import { listen } from '../serve/http.js';
 import { checkPortFlag } from './common.js';
 import { UserError } from '../utils/errors.js';
 
@@ -29,6 +27,8 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
     checkPortFlag(args.port);
     const serve = (args.serve ?? []).map(parseServeAddress);
     const roots = resolveRoots(args.dirs, process.cwd(), serve.length > 0);
+    // Imported here: fastify is not loaded by the commands that only print dashboardHint().
+    const [{ buildDashboard }, { listen }] = await Promise.all([import('../dashboard/server.js'), import('../serve/http.js')]);
     const app = buildDashboard({ roots, serve });
     const listening = await listen(app, args.port, args.host);
     process.stderr.write(`dashboard of ${roots.join(', ')}; Ctrl-C to stop\n`);

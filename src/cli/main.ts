@@ -16,7 +16,9 @@ import { refuseRepeatedFlags } from './common.js';
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
   try {
-    const parser = yargs(argv);
+    // No dot-notation: `--stop.training_iteration 3` would reach the handlers as an object where
+    // every flag is a string or number; strict mode names it as an unknown argument instead.
+    const parser = yargs(argv).parserConfiguration({ 'dot-notation': false });
     await parser
       .scriptName('rl')
       .usage('$0 <command> [options]\n\nReinforcement learning for Node.js, in the spirit of Ray RLlib.')

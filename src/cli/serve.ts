@@ -2,7 +2,6 @@ import type { CommandModule } from 'yargs';
 import { serve, type DeploymentSpec } from '../serve/router.js';
 import { readDeploymentFile } from '../serve/deployment_file.js';
 import { versionSpecFromPath } from '../serve/version.js';
-import { buildServer, listen } from '../serve/http.js';
 import { UserError } from '../utils/errors.js';
 import { logger } from '../utils/log.js';
 import { checkIntegerFlag, checkPortFlag } from './common.js';
@@ -70,6 +69,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const { host } = args;
     const adminToken = args['admin-token'] ?? process.env.RL_SERVE_ADMIN_TOKEN;
     const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken });
+    const { buildServer, listen } = await import('../serve/http.js'); // fastify, loaded by rl serve alone
     const app = buildServer(router, { bodyLimit: args['body-limit'] });
     const listening = await listen(app, args.port, host).catch(async (error: unknown) => {
       await router.close();

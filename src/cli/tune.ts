@@ -10,7 +10,6 @@ import { checkIntegerFlag, onInterrupt } from './common.js';
 import { UserError } from '../utils/errors.js';
 import { dashboardHint } from './dashboard.js';
 import { ADDRESS_OPTION, reachableAddress } from './cluster.js';
-import { RemoteTrialLauncher } from '../cluster/remote_trials.js';
 
 interface TuneArgs {
   experiment?: string;
@@ -58,7 +57,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       drawnLines = text.split('\n').length;
     };
     const address = await reachableAddress(args.address);
-    const cluster = address ? await RemoteTrialLauncher.open(address) : null;
+    const cluster = address ? await (await import('../cluster/remote_trials.js')).RemoteTrialLauncher.open(address) : null;
     const interrupt = onInterrupt('stopping: running trials checkpoint their last iteration', () => (drawnLines = 0));
     try {
       const outcome = await runTune(experiment, {

@@ -10,7 +10,7 @@ import { resolveEnv, type EnvKwargs } from '../envs/registry.js';
 import { Discrete } from '../envs/spaces.js';
 import type { ModelLayout } from '../nn/layout.js';
 import { makeFilter, MeanStdFilter, type FilterState, type ObservationFilter, type RunningStatState } from '../policy/filter.js';
-import { getAlgorithm } from '../algorithms/registry.js';
+import { policyMaker } from '../algorithms/policies.js';
 import type { AlgorithmPolicy } from '../algorithms/algorithm.js';
 import { Random, type RandomState } from '../utils/random.js';
 import { ACTIONS, NEW_OBS, OBS, REWARDS, TERMINATED, TRUNCATED, allocateBatch, concatBatches, type SampleBatch } from './sample_batch.js';
@@ -107,8 +107,7 @@ export class RolloutWorker {
     });
     const n = config.numEnvs;
     const O = this.venv.observationSize;
-    const algorithm = getAlgorithm(config.algorithm);
-    this.policy = algorithm.makePolicy({ observationSize: O, actionSpace: this.venv.action_space, config: config.policyConfig as never, batch: n });
+    this.policy = policyMaker(config.algorithm)({ observationSize: O, actionSpace: this.venv.action_space, config: config.policyConfig as never, batch: n });
     const A = this.policy.actionSize;
     this.widths = { [OBS]: O, [ACTIONS]: A, [REWARDS]: 1, [TERMINATED]: 1, [TRUNCATED]: 1, [NEW_OBS]: O, ...this.policy.extraColumns };
     this.envActions = new EnvActions(this.venv.action_space, config.clipActions);

@@ -1,6 +1,7 @@
 // Where fragments come from: in the main thread (num_workers 0) or from a piscina pool of
 // worker threads, one fragment per rollout worker per round.
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Piscina } from 'piscina';
 import { RolloutWorker, type RolloutWorkerConfig, type SampleResult, type WorkerState } from './rollout_worker.js';
 import type { FilterState } from '../policy/filter.js';
@@ -52,10 +53,14 @@ export class ThreadPoolSampler implements Sampler {
     readonly numWorkers: number,
     private readonly config: WorkerBaseConfig,
   ) {
+    // Threads, not rollout workers: a task carries its worker's state, so num_workers 8 on a
+    // 2-core machine runs 8 workers' fragments on 2 threads with the same results, without
+    // starting (and holding the memory of) 6 threads that would only take turns on the cores.
+    const threads = Math.min(numWorkers, os.availableParallelism());
     this.pool = new Piscina({
       filename: new URL('./worker_thread.js', import.meta.url).href,
-      minThreads: numWorkers,
-      maxThreads: numWorkers,
+      minThreads: threads,
+      maxThreads: threads,
       idleTimeout: 60_000,
     });
     this.states = new Array<WorkerState | null>(numWorkers).fill(null);

@@ -2,6 +2,7 @@
 // manifest names (its policy from the registry, with its greedy action), the env, the networks'
 // weights and the observation filter, all read without tfjs and run with the kernel's forward
 // pass (src/nn), one call per batch.
+import path from 'node:path';
 import { loadCheckpoint } from '../checkpoint/load.js';
 import { displayPath } from '../checkpoint/format.js';
 import { checkpointEnv } from '../checkpoint/env.js';
@@ -11,6 +12,7 @@ import { VectorEnv } from '../envs/vector_env.js';
 import type { Space } from '../envs/spaces.js';
 import type { ModelLayout } from '../nn/layout.js';
 import { getAlgorithm } from '../algorithms/registry.js';
+import { SGD_RUN } from '../tune/sgd_trial.js';
 import type { Algorithm, AlgorithmPolicy } from '../algorithms/algorithm.js';
 import { EnvActions } from '../execution/env_actions.js';
 import { MeanStdFilter, filterStateProblem, type FilterState } from './filter.js';
@@ -49,6 +51,10 @@ export class CheckpointPolicy {
   static async load(checkpoint: string, options: { env?: string } = {}): Promise<CheckpointPolicy> {
     const loaded = await loadCheckpoint(checkpoint);
     const source = displayPath(loaded.manifestPath);
+    if (loaded.manifest.algorithm === SGD_RUN) {
+      const model = displayPath(path.join(path.dirname(loaded.manifestPath), 'model'));
+      throw new UserError(`${source} was written by rl sgd: a model, not a policy with an env; serve it with rl serve ${model}`);
+    }
     const algorithm = getAlgorithm(loaded.manifest.algorithm, `${source} was trained with an algorithm this rl does not have:`);
     const { envId, warning } = await checkpointEnv(source, loaded.manifest.env, loaded.manifest.env_module, options.env);
     if (warning) logger.warn(warning);

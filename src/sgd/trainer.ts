@@ -14,7 +14,7 @@ import { allocateAllReduce, resetAllReduce, type AllReduceMemory } from './allre
 import { RequestThread } from './request_thread.js';
 import { loadTrainingModule, moduleRecord, type SGDConfig, type TrainingCreators } from './module.js';
 import type { PassSums, ReplicaInfo } from './replica.js';
-import { runReplicaOp, type ReplicaReply, type ReplicaRequest } from './replica_ops.js';
+import type { ReplicaReply, ReplicaRequest } from './replica_ops.js';
 import type { Replica } from './replica.js';
 
 /** Ray SGD's default batch size when the config sets none. */
@@ -68,7 +68,9 @@ class LocalReplica implements ReplicaHandle {
   readonly rank = 0;
   private readonly state: { replica: Replica | null } = { replica: null };
   constructor(private readonly onProgress?: (step: number, steps: number | null) => void) {}
-  call(request: Request): Promise<ReplicaReply> {
+  async call(request: Request): Promise<ReplicaReply> {
+    // Imported on first use: replica_ops loads tfjs, which `rl` commands other than sgd never need.
+    const { runReplicaOp } = await import('./replica_ops.js');
     return runReplicaOp(this.state, { ...request, id: 0 } as ReplicaRequest, this.onProgress);
   }
   async close(): Promise<void> {}

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { algorithmNames, allAlgorithms, getAlgorithm } from '../../src/algorithms/registry.js';
+import { policyMaker, policyNames } from '../../src/algorithms/policies.js';
 import { repoRoot, rl, userErrorOf } from '../helpers.js';
 
 describe('algorithm registry', () => {
@@ -30,6 +31,29 @@ describe('algorithm registry', () => {
     }
   });
 
+  test("policies.ts, the rollout threads' list, names the registry's algorithms with the registry's own makePolicy", () => {
+    expect(policyNames()).toEqual(algorithmNames());
+    for (const algorithm of allAlgorithms()) expect([algorithm.name, policyMaker(algorithm.name) === algorithm.makePolicy]).toEqual([algorithm.name, true]);
+  });
+
+  test('a rollout thread loads no config schema: the worker module graph has no zod', () => {
+    const dist = path.join(repoRoot, 'dist', 'src');
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, from, bare] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'|^import\s+'([^']+)'/gm)) {
+        const spec = from ?? bare;
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
+        else packages.add(spec);
+      }
+    };
+    visit(path.join(dist, 'execution', 'worker_thread.js'));
+    expect([...packages].filter((name) => name === 'zod' || name.startsWith('@tensorflow/'))).toEqual([]);
+    expect(seen.size).toBeGreaterThan(10);
+  });
+
   test('shared modules import no algorithm folder (only registry.ts lists them), and compare no algorithm name', () => {
     const src = path.join(repoRoot, 'src');
     const files: string[] = [];
@@ -45,7 +69,7 @@ describe('algorithm registry', () => {
     for (const file of files) {
       const rel = path.relative(src, file).split(path.sep).join('/');
       const inAlgorithm = /^algorithms\/[^/]+\//.test(rel);
-      if (inAlgorithm || rel === 'algorithms/registry.ts' || rel === 'index.ts') continue;
+      if (inAlgorithm || rel === 'algorithms/registry.ts' || rel === 'algorithms/policies.ts' || rel === 'index.ts') continue;
       const text = readFileSync(file, 'utf8');
       // static, side-effect and dynamic imports alike; from src/algorithms/*.ts an algorithm folder is './<name>/'
       const folder = rel.startsWith('algorithms/') ? /(?:from|import)\s*\(?\s*'\.\/[a-z0-9_]+\// : /(?:from|import)\s*\(?\s*'[^']*algorithms\/[a-z0-9_]+\//;

@@ -31,4 +31,10 @@ describe('rl CLI', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/Unknown argument: nope/);
   });
+
+  test('a dotted flag (--stop.training_iteration 3) is an unknown argument, not an internal error', () => {
+    const { code, stderr } = rl(['train', '--env', 'CartPole-v1', '--stop.training_iteration', '3']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual(['rl: Unknown argument: stop.training_iteration (see rl --help)']);
+  });
 });

@@ -58,5 +58,8 @@ describe('rl sgd', () => {
     expect(results.map((line) => (JSON.parse(line) as { epoch: number }).epoch)).toEqual([1, 2, 3]);
     expect(existsSync(path.join(dir, 'checkpoints', 'checkpoint_3', 'model', 'model.json'))).toBe(true);
     expect(readFileSync(path.join(dir, 'checkpoints', 'progress.csv'), 'utf8').split('\n')[0]).toContain('val_loss');
+    // a model, not a policy: rl rollout points to rl serve
+    const rollout = rl(['rollout', 'checkpoints/checkpoint_3', '--steps', '10'], {}, dir);
+    expect([rollout.code, rollout.stderr.trim()]).toEqual([2, 'rl: checkpoints/checkpoint_3/checkpoint-3 was written by rl sgd: a model, not a policy with an env; serve it with rl serve checkpoints/checkpoint_3/model']);
   });
 });

@@ -3,7 +3,7 @@
 import type { Algorithm } from '../algorithm.js';
 import { COMMON_RESULT_KEYS } from '../../training/result_keys.js';
 import { DQN_CONFIG, DQN_DOCS, type DQNConfig } from './defaults.js';
-import { DQNPolicy } from './policy.js';
+import { makeDQNPolicy } from './policy.js';
 
 /** RLlib's DQN learner stats (info.learner) and counters (info). */
 const LEARNER_KEYS = ['mean_q', 'min_q', 'max_q', 'mean_td_error', 'cur_lr', 'cur_epsilon'];
@@ -17,6 +17,6 @@ export const dqn: Algorithm<DQNConfig> = {
   resultKeys: [...COMMON_RESULT_KEYS, ...LEARNER_KEYS.map((key) => `info.learner.${key}`), ...INFO_KEYS.map((key) => `info.${key}`)],
   // RLlib raises the fragment to n_step, so that a piece can hold an n-step return
   fragmentLength: (config) => Math.max(config.rollout_fragment_length, config.n_step),
-  makePolicy: (context) => new DQNPolicy(context),
+  makePolicy: makeDQNPolicy,
   loadTrainer: async () => (await import('./trainer.js')).dqnTrainerFactory,
 };

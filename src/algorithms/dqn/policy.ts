@@ -60,3 +60,8 @@ export class DQNPolicy implements AlgorithmPolicy {
     postprocessNStep(batch, segments, this.nStep, this.gamma);
   }
 }
+
+/** The registry entry's makePolicy, also listed in ../policies.ts for threads that only act. */
+export function makeDQNPolicy(context: PolicyContext<DQNConfig>): AlgorithmPolicy {
+  return new DQNPolicy(context);
+}

@@ -4,7 +4,7 @@
 import type { Algorithm } from '../algorithm.js';
 import { effectiveFragmentLength } from '../../config/common.js';
 import { PPO_CONFIG, PPO_DOCS, type PPOConfig } from './defaults.js';
-import { PPOPolicy } from './policy.js';
+import { makePPOPolicy } from './policy.js';
 import { PPO_RESULT_KEYS } from './result_keys.js';
 
 export const ppo: Algorithm<PPOConfig> = {
@@ -15,6 +15,6 @@ export const ppo: Algorithm<PPOConfig> = {
   config: { ...PPO_CONFIG, docs: PPO_DOCS },
   resultKeys: PPO_RESULT_KEYS,
   fragmentLength: effectiveFragmentLength,
-  makePolicy: (context) => new PPOPolicy(context),
+  makePolicy: makePPOPolicy,
   loadTrainer: async () => (await import('./trainer.js')).ppoTrainerFactory,
 };

@@ -98,3 +98,8 @@ export class PPOPolicy implements AlgorithmPolicy {
     }
   }
 }
+
+/** The registry entry's makePolicy, also listed in ../policies.ts for threads that only act. */
+export function makePPOPolicy(context: PolicyContext<PPOConfig>): AlgorithmPolicy {
+  return new PPOPolicy(context);
+}

@@ -3,7 +3,7 @@
 // the policy; the learner is loaded only when training.
 import type { Algorithm } from '../algorithm.js';
 import { SAC_CONFIG, SAC_DOCS, type SACConfig } from './defaults.js';
-import { SACPolicy } from './policy.js';
+import { makeSACPolicy } from './policy.js';
 import { SAC_RESULT_KEYS } from './result_keys.js';
 
 export const sac: Algorithm<SACConfig> = {
@@ -13,6 +13,6 @@ export const sac: Algorithm<SACConfig> = {
   playBoxActions: 'squashed-means',
   config: { ...SAC_CONFIG, docs: SAC_DOCS },
   resultKeys: SAC_RESULT_KEYS,
-  makePolicy: (context) => new SACPolicy(context),
+  makePolicy: makeSACPolicy,
   loadTrainer: async () => (await import('./trainer.js')).sacTrainerFactory,
 };

@@ -49,3 +49,8 @@ export class SACPolicy implements AlgorithmPolicy {
     postprocessNStep(batch, segments, nStep, gamma, noDoneAtEnd);
   }
 }
+
+/** The registry entry's makePolicy, also listed in ../policies.ts for threads that only act. */
+export function makeSACPolicy(context: PolicyContext<SACConfig>): AlgorithmPolicy {
+  return new SACPolicy(context);
+}
