@@ -24,7 +24,7 @@ export type WorkerRequest = { id: number } & (
   | { op: 'init'; rank: number; rollout: RolloutWorkerConfig; layout: PPOModelLayout; numActions: number; config: DDPPOConfig; weights: Float32Array; memory: AllReduceMemory }
   | { op: 'sample'; filter: FilterState | null; exploration: Exploration; state: WorkerState | null }
   | { op: 'learn'; lr: number; entropyCoeff: number; shuffleSeed: number; reportState: boolean }
-  | { op: 'load'; weights: Float32Array; optimizer: Float32Array[] | null }
+  | { op: 'load'; weights: Float32Array; optimizer: Float32Array[] }
   | { op: 'weights' }
 );
 
@@ -95,7 +95,7 @@ async function handle(request: WorkerRequest, post: (message: ProgressMessage) =
     case 'load': {
       const s = initialized();
       s.learner.setWeights(request.weights);
-      if (request.optimizer) s.learner.setOptimizerState(request.optimizer);
+      s.learner.setOptimizerState(request.optimizer);
       return null;
     }
     case 'weights':

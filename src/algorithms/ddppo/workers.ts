@@ -85,7 +85,7 @@ export class DDPPOWorkers implements Sampler {
   }
 
   /** The same weights (and Adam state) into every worker: a restored checkpoint. */
-  async load(weights: Float32Array, optimizer: Float32Array[] | null): Promise<void> {
+  async load(weights: Float32Array, optimizer: Float32Array[]): Promise<void> {
     await this.all('restoring', () => ({ op: 'load', weights, optimizer }));
   }
 
