@@ -10,7 +10,8 @@ import { makeSACPolicy } from './sac/policy.js';
 
 type MakePolicy = (context: PolicyContext<never>) => AlgorithmPolicy;
 
-const POLICIES: Readonly<Record<string, MakePolicy>> = { PPO: makePPOPolicy, DQN: makeDQNPolicy, SAC: makeSACPolicy };
+// DDPPO's policy is PPO's
+const POLICIES: Readonly<Record<string, MakePolicy>> = { PPO: makePPOPolicy, DQN: makeDQNPolicy, SAC: makeSACPolicy, DDPPO: makePPOPolicy };
 
 export function policyNames(): string[] {
   return Object.keys(POLICIES);

@@ -2,7 +2,7 @@
 // Billion Frames") as RLlib 1.x's DDPPOTrainer: the registry entry. Its policy is PPO's; what
 // differs is where learning happens (every worker, gradients all-reduced: trainer.ts).
 import type { Algorithm } from '../algorithm.js';
-import { PPOPolicy } from '../ppo/policy.js';
+import { makePPOPolicy } from '../ppo/policy.js';
 import { PPO_RESULT_KEYS } from '../ppo/result_keys.js';
 import { DDPPO_CONFIG, DDPPO_DOCS, type DDPPOConfig } from './defaults.js';
 
@@ -13,6 +13,6 @@ export const ddppo: Algorithm<DDPPOConfig> = {
   playBoxActions: 'clipped-means',
   config: { ...DDPPO_CONFIG, docs: DDPPO_DOCS },
   resultKeys: PPO_RESULT_KEYS,
-  makePolicy: (context) => new PPOPolicy(context),
+  makePolicy: makePPOPolicy,
   loadTrainer: async () => (await import('./trainer.js')).ddppoTrainerFactory,
 };
