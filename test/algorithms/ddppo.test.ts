@@ -145,6 +145,9 @@ describe('DDPPO', () => {
     } finally {
       await resumed.stop();
     }
+    // rl rollout replays a DDPPO checkpoint with PPO's policy
+    const rollout = rl(['rollout', got.manifest, '--episodes', '1']);
+    expect([rollout.code, rollout.stderr]).toEqual([0, expect.stringContaining(`replayed ${got.manifest} (CartPole-v1, iteration 2`)]);
   });
 
   test('learns CartPole-v1: mean episode reward 150 within 25 iterations (seed 1, 2 workers, RLlib sizes)', async () => {
