@@ -77,7 +77,7 @@ describe('run: SGD', () => {
     // rl tune --replay: one trial through the exploited one's schedule of configs ends with the same model
     const replayed = await runTune(replayExperiment(exploited[0].dir, exp), { cpus: 2 });
     expect(replayed.trials.map((t) => [t.status, t.iteration, t.last_result?.val_loss])).toEqual([['TERMINATED', 6, exploited[0].last_result!.val_loss]]);
-  });
+  }, 180_000); // 5 trials one at a time, each exploit a new trial thread loading tfjs: under the 60 s default in CI, over it on a loaded machine
 
   test('a trial counts 1 + num_workers CPUs; one that can never fit is refused before anything starts', async () => {
     expect(trialCpus('SGD', {})).toBe(2);
