@@ -19,6 +19,7 @@ interface ServeArgs {
   'admin-token'?: string;
   seed: number;
   env?: string;
+  'num-replicas': number;
 }
 
 /** name=path[:weight],path[:weight],... where each path is a checkpoint, model folder or module. */
@@ -52,11 +53,13 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('batch-wait-ms', { type: 'number', default: 0, describe: 'How long a request waits for others to join its batch' })
       .option('body-limit', { type: 'number', default: 1048576, describe: 'Largest request body in bytes' })
       .option('admin-token', { type: 'string', describe: 'Require "Authorization: Bearer <token>" for every PUT /-/... (default: $RL_SERVE_ADMIN_TOKEN; the variable keeps it out of `ps`)' })
+      .option('num-replicas', { type: 'number', default: 1, describe: 'Worker threads serving each version (Ray Serve\'s num_replicas): use every core; a deployment file\'s num_replicas wins' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed for the traffic split, shadow sampling and explore sampling' })
       .option('env', { type: 'string', describe: 'For checkpoints trained on a custom env module: your copy of that module (a checkpoint never runs code it names)' })
       .example('$0 serve checkpoints/checkpoint_20/checkpoint-20 --port 8000', 'One deployment named default')
       .example('$0 serve --deployment cartpole=checkpoints/checkpoint_20:0.9,checkpoints/checkpoint_40:0.1', 'A canary split')
       .example('$0 serve ./handler.js --name greet', 'Your own function or class')
+      .example('$0 serve checkpoints/checkpoint_20 --num-replicas 4', 'Four worker threads answer, so serving uses four cores')
       .example('$0 serve serve.yaml', 'Deployments, versions, shadows and user_config from a file'),
   handler: async (args) => {
     const deployments = (args.deployment ?? []).map(parseDeployment);
@@ -67,9 +70,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     if (env !== undefined) for (const d of deployments) for (const v of d.versions) if ('checkpoint' in v) v.env ??= env;
     checkPortFlag(args.port);
     checkIntegerFlag('body-limit', args['body-limit'], 1);
+    checkIntegerFlag('num-replicas', args['num-replicas'], 1);
     const { host } = args;
     const adminToken = args['admin-token'] ?? process.env.RL_SERVE_ADMIN_TOKEN;
-    const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken });
+    const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken, numReplicas: args['num-replicas'] });
     const app = buildServer(router, { bodyLimit: args['body-limit'] });
     const listening = await listen(app, args.port, host).catch(async (error: unknown) => {
       await router.close();

@@ -6,6 +6,7 @@ import { UserError } from '../utils/errors.js';
 import { checkAdminToken } from './admin_token.js';
 import { DEFAULT_BATCH, batchSettings } from './batcher.js';
 import { RequestError, VersionError } from './errors.js';
+import { ReplicaPool } from './replica_pool.js';
 import { loadVersion, type ServedVersion, type VersionSpec } from './version.js';
 
 export { RequestError, VersionError } from './errors.js';
@@ -16,6 +17,8 @@ export interface DeploymentSpec {
   versions: VersionSpec[];
   /** Shadow traffic: {version: fraction} of requests mirrored to that version, its answers discarded. */
   shadows?: Record<string, number>;
+  /** Worker threads serving each of its versions (Ray Serve's num_replicas); overrides ServeOptions.numReplicas. */
+  numReplicas?: number;
 }
 
 export interface ServeOptions {
@@ -28,6 +31,11 @@ export interface ServeOptions {
   seed?: number;
   /** When set, HTTP writes (PUT /-/routes, /-/shadow, /-/deployments) need `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
+  /**
+   * Worker threads per version (Ray Serve's num_replicas), each loading the version itself, so
+   * serving uses that many cores. 1 (the default) serves in this thread.
+   */
+  numReplicas?: number;
 }
 
 export interface Prediction {
@@ -85,10 +93,13 @@ export class Router {
         if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.name) || spec.name === '-') throw new UserError(`deployment name '${spec.name}' must be letters, digits, '_', '.' or '-'`);
         if (deployments.has(spec.name)) throw new UserError(`deployment '${spec.name}' is given twice`);
         if (spec.versions.length === 0) throw new UserError(`deployment '${spec.name}' has no versions`);
+        const replicas = spec.numReplicas ?? options.numReplicas ?? 1;
+        if (!(Number.isInteger(replicas) && replicas >= 1)) throw new UserError(`deployment '${spec.name}': the number of replicas must be a positive integer, got ${replicas}`);
         const versions = new Map<string, Version>();
         let observationSize: { size: number; source: string } | null = null;
         for (const [i, v] of spec.versions.entries()) {
-          const version = await loadVersion(v, spec.name, defaults, seed + 7919 * (i + 1));
+          const versionSeed = seed + 7919 * (i + 1);
+          const version = replicas > 1 ? await ReplicaPool.start({ spec: v, deployment: spec.name, defaults, seed: versionSeed }, replicas) : await loadVersion(v, spec.name, defaults, versionSeed);
           loaded.push(version.served);
           if (version.observationSize !== undefined) {
             if (observationSize && observationSize.size !== version.observationSize) {
