@@ -7,6 +7,8 @@ import { checkAdminToken } from './admin_token.js';
 import { DEFAULT_BATCH, batchSettings } from './batcher.js';
 import { RequestError, VersionError } from './errors.js';
 import { ReplicaPool } from './replica_pool.js';
+import type { SharedRoutes } from './shared_routes.js';
+import { parseAddress } from '../cluster/address.js';
 import { loadVersion, type ServedVersion, type VersionSpec } from './version.js';
 
 export { RequestError, VersionError } from './errors.js';
@@ -36,6 +38,11 @@ export interface ServeOptions {
    * serving uses that many cores. 1 (the default) serves in this thread.
    */
   numReplicas?: number;
+  /**
+   * The cluster's Redis (redis://[:password@]host:port or rediss://): every serve() and `rl serve`
+   * given the same address shares its traffic splits, so changeRoutes() on one changes them all.
+   */
+  address?: string;
 }
 
 export interface Prediction {
@@ -70,6 +77,8 @@ export class Router {
   private readonly shadowRng: Random;
   private readonly shadowListeners: ((result: ShadowResult) => void)[] = [];
   private readonly shadowsInFlight = new Set<Promise<void>>();
+  /** Set when the splits are shared through Redis (ServeOptions.address). */
+  private sharedRoutes: SharedRoutes | null = null;
 
   private constructor(
     private readonly deployments: Map<string, Deployment>,
@@ -120,7 +129,17 @@ export class Router {
       await Promise.all(loaded.map((v) => v.close()));
       throw error;
     }
-    return new Router(deployments, seed, options.adminToken);
+    const router = new Router(deployments, seed, options.adminToken);
+    if (options.address !== undefined) {
+      try {
+        const { SharedRoutes } = await import('./shared_routes.js');
+        router.sharedRoutes = await SharedRoutes.connect(router, parseAddress(options.address, 'address'));
+      } catch (error) {
+        await router.close();
+        throw error;
+      }
+    }
+    return router;
   }
 
   /** Every deployment's split: {deployment: {version: weight}}. */
@@ -138,6 +157,15 @@ export class Router {
     const problem = splitProblem(deployment, [...next.entries()]);
     if (problem) throw new RequestError(400, problem);
     for (const [name, weight] of next) d.versions.get(name)!.weight = weight as number;
+  }
+
+  /**
+   * setRoutes() for every process sharing this one's address (ServeOptions.address): stored in
+   * Redis first, so that when it resolves the others have it or are receiving it.
+   */
+  async changeRoutes(deployment: string, weights: Record<string, unknown>): Promise<void> {
+    if (this.sharedRoutes) await this.sharedRoutes.change(deployment, weights);
+    else this.setRoutes(deployment, weights);
   }
 
   /** Every deployment's shadow traffic: {deployment: {version: fraction mirrored}}. */
@@ -221,6 +249,7 @@ export class Router {
   /** Frees every version (their tensors); the router answers nothing afterwards. */
   async close(): Promise<void> {
     await this.shadowsSettled();
+    await this.sharedRoutes?.close();
     await Promise.all([...this.deployments.values()].flatMap((d) => [...d.versions.values()].map((v) => v.served.close())));
   }
 
