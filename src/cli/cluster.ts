@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { resolveAddress, type ClusterAddress } from '../cluster/address.js';
-import { checkReachable, redisClient } from '../cluster/connection.js';
+import { checkReachable, redisClient, REDIS_LOST_AFTER_MS, watchRedis, type RedisWatch } from '../cluster/connection.js';
 import { startNode, type NodeInfo } from '../cluster/node.js';
 import { readNodes } from '../cluster/status.js';
 import { renderTable } from '../report/table.js';
@@ -21,6 +21,21 @@ export async function reachableAddress(flag: string | undefined): Promise<Cluste
   const address = resolveAddress(flag);
   if (address) await checkReachable(address);
   return address;
+}
+
+/** The exit code of a run that lost the cluster's Redis mid-run. */
+export const REDIS_LOST_EXIT_CODE = 3;
+
+/**
+ * Ends the process with one line when the cluster's Redis stops answering mid-run: `kept` says
+ * what stays (every file is written whole: to a temporary name, then renamed) and how to go on.
+ */
+export function exitWhenRedisLost(address: ClusterAddress | null, kept: () => string): RedisWatch | null {
+  if (!address) return null;
+  return watchRedis(address, () => {
+    process.stderr.write(`rl: lost the cluster's Redis at ${address.display} (no answer for ${REDIS_LOST_AFTER_MS / 1000} s); ${kept()}\n`);
+    process.exit(REDIS_LOST_EXIT_CODE);
+  });
 }
 
 async function requiredAddress(flag: string | undefined, command: string): Promise<ClusterAddress> {
@@ -56,6 +71,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     if (missing !== undefined) throw new UserError(`--modules ${missing} is not a folder: give the folder holding the trainables or env modules`);
     const address = await requiredAddress(args.address, 'worker');
     const node = await startNode(address, args['num-cpus'] ?? os.availableParallelism(), args.modules);
+    exitWhenRedisLost(address, () => 'this node stops: start rl worker again once Redis is back');
     process.stderr.write(`node ${node.info.id} with ${node.info.cpus} CPU${node.info.cpus === 1 ? '' : 's'} joined ${address.display}; Ctrl-C to leave\n`);
     await new Promise<void>((resolve) => {
       const leave = () => {
