@@ -71,12 +71,13 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     if (missing !== undefined) throw new UserError(`--modules ${missing} is not a folder: give the folder holding the trainables or env modules`);
     const address = await requiredAddress(args.address, 'worker');
     const node = await startNode(address, args['num-cpus'] ?? os.availableParallelism(), args.modules);
-    exitWhenRedisLost(address, () => 'this node stops: start rl worker again once Redis is back');
+    const watch = exitWhenRedisLost(address, () => 'this node stops: start rl worker again once Redis is back');
     process.stderr.write(`node ${node.info.id} with ${node.info.cpus} CPU${node.info.cpus === 1 ? '' : 's'} joined ${address.display}; Ctrl-C to leave\n`);
     await new Promise<void>((resolve) => {
       const leave = () => {
         process.once('SIGINT', () => process.exit(130));
         process.stderr.write('leaving: finishing the running jobs (Ctrl-C again to quit now; they then run on other nodes)\n');
+        watch?.stop();
         void node.close().then(resolve);
       };
       process.once('SIGINT', leave);
