@@ -2,7 +2,7 @@
 // naming the address (password masked), keep what finished and exit with code 3, without a stack
 // trace or a hang; rl tune --resume then continues on a Redis that is back.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
@@ -74,7 +74,6 @@ if (hasRedis('Redis lost mid-run')) {
         experimentFile,
         JSON.stringify({ name: 'lost', run: path.join(trainables, 'slow_counter.js'), local_dir: dir, config: { id: { grid_search: [1, 2] }, sleep_ms: 150, counter_dir: counterDir }, stop: { training_iteration: 12 }, checkpoint_freq: 2 }),
       );
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(counterDir);
       const redis = await redisUp();
       await workerOn(redis, 2);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { PPOTrainer, resolvePPOConfig, Random } from '../../src/index.js';
 import { serve, type Router } from '../../src/serve/router.js';
 import { buildServer } from '../../src/serve/http.js';
@@ -126,6 +126,38 @@ describe('rl serve --num-replicas', () => {
     }
   });
 
+  test('a user_config reaches every replica, and a replica started again after a crash gets the latest', async () => {
+    const greeter = path.join(root, 'greeter.mjs');
+    writeFileSync(
+      greeter,
+      [
+        "import { threadId } from 'node:worker_threads';",
+        'export default class Greeter {',
+        "  reconfigure(config) { this.greeting = config.greeting; }",
+        "  async call(body) { if (body.crash) process.exit(4); return { greeting: this.greeting, thread: threadId }; }",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const router = await serve({ deployments: [{ name: 'g', versions: [{ module: greeter, userConfig: { greeting: 'hello' } }], numReplicas: 2 }] });
+    try {
+      const greetings = async () => (await handleAll(router, 'g', Array.from({ length: 20 }, () => ({})))) as { greeting: string; thread: number }[];
+      const first = await greetings();
+      expect(new Set(first.map((a) => a.greeting))).toEqual(new Set(['hello']));
+      expect(new Set(first.map((a) => a.thread)).size).toBe(2);
+      expect(await router.reconfigure('g', { greeting: 'hi' })).toEqual(['greeter']);
+      expect(new Set((await greetings()).map((a) => a.greeting))).toEqual(new Set(['hi']));
+      await expect(router.handle('g', { crash: true })).rejects.toThrow(/stopped \(exit code 4\)/);
+      const again = await waitFor('both replicas to answer again', async () => {
+        const answers = await greetings();
+        return new Set(answers.map((a) => a.thread)).size === 2 ? answers : undefined;
+      });
+      expect(new Set(again.map((a) => a.greeting))).toEqual(new Set(['hi']));
+    } finally {
+      await router.close();
+    }
+  });
+
   test('a version that cannot load in its replicas is one UserError, and no thread is left running', async () => {
     const error = await serve({ deployments: [{ name: 'x', versions: [{ module: path.join(root, 'missing.mjs') }] }], numReplicas: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -153,5 +185,3 @@ describe('rl serve --num-replicas', () => {
     }
   });
 });
-
-afterAll(() => {});
