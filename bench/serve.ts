@@ -1,6 +1,8 @@
 // rl serve throughput: requests per second and p50/p99 latency at 1, 16 and 64 concurrent
 // connections, driven by autocannon in a separate process on loopback, for the [40, 20] CartPole
-// policy, a trivial handler module (the cost of routing and HTTP alone) and the same handler batched.
+// policy, the same policy on 2 replicas (--num-replicas 2: two worker threads answer), a trivial
+// handler module (the cost of routing and HTTP alone) and the same handler batched.
+// SERVE_BENCH_SECONDS=1 makes a smoke run.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,9 +16,10 @@ import { buildServer } from '../src/serve/http.js';
 import { renderTable } from '../src/report/table.js';
 
 const run = promisify(execFile);
-const DURATION_S = 8;
+const DURATION_S = Number(process.env.SERVE_BENCH_SECONDS ?? 8);
 const VERSIONS = [
   ['cartpole', '[40, 20] policy'],
+  ['cartpole-x2', '[40, 20] policy, --num-replicas 2'],
   ['handler', 'handler module'],
   ['batched', 'batched handler'],
 ];
@@ -35,6 +38,7 @@ export async function benchServe(): Promise<void> {
   const router = await serve({
     deployments: [
       { name: 'cartpole', versions: [{ checkpoint }] },
+      { name: 'cartpole-x2', versions: [{ checkpoint }], numReplicas: 2 },
       { name: 'handler', versions: [{ module: handler }] },
       { name: 'batched', versions: [{ module: batched }] },
     ],

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { resolveAddress, type ClusterAddress } from '../cluster/address.js';
+import type { RedisWatch } from '../cluster/connection.js';
 import type { NodeInfo } from '../cluster/node.js';
 import { renderTable } from '../report/table.js';
 import { UserError } from '../utils/errors.js';
@@ -20,6 +21,22 @@ export async function reachableAddress(flag: string | undefined): Promise<Cluste
   const address = resolveAddress(flag);
   if (address) await (await import('../cluster/connection.js')).checkReachable(address);
   return address;
+}
+
+/** The exit code of a run that lost the cluster's Redis mid-run. */
+export const REDIS_LOST_EXIT_CODE = 3;
+
+/**
+ * Ends the process with one line when the cluster's Redis stops answering mid-run: `kept` says
+ * what stays (every file is written whole: to a temporary name, then renamed) and how to go on.
+ */
+export async function exitWhenRedisLost(address: ClusterAddress | null, kept: () => string): Promise<RedisWatch | null> {
+  if (!address) return null;
+  const { watchRedis, REDIS_LOST_AFTER_MS } = await import('../cluster/connection.js');
+  return watchRedis(address, () => {
+    process.stderr.write(`rl: lost the cluster's Redis at ${address.display} (no answer for ${REDIS_LOST_AFTER_MS / 1000} s); ${kept()}\n`);
+    process.exit(REDIS_LOST_EXIT_CODE);
+  });
 }
 
 async function requiredAddress(flag: string | undefined, command: string): Promise<ClusterAddress> {
@@ -56,11 +73,13 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     const address = await requiredAddress(args.address, 'worker');
     const { startNode } = await import('../cluster/node.js');
     const node = await startNode(address, args['num-cpus'] ?? os.availableParallelism(), args.modules);
+    const watch = await exitWhenRedisLost(address, () => 'this node stops: start rl worker again once Redis is back');
     process.stderr.write(`node ${node.info.id} with ${node.info.cpus} CPU${node.info.cpus === 1 ? '' : 's'} joined ${address.display}; Ctrl-C to leave\n`);
     await new Promise<void>((resolve) => {
       const leave = () => {
         process.once('SIGINT', () => process.exit(130));
         process.stderr.write('leaving: finishing the running jobs (Ctrl-C again to quit now; they then run on other nodes)\n');
+        watch?.stop();
         void node.close().then(resolve);
       };
       process.once('SIGINT', leave);

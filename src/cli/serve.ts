@@ -5,6 +5,8 @@ import { versionSpecFromPath } from '../serve/version.js';
 import { UserError } from '../utils/errors.js';
 import { logger } from '../utils/log.js';
 import { checkIntegerFlag, checkPortFlag } from './common.js';
+import { ADDRESS_OPTION } from './cluster.js';
+import { resolveAddress } from '../cluster/address.js';
 
 interface ServeArgs {
   target?: string;
@@ -18,6 +20,8 @@ interface ServeArgs {
   'admin-token'?: string;
   seed: number;
   env?: string;
+  'num-replicas': number;
+  address?: string;
 }
 
 /** name=path[:weight],path[:weight],... where each path is a checkpoint, model folder or module. */
@@ -51,11 +55,15 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('batch-wait-ms', { type: 'number', default: 0, describe: 'How long a request waits for others to join its batch' })
       .option('body-limit', { type: 'number', default: 1048576, describe: 'Largest request body in bytes' })
       .option('admin-token', { type: 'string', describe: 'Require "Authorization: Bearer <token>" for every PUT /-/... (default: $RL_SERVE_ADMIN_TOKEN; the variable keeps it out of `ps`)' })
+      .option('num-replicas', { type: 'number', default: 1, describe: 'Worker threads serving each version (Ray Serve\'s num_replicas): use every core; a deployment file\'s num_replicas wins' })
+      .option('address', { ...ADDRESS_OPTION, describe: `${ADDRESS_OPTION.describe}: every rl serve given it shares its traffic splits, so PUT /-/routes on one changes them all` })
       .option('seed', { type: 'number', default: 0, describe: 'Seed for the traffic split, shadow sampling and explore sampling' })
       .option('env', { type: 'string', describe: 'For checkpoints trained on a custom env module: your copy of that module (a checkpoint never runs code it names)' })
       .example('$0 serve checkpoints/checkpoint_20/checkpoint-20 --port 8000', 'One deployment named default')
       .example('$0 serve --deployment cartpole=checkpoints/checkpoint_20:0.9,checkpoints/checkpoint_40:0.1', 'A canary split')
       .example('$0 serve ./handler.js --name greet', 'Your own function or class')
+      .example('$0 serve checkpoints/checkpoint_20 --num-replicas 4', 'Four worker threads answer, so serving uses four cores')
+      .example('$0 serve serve.yaml --address redis://10.0.0.5:6379', 'Share the traffic splits with every rl serve given this address')
       .example('$0 serve serve.yaml', 'Deployments, versions, shadows and user_config from a file'),
   handler: async (args) => {
     const deployments = (args.deployment ?? []).map(parseDeployment);
@@ -66,9 +74,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     if (env !== undefined) for (const d of deployments) for (const v of d.versions) if ('checkpoint' in v) v.env ??= env;
     checkPortFlag(args.port);
     checkIntegerFlag('body-limit', args['body-limit'], 1);
+    checkIntegerFlag('num-replicas', args['num-replicas'], 1);
     const { host } = args;
     const adminToken = args['admin-token'] ?? process.env.RL_SERVE_ADMIN_TOKEN;
-    const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken });
+    const address = resolveAddress(args.address);
+    const router = await serve({ deployments, maxBatchSize: args['max-batch-size'], batchWaitMs: args['batch-wait-ms'], seed: args.seed, adminToken, numReplicas: args['num-replicas'], address: address?.url });
     const { buildServer, listen } = await import('../serve/http.js'); // fastify, loaded by rl serve alone
     const app = buildServer(router, { bodyLimit: args['body-limit'] });
     const listening = await listen(app, args.port, host).catch(async (error: unknown) => {
@@ -81,6 +91,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       const mirrored = Object.entries(shadows[name]).map(([v, f]) => `${v} (shadow, ${f} of requests)`);
       process.stderr.write(`serving ${name} at ${first}/${name}: ${[...Object.entries(versions).map(([v, w]) => `${v} (weight ${w})`), ...mirrored].join(', ')}\n`);
     }
+    if (address) process.stderr.write(`sharing the traffic splits with every rl serve given ${address.display}\n`);
     if (listening.exposed && adminToken === undefined) {
       logger.warn(
         `listening on ${host}, beyond this machine: anyone who can reach port ${listening.bound[0].port} can change the traffic split, shadow traffic and user_config with PUT /-/routes, /-/shadow and /-/deployments; set RL_SERVE_ADMIN_TOKEN (or --admin-token) to require a token`,

@@ -10,7 +10,7 @@ import { UserError } from '../utils/errors.js';
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { dashboardHint } from './dashboard.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js';
-import { ADDRESS_OPTION, reachableAddress } from './cluster.js';
+import { ADDRESS_OPTION, exitWhenRedisLost, reachableAddress } from './cluster.js';
 
 interface TrainArgs {
   file?: string;
@@ -73,6 +73,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const interrupt = onInterrupt('stopping after this iteration and checkpointing it');
     const progress = new IterationProgress();
     let iteration = 0;
+    const address = await reachableAddress(args.address);
+    let runFolder: string | null = null;
+    const watch = await exitWhenRedisLost(address, () =>
+      runFolder === null ? 'nothing was trained yet' : `the checkpoints saved so far are kept in ${path.relative(process.cwd(), runFolder) || '.'}: continue from the last with rl train --restore once Redis is back`,
+    );
     try {
       const outcome = await runTraining({
         // a restored run's algorithm comes from its checkpoint; one named here must agree with it
@@ -89,9 +94,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         checkpointAtEnd: args['checkpoint-at-end'] && experiment?.checkpoint_at_end !== false,
         keepCheckpointsNum: args['keep-checkpoints-num'],
         backend: args.backend,
-        address: await reachableAddress(args.address),
+        address,
         signal: interrupt.signal,
         onStart: (trainer, runDir) => {
+          runFolder = runDir.dir;
           iteration = trainer.iteration + 1;
           if (runDir.movedAside) {
             process.stderr.write(`${path.relative(process.cwd(), runDir.dir) || '.'}/ held an earlier run: moved it to ${path.relative(process.cwd(), runDir.movedAside)}/ (nothing was overwritten)\n`);
@@ -119,6 +125,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     } finally {
       progress.clear();
       interrupt.dispose();
+      watch?.stop();
     }
   },
 };

@@ -9,7 +9,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../utils/tensor_backend.js'
 import { checkIntegerFlag, onInterrupt } from './common.js';
 import { UserError } from '../utils/errors.js';
 import { dashboardHint } from './dashboard.js';
-import { ADDRESS_OPTION, reachableAddress } from './cluster.js';
+import { ADDRESS_OPTION, exitWhenRedisLost, reachableAddress } from './cluster.js';
 
 interface TuneArgs {
   experiment?: string;
@@ -58,6 +58,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
     };
     const address = await reachableAddress(args.address);
     const cluster = address ? await (await import('../cluster/remote_trials.js')).RemoteTrialLauncher.open(address) : null;
+    const watch = await exitWhenRedisLost(address, () => `finished trials, results and checkpoints are kept in ${path.join(experiment.local_dir, experiment.name)}: continue with ${command} --resume once Redis is back`);
     const interrupt = onInterrupt('stopping: running trials checkpoint their last iteration', () => (drawnLines = 0));
     try {
       const outcome = await runTune(experiment, {
@@ -91,6 +92,7 @@ export const tuneCommand: CommandModule<object, TuneArgs> = {
       if (outcome.trials.some((t) => t.status === 'ERROR')) process.exitCode = 1;
     } finally {
       interrupt.dispose();
+      watch?.stop();
       await cluster?.launcher.close();
     }
   },

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClusterAddress } from './address.js';
-import { redisClient } from './connection.js';
+import { isConnectionError, redisClient } from './connection.js';
 import { nodeKey, SAMPLE_QUEUE, TRIAL_QUEUE } from './keys.js';
 import { runTrialJob, type TrialJob } from './trial_job.js';
 import { createSampleProcessor } from './sample_job.js';
@@ -87,7 +87,7 @@ export async function startNode(address: ClusterAddress, cpus: number, modules: 
     connection: sampleConnection,
     ...workerOptions,
   });
-  for (const worker of [trials, samples]) worker.on('error', (error) => logger.warn(`${worker.name}: ${errorMessage(error)}`));
+  for (const worker of [trials, samples]) worker.on('error', (error) => isConnectionError(error) || logger.warn(`${worker.name}: ${errorMessage(error)}`));
 
   return {
     info,

@@ -42,7 +42,11 @@ export class RemoteSampler implements Sampler {
     const eventsConnection = redisClient(address);
     const events = new QueueEvents(SAMPLE_QUEUE, { connection: eventsConnection });
     await events.waitUntilReady();
-    return new RemoteSampler(numWorkers, config, redis, new Queue(SAMPLE_QUEUE, { connection: redis }), events, eventsConnection);
+    const queue = new Queue(SAMPLE_QUEUE, { connection: redis });
+    // a lost connection is reported once, by watchRedis
+    queue.on('error', () => {});
+    events.on('error', () => {});
+    return new RemoteSampler(numWorkers, config, redis, queue, events, eventsConnection);
   }
 
   private weightsKey(round: number): string {

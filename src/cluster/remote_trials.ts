@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClusterAddress } from './address.js';
-import { redisClient } from './connection.js';
+import { isConnectionError, redisClient } from './connection.js';
 import { decode, encode } from './codec.js';
 import { packCheckpoint, unpackCheckpoint, type FolderBundle } from './folder_bundle.js';
 import { attemptKey, checkpointKey, decisionsKey, driverKey, eventsKey, launchKey, RUN_KEY_TTL_S, TRIAL_QUEUE } from './keys.js';
@@ -61,7 +61,9 @@ export class RemoteTrialLauncher implements TrialLauncher {
       commands.disconnect();
       throw new UserError(`no rl worker has joined the cluster at ${address.display}: start \`rl worker --address ${address.display}\` on each machine first`);
     }
-    const launcher = new RemoteTrialLauncher(commands, redisClient(address), new Queue(TRIAL_QUEUE, { connection: commands }));
+    const queue = new Queue(TRIAL_QUEUE, { connection: commands });
+    queue.on('error', () => {}); // a lost connection is reported once, by watchRedis
+    const launcher = new RemoteTrialLauncher(commands, redisClient(address), queue);
     return { launcher, cpus: nodes.reduce((n, node) => n + node.cpus, 0), maxTrialCpus: Math.max(...nodes.map((node) => node.cpus)) };
   }
 
@@ -109,7 +111,7 @@ export class RemoteTrialLauncher implements TrialLauncher {
       try {
         popped = await this.blocking.blpopBuffer(eventsKey(this.runId), 1);
       } catch (error) {
-        if (!this.closed) logger.warn(`cluster events: ${errorMessage(error)}`);
+        if (!this.closed && !isConnectionError(error)) logger.warn(`cluster events: ${errorMessage(error)}`);
         continue;
       }
       if (!popped) continue;

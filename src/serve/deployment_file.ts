@@ -31,6 +31,7 @@ const deploymentSchema = z.strictObject({
   name: z.string().min(1),
   versions: z.array(versionSchema).min(1),
   shadows: z.record(z.string(), z.number().min(0).max(1)).optional(),
+  num_replicas: z.number().int().positive().optional(),
 });
 
 const fileSchema = z.strictObject({ deployments: z.array(deploymentSchema).min(1) });
@@ -78,6 +79,7 @@ export function readDeploymentFile(file: string, cwd: string = process.cwd()): D
   return parsed.data.deployments.map((d, i) => ({
     name: d.name,
     shadows: d.shadows,
+    numReplicas: d.num_replicas,
     versions: d.versions.map((v, j): VersionSpec => {
       const where = `${file}: deployments[${i}].versions[${j}]`;
       const kinds = (['checkpoint', 'model', 'module'] as const).filter((kind) => v[kind] !== undefined);

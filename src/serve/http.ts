@@ -88,7 +88,7 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
     const status = error instanceof RequestError || error instanceof VersionError ? error.status : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 413 : (error.statusCode ?? 500);
     errors.inc({ deployment, status: String(status) });
     if (status === 401) reply.header('www-authenticate', 'Bearer');
-    const message = status === 413 ? `the body is larger than the limit of ${bodyLimit} bytes` : status >= 500 && !(error instanceof VersionError) ? `internal error: ${error.message}` : error.message;
+    const message = status === 413 ? `the body is larger than the limit of ${bodyLimit} bytes` : status >= 500 && !(error instanceof VersionError || error instanceof RequestError) ? `internal error: ${error.message}` : error.message;
     return fail(reply, status, message);
   });
   app.setNotFoundHandler((request, reply) => fail(reply, 404, `no route ${request.method} ${request.url}; POST /<deployment>, GET /-/routes, PUT /-/routes/<deployment>, GET /-/shadow, PUT /-/shadow/<deployment>, PUT /-/deployments/<deployment>, GET /-/healthz, GET /-/metrics`));
@@ -108,7 +108,7 @@ export function buildServer(router: Router, options: HttpOptions = {}): FastifyI
   };
   app.put('/-/routes/:deployment', { onRequest: requireAdmin('/-/routes') }, async (request) => {
     const { deployment } = request.params as { deployment: string };
-    router.setRoutes(deployment, objectBody(request.body, 'of version weights, e.g. {"checkpoint_20": 0.9, "checkpoint_40": 0.1}'));
+    await router.changeRoutes(deployment, objectBody(request.body, 'of version weights, e.g. {"checkpoint_20": 0.9, "checkpoint_40": 0.1}'));
     return router.routes()[deployment];
   });
   app.get('/-/shadow', async () => router.shadows());

@@ -6,6 +6,9 @@ import { UserError } from '../utils/errors.js';
 import { checkAdminToken } from './admin_token.js';
 import { DEFAULT_BATCH, batchSettings } from './batcher.js';
 import { RequestError, VersionError } from './errors.js';
+import { ReplicaPool } from './replica_pool.js';
+import type { SharedRoutes } from './shared_routes.js';
+import { parseAddress } from '../cluster/address.js';
 import { loadVersion, type ServedVersion, type VersionSpec } from './version.js';
 
 export { RequestError, VersionError } from './errors.js';
@@ -16,6 +19,8 @@ export interface DeploymentSpec {
   versions: VersionSpec[];
   /** Shadow traffic: {version: fraction} of requests mirrored to that version, its answers discarded. */
   shadows?: Record<string, number>;
+  /** Worker threads serving each of its versions (Ray Serve's num_replicas); overrides ServeOptions.numReplicas. */
+  numReplicas?: number;
 }
 
 export interface ServeOptions {
@@ -28,6 +33,16 @@ export interface ServeOptions {
   seed?: number;
   /** When set, HTTP writes (PUT /-/routes, /-/shadow, /-/deployments) need `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
+  /**
+   * Worker threads per version (Ray Serve's num_replicas), each loading the version itself, so
+   * serving uses that many cores. 1 (the default) serves in this thread.
+   */
+  numReplicas?: number;
+  /**
+   * The cluster's Redis (redis://[:password@]host:port or rediss://): every serve() and `rl serve`
+   * given the same address shares its traffic splits, so changeRoutes() on one changes them all.
+   */
+  address?: string;
 }
 
 export interface Prediction {
@@ -62,6 +77,8 @@ export class Router {
   private readonly shadowRng: Random;
   private readonly shadowListeners: ((result: ShadowResult) => void)[] = [];
   private readonly shadowsInFlight = new Set<Promise<void>>();
+  /** Set when the splits are shared through Redis (ServeOptions.address). */
+  private sharedRoutes: SharedRoutes | null = null;
 
   private constructor(
     private readonly deployments: Map<string, Deployment>,
@@ -85,10 +102,13 @@ export class Router {
         if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.name) || spec.name === '-') throw new UserError(`deployment name '${spec.name}' must be letters, digits, '_', '.' or '-'`);
         if (deployments.has(spec.name)) throw new UserError(`deployment '${spec.name}' is given twice`);
         if (spec.versions.length === 0) throw new UserError(`deployment '${spec.name}' has no versions`);
+        const replicas = spec.numReplicas ?? options.numReplicas ?? 1;
+        if (!(Number.isInteger(replicas) && replicas >= 1)) throw new UserError(`deployment '${spec.name}': the number of replicas must be a positive integer, got ${replicas}`);
         const versions = new Map<string, Version>();
         let observationSize: { size: number; source: string } | null = null;
         for (const [i, v] of spec.versions.entries()) {
-          const version = await loadVersion(v, spec.name, defaults, seed + 7919 * (i + 1));
+          const versionSeed = seed + 7919 * (i + 1);
+          const version = replicas > 1 ? await ReplicaPool.start({ spec: v, deployment: spec.name, defaults, seed: versionSeed }, replicas) : await loadVersion(v, spec.name, defaults, versionSeed);
           loaded.push(version.served);
           if (version.observationSize !== undefined) {
             if (observationSize && observationSize.size !== version.observationSize) {
@@ -109,7 +129,17 @@ export class Router {
       await Promise.all(loaded.map((v) => v.close()));
       throw error;
     }
-    return new Router(deployments, seed, options.adminToken);
+    const router = new Router(deployments, seed, options.adminToken);
+    if (options.address !== undefined) {
+      try {
+        const { SharedRoutes } = await import('./shared_routes.js');
+        router.sharedRoutes = await SharedRoutes.connect(router, parseAddress(options.address, 'address'));
+      } catch (error) {
+        await router.close();
+        throw error;
+      }
+    }
+    return router;
   }
 
   /** Every deployment's split: {deployment: {version: weight}}. */
@@ -127,6 +157,15 @@ export class Router {
     const problem = splitProblem(deployment, [...next.entries()]);
     if (problem) throw new RequestError(400, problem);
     for (const [name, weight] of next) d.versions.get(name)!.weight = weight as number;
+  }
+
+  /**
+   * setRoutes() for every process sharing this one's address (ServeOptions.address): stored in
+   * Redis first, so that when it resolves the others have it or are receiving it.
+   */
+  async changeRoutes(deployment: string, weights: Record<string, unknown>): Promise<void> {
+    if (this.sharedRoutes) await this.sharedRoutes.change(deployment, weights);
+    else this.setRoutes(deployment, weights);
   }
 
   /** Every deployment's shadow traffic: {deployment: {version: fraction mirrored}}. */
@@ -210,6 +249,7 @@ export class Router {
   /** Frees every version (their tensors); the router answers nothing afterwards. */
   async close(): Promise<void> {
     await this.shadowsSettled();
+    await this.sharedRoutes?.close();
     await Promise.all([...this.deployments.values()].flatMap((d) => [...d.versions.values()].map((v) => v.served.close())));
   }
 
