@@ -16,6 +16,7 @@ import type { SampleResult, WorkerState } from '../execution/rollout_worker.js';
 import type { SampleReply, SampleTask } from '../execution/worker_thread.js';
 import type { FilterState } from '../policy/filter.js';
 import type { Exploration } from '../execution/exploration.js';
+import { WorkerStates } from '../execution/worker_states.js';
 import { UserError } from '../utils/errors.js';
 
 /** A crash of the node's thread (not a node's death, which BullMQ's stalled check handles) is retried this many times in all. */
@@ -23,7 +24,7 @@ const ATTEMPTS = 3;
 
 export class RemoteSampler implements Sampler {
   private readonly key = randomUUID();
-  private states: (WorkerState | null)[];
+  private readonly states: WorkerStates;
   private round = 0;
 
   private constructor(
@@ -34,7 +35,7 @@ export class RemoteSampler implements Sampler {
     private readonly events: QueueEvents,
     private readonly eventsConnection: Redis,
   ) {
-    this.states = new Array<WorkerState | null>(numWorkers).fill(null);
+    this.states = new WorkerStates(numWorkers);
   }
 
   static async create(address: ClusterAddress, numWorkers: number, config: WorkerBaseConfig): Promise<RemoteSampler> {
@@ -57,12 +58,12 @@ export class RemoteSampler implements Sampler {
     const round = ++this.round;
     await this.redis.multi().set(this.weightsKey(round), encode(weights), 'EX', REPLY_TTL_S).del(this.weightsKey(round - 1)).exec();
     const results = await Promise.all(Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(round, workerIndex, filter, exploration)));
-    results.forEach((result) => (this.states[result.workerIndex] = result.state));
+    this.states.record(results);
     return results;
   }
 
   private async sampleOne(round: number, workerIndex: number, filter: FilterState | null, exploration: Exploration): Promise<SampleResult> {
-    const task: Omit<SampleTask, 'weights'> = { key: this.key, config: { ...this.config, workerIndex }, filter, exploration, state: this.states[workerIndex] };
+    const task: Omit<SampleTask, 'weights'> = { key: this.key, config: { ...this.config, workerIndex }, filter, exploration, state: this.states.of(workerIndex) };
     const jobId = `${this.key}.${round}.${workerIndex}`;
     const data: SampleJob = { label: `worker ${workerIndex} round ${round}`, task: encodeText(task), weightsKey: this.weightsKey(round), replyKey: `rl:sampler:${jobId}:reply` };
     // Finished jobs are kept a while, not removed at once: waitUntilFinished polls the job once after
@@ -79,11 +80,10 @@ export class RemoteSampler implements Sampler {
   }
 
   getStates(): (WorkerState | null)[] {
-    return [...this.states];
+    return this.states.all();
   }
   setStates(states: (WorkerState | null)[]): void {
-    this.states = states.slice(0, this.numWorkers);
-    while (this.states.length < this.numWorkers) this.states.push(null);
+    this.states.load(states);
   }
   async close(): Promise<void> {
     await this.redis.del(this.weightsKey(this.round));

@@ -10,6 +10,7 @@ import type { ClusterAddress } from '../cluster/address.js';
 import { logger } from '../utils/log.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import type { SampleReply, SampleTask } from './worker_thread.js';
+import { WorkerStates } from './worker_states.js';
 
 export type WorkerBaseConfig = Omit<RolloutWorkerConfig, 'workerIndex'>;
 
@@ -47,7 +48,7 @@ const MAX_ATTEMPTS = 3;
 export class ThreadPoolSampler implements Sampler {
   private readonly pool: Piscina;
   private readonly key = randomUUID();
-  private states: (WorkerState | null)[];
+  private readonly states: WorkerStates;
 
   constructor(
     readonly numWorkers: number,
@@ -63,14 +64,14 @@ export class ThreadPoolSampler implements Sampler {
       maxThreads: threads,
       idleTimeout: 60_000,
     });
-    this.states = new Array<WorkerState | null>(numWorkers).fill(null);
+    this.states = new WorkerStates(numWorkers);
   }
 
   async sample(weights: Float32Array, filter: FilterState | null, exploration: Exploration = { type: 'stochastic' }): Promise<SampleResult[]> {
     const results = await Promise.all(
       Array.from({ length: this.numWorkers }, (_, workerIndex) => this.sampleOne(workerIndex, weights, filter, exploration)),
     );
-    results.forEach((result) => (this.states[result.workerIndex] = result.state));
+    this.states.record(results);
     return results;
   }
 
@@ -91,7 +92,7 @@ export class ThreadPoolSampler implements Sampler {
       weights: weights.slice(),
       filter,
       exploration,
-      state: this.states[workerIndex],
+      state: this.states.of(workerIndex),
     };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -105,11 +106,10 @@ export class ThreadPoolSampler implements Sampler {
   }
 
   getStates(): (WorkerState | null)[] {
-    return [...this.states];
+    return this.states.all();
   }
   setStates(states: (WorkerState | null)[]): void {
-    this.states = states.slice(0, this.numWorkers);
-    while (this.states.length < this.numWorkers) this.states.push(null);
+    this.states.load(states);
   }
   async close(): Promise<void> {
     await this.pool.destroy();

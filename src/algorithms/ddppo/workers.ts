@@ -2,6 +2,7 @@
 // an all-reduce's memory: src/sgd's pattern, not a piscina pool of interchangeable threads). It is
 // the Trainer's Sampler too, so the shared machinery counts episodes, merges the observation
 // filter and saves the workers' env states as it does for PPO's rollout workers.
+import { WorkerStates } from '../../execution/worker_states.js';
 import type { Sampler, WorkerBaseConfig } from '../../execution/worker_pool.js';
 import type { SampleResult, WorkerState } from '../../execution/rollout_worker.js';
 import type { Exploration } from '../../execution/exploration.js';
@@ -27,13 +28,13 @@ export interface WorkersSetup {
 }
 
 export class DDPPOWorkers implements Sampler {
-  private states: (WorkerState | null)[];
-  /** States to put into the workers before their next fragment (a restored checkpoint's). */
-  private statesToLoad: (WorkerState | null)[] | null = null;
+  private readonly states: WorkerStates;
+  /** Whether the states go into the workers with their next fragment (a restored checkpoint's); each thread keeps its own otherwise. */
+  private loadStates = false;
   private broken: string | null = null;
 
   private constructor(private readonly threads: WorkerThread[]) {
-    this.states = threads.map(() => null);
+    this.states = new WorkerStates(threads.length);
   }
 
   get numWorkers(): number {
@@ -67,10 +68,10 @@ export class DDPPOWorkers implements Sampler {
 
   /** One fragment from every worker, with its own weights (the same on all); the samples stay in the workers. */
   async sample(_weights: Float32Array, filter: FilterState | null, exploration: Exploration = { type: 'stochastic' }): Promise<SampleResult[]> {
-    const load = this.statesToLoad;
-    this.statesToLoad = null;
-    const results = (await this.all('sampling', (rank) => ({ op: 'sample', filter, exploration, state: load?.[rank] ?? null }))) as SampleResult[];
-    this.states = results.map((result) => result.state);
+    const load = this.loadStates;
+    this.loadStates = false;
+    const results = (await this.all('sampling', (rank) => ({ op: 'sample', filter, exploration, state: load ? this.states.of(rank) : null }))) as SampleResult[];
+    this.states.record(results);
     return results;
   }
 
@@ -95,12 +96,12 @@ export class DDPPOWorkers implements Sampler {
   }
 
   getStates(): (WorkerState | null)[] {
-    return [...this.states];
+    return this.states.all();
   }
 
   setStates(states: (WorkerState | null)[]): void {
-    this.states = this.threads.map((_, rank) => states[rank] ?? null);
-    this.statesToLoad = [...this.states];
+    this.states.load(states);
+    this.loadStates = true;
   }
 
   async close(): Promise<void> {
