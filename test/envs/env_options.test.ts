@@ -1,6 +1,7 @@
 // The classic-control envs' constructor and reset options, reset draws, metadata and the
 // TimeLimit wrapper's forwarding: what the Gymnasium reference trajectories (reference.test.ts)
 // do not reach, since they set the state themselves and use the default options.
+import { angleNormalize } from '../../src/envs/classic_control/pendulum.js';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import {
   AcrobotEnv,
@@ -8,6 +9,7 @@ import {
   ContinuousMountainCarEnv,
   MountainCarEnv,
   PendulumEnv,
+  Random,
   TimeLimit,
   make,
   type Env,
@@ -53,6 +55,12 @@ describe('CartPole options', () => {
     expect(env.step(1).slice(1, 3)).toEqual([1, true]);
   });
 
+  test('a state set without reset() starts a fresh episode: reward 1 on the terminating step', () => {
+    const env = new CartPoleEnv();
+    env.state = [0, 0, 0.3, 0];
+    expect(env.step(1).slice(1, 3)).toEqual([1, true]);
+  });
+
   test('kinematics_integrator: explicit Euler moves positions with the old velocities, semi-implicit with the new', () => {
     // From rest and upright, force +10: Gymnasium's formulas give the accelerations
     const temp = 10 / 1.1;
@@ -77,6 +85,71 @@ describe('CartPole options', () => {
     expect(s[0]).toBeCloseTo(tau * (tau * xacc), 12);
     expect(s[2]).toBeCloseTo(tau * (tau * thetaacc), 12);
     expect(s[0]).not.toBe(0);
+  });
+});
+
+describe('termination exactly at the thresholds, as Gymnasium compares', () => {
+  test('CartPole: strict: x = +-2.4 and theta = +-12 degrees are still alive', () => {
+    const theta = (12 * 2 * Math.PI) / 360;
+    const env = new CartPoleEnv();
+    env.reset({ seed: 0 });
+    // zero velocities: the explicit Euler step leaves the positions where they are
+    for (const state of [
+      [2.4, 0, 0, 0],
+      [-2.4, 0, 0, 0],
+      [0, 0, theta, 0],
+      [0, 0, -theta, 0],
+    ]) {
+      env.state = state;
+      const [, reward, terminated] = env.step(0);
+      expect({ state, x: env.state[0], theta: env.state[2], terminated, reward }).toEqual({ state, x: state[0], theta: state[2], terminated: false, reward: 1 });
+    }
+  });
+
+  test('MountainCar: position = goal and velocity = goal_velocity = 0 terminate (>=)', () => {
+    // a velocity that gravity cancels exactly: the car stays at the goal position at speed 0
+    const env = new MountainCarEnv();
+    env.reset({ seed: 0 });
+    env.state = [0.5, Math.cos(3 * 0.5) * 0.0025];
+    expect(env.step(1)[2]).toBe(true);
+    expect(Array.from(env.state)).toEqual([0.5, 0]);
+    const continuous = new ContinuousMountainCarEnv();
+    continuous.reset({ seed: 0 });
+    continuous.state = [0.45, 0.0025 * Math.cos(3 * 0.45)];
+    const [, reward, terminated] = continuous.step([0]);
+    expect([reward, terminated]).toEqual([100, true]);
+    expect(Array.from(continuous.state)).toEqual([Math.fround(0.45), 0]);
+  });
+});
+
+describe('walls and speed limits', () => {
+  test('MountainCarContinuous clips the speed to +-0.07 and the position to [-1.2, 0.6]', () => {
+    const env = new ContinuousMountainCarEnv();
+    env.reset({ seed: 0 });
+    env.state = [-0.6, 0.0695]; // pushed right and downhill: 0.0716 before the limit
+    env.step([1]);
+    expect(Array.from(env.state)).toEqual([Math.fround(-0.6 + 0.07), Math.fround(0.07)]);
+    env.state = [-0.6, -0.0695];
+    env.step([-1]);
+    expect(env.state[1]).toBe(Math.fround(-0.07));
+    env.state = [0.59, 0.05];
+    env.step([1]);
+    expect(env.state[0]).toBe(Math.fround(0.6));
+    env.state = [-1.19, -0.05]; // into the left wall: stopped there
+    env.step([-1]);
+    expect(Array.from(env.state)).toEqual([Math.fround(-1.2), 0]);
+  });
+
+  test.each([
+    ['MountainCar-v0', () => new MountainCarEnv(), 1],
+    ['MountainCarContinuous-v0', () => new ContinuousMountainCarEnv(), [0]],
+  ] as const)('%s: at the left wall only a leftward velocity is zeroed', (_id, create, action) => {
+    const env = create();
+    env.reset({ seed: 0 });
+    env.state = [-1.25, 0.012]; // left of the wall, moving right: clipped to the wall, still moving right
+    env.step(action as never);
+    expect(env.state[0]).toBeCloseTo(-1.2, 6);
+    expect(env.state[1]).toBeGreaterThan(0.012);
   });
 });
 
@@ -106,6 +179,18 @@ describe('MountainCar goal_velocity', () => {
     env.reset({ seed: 0 });
     expect(env.step([-3])[1]).toBeCloseTo(-0.9, 12);
   });
+});
+
+test("angleNormalize: ((x + pi) mod 2 pi) - pi with Python's floor modulo, in [-pi, pi)", () => {
+  const twoPi = 2 * Math.PI;
+  expect(angleNormalize(0)).toBe(0);
+  expect(angleNormalize(1)).toBeCloseTo(1, 14);
+  expect(angleNormalize(4)).toBeCloseTo(4 - twoPi, 14);
+  expect(angleNormalize(-4)).toBeCloseTo(-4 + twoPi, 14);
+  expect(angleNormalize(-10)).toBeCloseTo(-10 + 2 * twoPi, 14);
+  expect(angleNormalize(10)).toBeCloseTo(10 - 2 * twoPi, 14);
+  expect(angleNormalize(-Math.PI)).toBe(-Math.PI);
+  expect(angleNormalize(Math.PI)).toBe(-Math.PI);
 });
 
 describe('Pendulum options', () => {
@@ -172,6 +257,27 @@ describe('reset draws, as Gymnasium', () => {
     expect(Math.min(...values)).toBeLessThan(lo + 0.05 * span);
     expect(Math.max(...values)).toBeGreaterThan(hi - 0.05 * span);
   }
+
+  test('reset draws from the env generator in order, exactly as many values as the state has', () => {
+    const expected = (seed: number, low: number, high: number, n: number) => {
+      const rng = new Random(seed);
+      return Array.from({ length: n }, () => rng.uniform(low, high));
+    };
+    const cartpole = new CartPoleEnv();
+    cartpole.reset({ seed: 11 });
+    const first = Array.from(cartpole.state);
+    cartpole.reset();
+    expect([...first, ...cartpole.state]).toEqual(expected(11, -0.05, 0.05, 8));
+    const car = new MountainCarEnv();
+    car.reset({ seed: 11 });
+    const position = car.state[0];
+    car.reset();
+    expect([position, car.state[0]]).toEqual(expected(11, -0.6, -0.4, 2));
+    const pendulum = new PendulumEnv();
+    pendulum.reset({ seed: 11 });
+    const rng = new Random(11);
+    expect(Array.from(pendulum.state)).toEqual([rng.uniform(-Math.PI, Math.PI), rng.uniform(-1, 1)]);
+  });
 
   test('CartPole: each of the 4 components uniform in [-0.05, 0.05]', () => {
     for (const column of resetStates(new CartPoleEnv())) expectSpread(column, -0.05, 0.05);
