@@ -46,9 +46,13 @@ describe('CartPole options', () => {
     expect(env.step(1).slice(1, 3)).toEqual([1, true]);
     expect(writes).toEqual([]);
     expect(env.step(1).slice(1, 3)).toEqual([0, true]);
+    // the warning comes with the first step past termination, and only then
+    expect(writes).toHaveLength(1);
     expect(env.step(1).slice(1, 3)).toEqual([0, true]);
     expect(writes).toHaveLength(1);
-    expect(writes[0]).toMatch(/^WARN: You are calling 'step\(\)' even though this environment has already returned terminated = True/);
+    expect(writes[0]).toMatch(
+      /^WARN: You are calling 'step\(\)' even though this environment has already returned terminated = True\. You should always call 'reset\(\)' once you receive 'terminated = True' -- any further steps are undefined behavior\./,
+    );
     // reset forgets the termination: the next terminating step rewards 1 again
     env.reset({ seed: 0 });
     env.state = [0, 0, 0.3, 0];
@@ -343,6 +347,9 @@ describe('TimeLimit forwards to the env it wraps', () => {
     const close = jest.spyOn(inner, 'close');
     env.close();
     expect(close).toHaveBeenCalledTimes(1);
+    // an env without close() (custom envs need not have one)
+    const bare = { observation_space: inner.observation_space, action_space: inner.action_space, reset: () => inner.reset(), step: () => inner.step([0]) };
+    expect(() => new TimeLimit(bare as unknown as Env<Float32Array>, 5).close()).not.toThrow();
   });
 
   test('elapsed counts steps and reset clears it; truncated from step max_episode_steps on', () => {
