@@ -91,6 +91,9 @@ describe('exploration', () => {
     randomActions(new Discrete(3), actions, 2, new Random(1));
     expect(actions[2]).toBe(9);
     expect(actions[3]).toBe(9);
+    const box = new Float32Array(6).fill(9);
+    randomActions(new Box([-1, 0], [1, 4]), box, 2, new Random(1));
+    expect(Array.from(box.subarray(4))).toEqual([9, 9]);
     expect(() => randomActions(new Box([-1, -Infinity], [1, 0]), new Float32Array(2), 1, new Random(1))).toThrow(/finite bounds/);
     expect(() => randomActions(new Box([-1, 0], [1, Infinity]), new Float32Array(2), 1, new Random(1))).toThrow(/finite bounds/);
     expect(() => randomActions({ type: 'Tuple' } as never, new Float32Array(2), 1, new Random(1))).toThrow(/unsupported action space/);
