@@ -127,8 +127,12 @@ describe('complete_episodes', () => {
     const cartpole = { env: 'CartPole-v1', numEnvs: 2, batchMode: 'complete_episodes' as const, fragmentLength: 10, ...ppoPolicy({ model: { fcnet_hiddens: [4] } }) };
     const { w, weights } = await worker(cartpole);
     weights.fill(0.1);
-    w.sample(weights, null);
-    const state = structuredClone(w.getState());
+    // sample until env 0 is a few steps into an episode (its pending rows are what is upgraded)
+    let state = structuredClone(w.getState());
+    for (let round = 0; round < 20 && state.pending[0].obs.length <= 4; round++) {
+      w.sample(weights, null);
+      state = structuredClone(w.getState());
+    }
     const p = state.pending[0];
     expect(p.obs.length).toBeGreaterThan(4);
     state.pending[0] = { obs: p.obs, actions: p.actions, logp: p.action_logp, distInputs: p.action_dist_inputs, vfPreds: p.vf_preds, rewards: p.rewards };

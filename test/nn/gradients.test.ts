@@ -98,19 +98,21 @@ describe.each(CASES)('$name', (c) => {
     }
   });
 
-  test('the random batches reach both sides of the surrogate and value clips', () => {
-    const { kernel, dist, rows } = setUp(c, 1);
-    const P = dist.inputSize;
-    const A = dist.actionSize;
+  test('the random batches of the checks above (seeds 1 and 2) reach both sides of the surrogate and value clips', () => {
     let ratioOutside = 0;
     let ratioInside = 0;
     let valueOutside = 0;
-    for (let i = 0; i < ROWS; i++) {
-      const ratio = Math.exp(dist.logp(kernel.distInputs, i * P, rows.actions, i * A) - rows.logp[i]);
-      if (Math.abs(ratio - 1) > COEFFS.clipParam) ratioOutside++;
-      else ratioInside++;
-      // ratios between the policy and the value clip bound tell the two apart
-      if (Math.abs(kernel.values[i] - rows.vfPreds[i]) > COEFFS.vfClipParam) valueOutside++;
+    for (const seed of [1, 2]) {
+      const { kernel, dist, rows } = setUp(c, seed);
+      const P = dist.inputSize;
+      const A = dist.actionSize;
+      for (let i = 0; i < ROWS; i++) {
+        const ratio = Math.exp(dist.logp(kernel.distInputs, i * P, rows.actions, i * A) - rows.logp[i]);
+        if (Math.abs(ratio - 1) > COEFFS.clipParam) ratioOutside++;
+        else ratioInside++;
+        // ratios between the policy and the value clip bound tell the two apart
+        if (Math.abs(kernel.values[i] - rows.vfPreds[i]) > COEFFS.vfClipParam) valueOutside++;
+      }
     }
     expect(ratioOutside).toBeGreaterThan(2);
     expect(ratioInside).toBeGreaterThan(2);
