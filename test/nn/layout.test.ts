@@ -42,6 +42,26 @@ describe('denseLayout', () => {
   });
 });
 
+describe('initialWeights', () => {
+  test("RLlib's normc: every kernel column has norm initStd (1 hidden, 0.01 output), biases and free parameters are zero", () => {
+    const l = layout();
+    const weights = initialWeights(l, new Random(3));
+    for (const layer of l.layers) {
+      for (let j = 0; j < layer.outSize; j++) {
+        let norm = 0;
+        for (let i = 0; i < layer.inSize; i++) norm += weights[layer.kernelOffset + i * layer.outSize + j] ** 2;
+        expect([layer.name, j, closeTo(Math.sqrt(norm), layer.initStd, 1e-6 * layer.initStd)]).toEqual([layer.name, j, true]);
+      }
+      expect(Array.from(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize))).toEqual(new Array(layer.outSize).fill(0));
+    }
+    expect(l.layers.map((x) => x.initStd)).toEqual([1, 1, 0.01, 1, 0.01, 1, 0.01, 1, 0.01]);
+    expect(weights[l.params.log_alpha.offset]).toBe(0);
+    // the columns are not all alike: each is its own normal draw
+    const first = l.layers[0];
+    expect(weights[first.kernelOffset]).not.toBe(weights[first.kernelOffset + 1]);
+  });
+});
+
 describe('MlpKernel on named networks, against tfjs autodiff', () => {
   beforeAll(async () => {
     await initBackend('cpu');
@@ -119,4 +139,14 @@ describe('MlpKernel on named networks, against tfjs autodiff', () => {
     expect(close(kernel.dInput('obs').subarray(0, rows * 3), tfResult.dObs)).toBe(true);
     expect(close(kernel.dInput('obs_action').subarray(0, rows * 4), tfResult.dQ)).toBe(true);
   });
+});
+
+test('MlpKernel takes batches of 1 to maxBatch whole rows, and names the range otherwise', () => {
+  const kernel = new MlpKernel(layout(), 4);
+  for (const batch of [0, 5, 2.5, -1]) expect(() => kernel.forward(batch)).toThrow(`batch of ${batch} rows; the kernel holds 1 to 4`);
+  for (const batch of [1, 4]) {
+    kernel.forward(batch);
+    expect(() => kernel.backward(batch)).not.toThrow();
+  }
+  expect(() => kernel.backward(5)).toThrow('batch of 5 rows; the kernel holds 1 to 4');
 });
