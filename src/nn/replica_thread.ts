@@ -6,8 +6,8 @@
 // for an Atomics.notify), so it costs nothing while the main thread samples. Polling, not blocking,
 // between minibatch steps: on this project's 2-vCPU virtual machine a notify that wakes a blocked
 // thread cost ~190 us and the woken thread started ~400 us late, about a third of a [256, 256]
-// minibatch step; the caller likewise polls DONE for its answer. Until the thread reports READY, or after it
-// failed, the caller runs the work itself (the results are the same: only the timing differs).
+// minibatch step; the caller likewise polls DONE for its answer. Until the thread reports READY,
+// or after it failed, the caller runs the work itself (the results are the same: only the timing differs).
 // On a loaded machine a woken thread may wait milliseconds for a core; when the caller waited
 // longer for the thread than its own share took (doing both shares itself would have been
 // faster), it does the work itself for the next 1, 2, 4 ... 64 requests before trying again.
@@ -32,7 +32,7 @@ export interface ReplicaChannel {
 }
 
 export function replicaChannel(slots: number): ReplicaChannel {
-  return { control: new SharedArrayBuffer(6 * 4), slots: new SharedArrayBuffer(slots * 8) };
+  return { control: new SharedArrayBuffer((SLEEPING + 1) * 4), slots: new SharedArrayBuffer(slots * 8) };
 }
 
 /** The main thread's side: a worker running `module` with workerData { channel, ...data }. */
