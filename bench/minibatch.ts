@@ -1,6 +1,6 @@
 // Microseconds per PPO minibatch step (forward, loss, backward, Adam) of the learner on the
-// WebAssembly kernel, in one thread and with its learner thread (half of each minibatch on a
-// second core), against the previous tfjs-wasm learner (bench/tfjs_learner.ts), for the book's
+// WebAssembly kernel, in one thread and with its learner thread (here split by network: the value
+// network's epochs on a second core, see src/algorithms/ppo/value_learner.ts), against the previous tfjs-wasm learner (bench/tfjs_learner.ts), for the book's
 // CartPole networks and RLlib's default [256, 256]. `npm run bench -- minibatch`.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';

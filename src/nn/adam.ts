@@ -101,16 +101,18 @@ export class KernelAdam {
     /** The moments: views of the kernel's memory, one value per weight. */
     readonly m: Float32Array,
     readonly v: Float32Array,
+    /** The [start, end) ranges of the weights it updates (default all): one network of several. */
+    private readonly ranges: readonly (readonly [number, number])[] = [[0, kernel.layout.totalSize]],
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     readonly epsilon = 1e-8,
   ) {}
 
-  /** One update of the kernel's params from its grads. */
+  /** One update of the kernel's params (in its ranges) from its grads. */
   apply(lr: number): void {
     this.step += 1;
     const lrT = (lr * Math.sqrt(1 - this.beta2 ** this.step)) / (1 - this.beta1 ** this.step);
-    this.kernel.adamUpdate(this.m, this.v, lrT, this.beta1, this.beta2, this.epsilon);
+    for (const [start, end] of this.ranges) this.kernel.adamUpdate(this.m, this.v, lrT, this.beta1, this.beta2, this.epsilon, start, end);
   }
 
   state(): AdamState {

@@ -193,10 +193,18 @@ export class MlpKernel {
     this.kernel.add_into(this.gradsPtr, other.gradsPtr, this.layout.totalSize);
   }
 
-  /** One Adam update of params from grads with the moments m and v (views of this memory), in f32 (adam_update in the kernel). */
-  adamUpdate(m: Float32Array, v: Float32Array, lrT: number, beta1: number, beta2: number, epsilon: number): void {
+  /**
+   * One Adam update of params [start, end) from grads with the moments m and v (views of this
+   * memory, one value per weight), in f32 (adam_update in the kernel). Elementwise: updating
+   * ranges one at a time gives the same bits as updating them together.
+   */
+  adamUpdate(m: Float32Array, v: Float32Array, lrT: number, beta1: number, beta2: number, epsilon: number, start = 0, end = this.layout.totalSize): void {
     if (m.buffer !== this.memory.buffer || v.buffer !== this.memory.buffer) throw new RangeError("Adam's moments must be views of the kernel's memory");
-    this.kernel.adam_update(this.paramsPtr, this.gradsPtr, m.byteOffset, v.byteOffset, this.layout.totalSize, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon);
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= this.layout.totalSize)) {
+      throw new RangeError(`Adam's range [${start}, ${end}) is not within the ${this.layout.totalSize} weights`);
+    }
+    const at = 4 * start;
+    this.kernel.adam_update(this.paramsPtr + at, this.gradsPtr + at, m.byteOffset + at, v.byteOffset + at, end - start, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon);
   }
 
   private checkBatch(batch: number): void {

@@ -12,7 +12,7 @@
 // longer for the thread than its own share took (doing both shares itself would have been
 // faster), it does the work itself for the next 1, 2, 4 ... 64 requests before trying again.
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 const REQUEST = 0;
 const DONE = 1;
@@ -29,6 +29,8 @@ export interface ReplicaChannel {
   control: SharedArrayBuffer;
   /** Float64 arguments of a request, then its results. */
   slots: SharedArrayBuffer;
+  /** Set by ReplicaThread: the thread's end of a port for what does not fit in slots (post() and receive()). */
+  port?: MessagePort;
 }
 
 export function replicaChannel(slots: number): ReplicaChannel {
@@ -40,6 +42,7 @@ export class ReplicaThread {
   readonly slots: Float64Array;
   private readonly control: Int32Array;
   private readonly worker: Worker;
+  private readonly port: MessagePort;
   private sequence = 0;
   private pending = false;
   /** Requests the thread did (not the ones the caller redid after a failure). */
@@ -52,7 +55,9 @@ export class ReplicaThread {
   constructor(module: URL, channel: ReplicaChannel, data: Record<string, unknown>) {
     this.control = new Int32Array(channel.control);
     this.slots = new Float64Array(channel.slots);
-    this.worker = new Worker(module, { workerData: { ...data, channel } });
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(module, { workerData: { ...data, channel: { ...channel, port: port2 } }, transferList: [port2] });
     this.worker.unref(); // never keeps the process alive
     this.worker.on('error', () => Atomics.store(this.control, FAILED, 1));
   }
@@ -70,6 +75,14 @@ export class ReplicaThread {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Queues a message (such as a SharedArrayBuffer the next requests use) for the thread's
+   * receive(); post it before the start() of the request that reads it.
+   */
+  post(message: unknown): void {
+    this.port.postMessage(message);
   }
 
   /** Sends the request in slots (call only when ready). */
@@ -104,14 +117,25 @@ export class ReplicaThread {
     Atomics.store(this.control, STOP, 1);
     Atomics.store(this.control, REQUEST, this.sequence + 1);
     Atomics.notify(this.control, REQUEST);
+    this.port.close();
     void this.worker.terminate();
   }
 }
 
-/** The worker's side: runs work() for each request until stopped; a throw marks the thread failed. */
-export function serveReplica(channel: ReplicaChannel, work: (slots: Float64Array) => void): void {
+/**
+ * The worker's side: runs work() for each request until stopped; a throw marks the thread failed.
+ * work's receive() returns the next message the caller post()ed (queued before the request started).
+ */
+export function serveReplica(channel: ReplicaChannel, work: (slots: Float64Array, receive: () => unknown) => void): void {
   const control = new Int32Array(channel.control);
   const slots = new Float64Array(channel.slots);
+  const port = channel.port;
+  const receive = (): unknown => {
+    // postMessage queues on the receiving port at once, so a message posted before the request is there
+    const received = port ? receiveMessageOnPort(port) : undefined;
+    if (!received) throw new Error('receive(): no message was posted before this request');
+    return received.message;
+  };
   let seen = Atomics.load(control, REQUEST);
   Atomics.store(control, READY, 1);
   for (;;) {
@@ -127,7 +151,7 @@ export function serveReplica(channel: ReplicaChannel, work: (slots: Float64Array
     if (request === seen) continue;
     seen = request;
     try {
-      work(slots);
+      work(slots, receive);
     } catch {
       Atomics.store(control, FAILED, 1);
     }

@@ -82,7 +82,10 @@ describe('DDPPO', () => {
     });
     const batch = worker.sample(start, null).batch;
     standardize(column(batch, ADVANTAGES));
-    const ppo = learnerForConfig(layout, 2, c, start, { thread: false });
+    // a DD-PPO worker's learner splits each minibatch by rows (its gradient goes through the
+    // all-reduce, the identity for one worker); PPO's does too when it has a gradient hook
+    const ppo = learnerForConfig(layout, 2, c, start, { thread: false, reduceGradients: () => {} });
+    expect(ppo.split).toBe('rows');
     const stats = ppo.learnOnBatch(batch, c.lr, c.entropy_coeff, new Random(new Random(c.seed!).seed()));
     expect(learner).toEqual({ ...stats });
     expect(same(weights, ppo.getWeights())).toBe(true);

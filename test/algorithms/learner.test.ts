@@ -10,7 +10,7 @@ import { initialWeights } from '../../src/nn/layout.js';
 import { ppoModelLayout as modelLayout, PPONetworks } from '../../src/algorithms/ppo/model.js';
 import { allocateBatch, type SampleBatch } from '../../src/execution/sample_batch.js';
 import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../../src/algorithms/ppo/policy.js';
-import { PPOLearner, LearnerHalf, type LearnerHyperparams } from '../../src/algorithms/ppo/learner.js';
+import { PPOLearner, LearnerHalf, learnerSplit, type LearnerHyperparams, type LearnerSplit } from '../../src/algorithms/ppo/learner.js';
 import { MlpReplicas } from '../../src/nn/replicas.js';
 import { FlatAdam, KernelAdam } from '../../src/nn/adam.js';
 import { MlpKernel } from '../../src/nn/mlp.js';
@@ -42,19 +42,25 @@ function randomBatch(space: Space, count: number, seed: number): SampleBatch {
   return batch;
 }
 
-function learner(space: Space, thread: boolean): PPOLearner {
+/** grad_clip couples the networks' gradients: split by rows; without it, by network. */
+const SPLITS = { rows: HP, networks: { ...HP, gradClip: null } } satisfies Record<LearnerSplit, LearnerHyperparams>;
+
+function learner(space: Space, thread: boolean, hp = HP): PPOLearner {
   const layout = layoutFor(space);
-  const l = new PPOLearner(layout, space instanceof Discrete ? space.n : 0, HP, initialWeights(layout, new Random(7)), 0.2, 1e-2, { thread });
+  const l = new PPOLearner(layout, space instanceof Discrete ? space.n : 0, hp, initialWeights(layout, new Random(7)), 0.2, 1e-2, { thread });
   disposeAfter.push(l);
   return l;
 }
 
 test.each([
-  ['Discrete(3)', new Discrete(3)],
-  ['Box(2) with free log-std', new Box(-1, 1, [2])],
-])('%s: weights, Adam state and stats are the same bits with the learner thread as without', async (_name, space) => {
-  const threaded = learner(space, true);
-  const local = learner(space, false);
+  { name: 'Discrete(3)', space: new Discrete(3), split: 'rows' },
+  { name: 'Box(2) with free log-std', space: new Box(-1, 1, [2]), split: 'rows' },
+  { name: 'Discrete(3)', space: new Discrete(3), split: 'networks' },
+  { name: 'Box(2) with free log-std', space: new Box(-1, 1, [2]), split: 'networks' },
+] as const)('$name, split by $split: weights, Adam state and stats are the same bits with the learner thread as without', async ({ space, split }) => {
+  const threaded = learner(space, true, SPLITS[split]);
+  const local = learner(space, false, SPLITS[split]);
+  expect([threaded.split, local.split]).toEqual([split, split]);
   for (let waited = 0; !threaded.threadReady; waited += 20) {
     if (waited > 20000) throw new Error('the learner thread did not start in 20 s');
     await sleep(20);
@@ -66,13 +72,60 @@ test.each([
     const b = local.learnOnBatch(batch, 1e-2, 0.01, new Random(10 + iteration));
     expect(a).toEqual(b);
   }
-  // the first minibatch goes to the thread; later ones too unless it lagged (then the caller does some itself)
+  // the first request goes to the thread; later ones too unless it lagged (then the caller does some itself)
   expect(threaded.threadSteps).toBeGreaterThan(0);
   expect(local.threadSteps).toBe(0);
   expect(Array.from(threaded.getWeights())).toEqual(Array.from(local.getWeights()));
   expect(threaded.getOptimizerState().map((a) => Array.from(a))).toEqual(local.getOptimizerState().map((a) => Array.from(a)));
   // and the weights did move
   expect(Array.from(threaded.getWeights())).not.toEqual(Array.from(initialWeights(layoutFor(space), new Random(7))));
+});
+
+test.each([
+  ['Discrete(3)', new Discrete(3)],
+  ['Box(2) with free log-std', new Box(-1, 1, [2])],
+])('%s: split by network, the learner takes the same steps as whole minibatches through both networks with one Adam (same bits)', (_name, space) => {
+  const hp = SPLITS.networks;
+  const layout = layoutFor(space);
+  const numActions = space instanceof Discrete ? space.n : 0;
+  const weights = initialWeights(layout, new Random(7));
+  const split = learner(space, false, hp);
+  // the reference: the plain algorithm, one replica running both networks on each whole minibatch
+  const replicas = new MlpReplicas(layout, [hp.sgdMinibatchSize]);
+  const whole = new LearnerHalf(new PPONetworks(layout, hp.sgdMinibatchSize, replicas.placement(0)), layout, numActions, hp);
+  whole.kernel.params.set(weights);
+  const adam = new KernelAdam(whole.kernel.kernel, replicas.m, replicas.v);
+  const batch = randomBatch(space, 130, 2);
+  for (let iteration = 0; iteration < 2; iteration++) {
+    const stats = split.learnOnBatch(batch, 1e-2, 0.01, new Random(20 + iteration));
+    const rng = new Random(20 + iteration);
+    const order = Int32Array.from({ length: batch.count }, (_, i) => i);
+    const lastEpoch = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
+    for (let epoch = 0; epoch < hp.numSgdIter; epoch++) {
+      rng.shuffle(order);
+      for (let m = 0; m < 5; m++) {
+        whole.gather(batch, order, m * 25, 25);
+        const terms = whole.run(25, 25, 0.2, 0.01, true);
+        adam.apply(1e-2);
+        if (epoch === hp.numSgdIter - 1) for (const key of Object.keys(lastEpoch) as (keyof typeof lastEpoch)[]) lastEpoch[key] += terms[key] / 5;
+      }
+    }
+    for (const key of Object.keys(lastEpoch) as (keyof typeof lastEpoch)[]) expect(stats[key]).toBeCloseTo(lastEpoch[key], 6);
+    expect(stats.vf_loss).toBeGreaterThan(0);
+    expect(Array.from(split.getWeights())).toEqual(Array.from(whole.kernel.params));
+    expect(split.getOptimizerState().map((a) => Array.from(a))).toEqual([[adam.step], Array.from(adam.m), Array.from(adam.v)]);
+  }
+});
+
+test('the learner splits by network only when the networks share no layers, have a critic and nothing couples their gradients', () => {
+  const separate = layoutFor(new Discrete(3));
+  const shared = modelLayout(OBS, new Discrete(3), { fcnet_hiddens: [16, 12], fcnet_activation: 'tanh', vf_share_layers: true });
+  const free = { ...HP, gradClip: null };
+  expect(learnerSplit(separate, free, {})).toBe('networks');
+  expect(learnerSplit(separate, HP, {})).toBe('rows');
+  expect(learnerSplit(shared, free, {})).toBe('rows');
+  expect(learnerSplit(separate, { ...free, useCritic: false }, {})).toBe('rows');
+  expect(learnerSplit(separate, free, { reduceGradients: () => {} })).toBe('rows');
 });
 
 test('two halves with means over the whole add up to the whole minibatch: loss terms and gradients to 1e-5', () => {

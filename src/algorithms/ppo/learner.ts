@@ -1,10 +1,15 @@
 // The PPO learner: minibatch SGD with Adam over PPO's loss (loss.ts), the networks' forward
 // and backward passes on the WebAssembly dense-layer kernel (src/nn). One minibatch step is a
 // handful of kernel calls, where tfjs spent ~300 dispatches of ~5 us each on the same small nets.
-// Each minibatch is split in two halves (src/nn/replicas.ts): half 0 runs in the calling thread,
-// half 1 in a learner thread (learner_thread.ts) when there is a second core (and it keeps up:
-// see ReplicaThread), and the two gradients are summed in that order. The halves are always formed, thread or not, so a seed
-// gives the same weights on any machine and under any load.
+// With a second core, a learner thread (learner_thread.ts) takes part of the work, split one of
+// two ways, fixed by the config so that a seed gives the same weights on any machine, thread or not:
+// - by network (value_learner.ts) when the policy and value networks share no layers and nothing
+//   couples their gradients: the caller trains the policy network, the thread the value network,
+//   each over all the iteration's minibatches;
+// - by rows otherwise (shared layers, grad_clip, DD-PPO's all-reduce): each minibatch in two
+//   halves (src/nn/replicas.ts), half 0 in the calling thread and half 1 in the learner thread
+//   (when it keeps up: see ReplicaThread), their gradients summed in that order. The halves are
+//   always formed, thread or not.
 import { availableParallelism } from 'node:os';
 import { Categorical, DiagGaussian, type ActionDistribution } from '../../policy/distributions.js';
 import { ACTIONS, OBS, column, type SampleBatch } from '../../execution/sample_batch.js';
@@ -13,6 +18,7 @@ import { MlpReplicas, splitRows } from '../../nn/replicas.js';
 import { KernelAdam, clipByGlobalNorm, loadOptimizerArrays, optimizerArrays } from '../../nn/adam.js';
 import { ReplicaThread, replicaChannel } from '../../nn/replica_thread.js';
 import { PPONetworks, type PPOModelLayout } from './model.js';
+import { paramRanges, ValueBatch, ValueLearner, valueRequestResult, writeValueRequest, VALUE_REQUEST_SLOTS, type ValueBatchMessage, type ValueEpochs } from './value_learner.js';
 import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from './policy.js';
 import { ppoLoss, type LossTerms } from './loss.js';
 import { scheduleValue } from '../../training/schedule.js';
@@ -52,15 +58,32 @@ export interface LearnerOptions {
 }
 
 const TERM_KEYS: (keyof LossTerms)[] = ['policy_loss', 'vf_loss', 'total_loss', 'kl', 'entropy'];
-/** The learner thread's slots: count, meanOver, klCoeff, entropyCoeff, update, then the loss terms. */
+/** The learner thread's slots when splitting by rows: count, meanOver, klCoeff, entropyCoeff, update, then the loss terms. */
 const ARG_SLOTS = 5;
 
+/** How a minibatch step's work is shared with the learner thread (see the top of this file). */
+export type LearnerSplit = 'rows' | 'networks';
+
+/** By network when the two networks' weights and gradients are independent; by rows otherwise. */
+export function learnerSplit(layout: PPOModelLayout, hp: LearnerHyperparams, options: LearnerOptions): LearnerSplit {
+  const independent = !layout.options.vf_share_layers && hp.useCritic && hp.gradClip === null && options.reduceGradients === undefined;
+  return independent ? 'networks' : 'rows';
+}
+
 export class PPOLearner {
-  /** The networks (half 0's replica); kernel.params holds the weights' source of truth. */
+  /** The networks (replica 0: the caller's); kernel.params holds the weights' source of truth. */
   readonly kernel: PPONetworks;
+  readonly split: LearnerSplit;
   private readonly replicas: MlpReplicas;
-  /** The two halves of a minibatch; half 1's rows live in shared memory for the learner thread. */
-  private readonly halves: [LearnerHalf, LearnerHalf];
+  /** The caller's share: all rows (network split: the policy network's terms) or half 0 of them. */
+  private readonly half0: LearnerHalf;
+  /** Splitting by rows: half 1 of each minibatch, its rows in shared memory for the learner thread. */
+  private readonly half1: LearnerHalf | null;
+  /** Splitting by network: the value network's epochs (on replica 1), when the caller runs them itself. */
+  private readonly valueLearner: ValueLearner | null;
+  private valueBatch: ValueBatch | null = null;
+  /** Whether the learner thread has been sent the current valueBatch. */
+  private valueBatchPosted = false;
   private readonly thread: ReplicaThread | null;
   private readonly optimizer: KernelAdam;
   private readonly reduceGradients: ((grads: Float32Array) => void) | undefined;
@@ -76,25 +99,31 @@ export class PPOLearner {
     private lr: number,
     options: LearnerOptions = {},
   ) {
-    const rows = splitRows(hp.sgdMinibatchSize);
-    const replicaRows = rows.map((r) => Math.max(r, 1));
+    this.split = learnerSplit(layout, hp, options);
+    const byNetwork = this.split === 'networks';
+    // by network both replicas take whole minibatches; by rows, a half each
+    const replicaRows = (byNetwork ? [hp.sgdMinibatchSize, hp.sgdMinibatchSize] : splitRows(hp.sgdMinibatchSize)).map((r) => Math.max(r, 1));
     this.replicas = new MlpReplicas(layout, replicaRows);
     this.kernel = new PPONetworks(layout, replicaRows[0], this.replicas.placement(0));
     const second = new PPONetworks(layout, replicaRows[1], this.replicas.placement(1));
-    const rowsBuffer = new SharedArrayBuffer(MinibatchBuffers.bytes(replicaRows[1], layout, numActions));
-    this.halves = [new LearnerHalf(this.kernel, layout, numActions, hp), new LearnerHalf(second, layout, numActions, hp, rowsBuffer)];
+    this.half0 = new LearnerHalf(this.kernel, layout, numActions, hp);
+    const rowsBuffer = byNetwork ? null : new SharedArrayBuffer(MinibatchBuffers.bytes(replicaRows[1], layout, numActions));
+    this.half1 = rowsBuffer ? new LearnerHalf(second, layout, numActions, hp, rowsBuffer) : null;
+    this.valueLearner = byNetwork ? new ValueLearner(second, hp, this.replicas.m, this.replicas.v) : null;
     this.setWeights(weights);
-    this.optimizer = new KernelAdam(this.kernel.kernel, this.replicas.m, this.replicas.v);
+    this.optimizer = new KernelAdam(this.kernel.kernel, this.replicas.m, this.replicas.v, byNetwork ? paramRanges(layout).policy : undefined);
     this.klCoeff = klCoeff;
     this.reduceGradients = options.reduceGradients;
     const useThread = options.thread ?? availableParallelism() > 1;
     this.thread = useThread
-      ? new ReplicaThread(new URL('./learner_thread.js', import.meta.url), replicaChannel(ARG_SLOTS + TERM_KEYS.length), {
+      ? new ReplicaThread(new URL('./learner_thread.js', import.meta.url), replicaChannel(byNetwork ? VALUE_REQUEST_SLOTS : ARG_SLOTS + TERM_KEYS.length), {
+          split: this.split,
           layout,
           numActions,
           hp,
           rows: replicaRows[1],
           placement: this.replicas.placement(1),
+          moments: { m: this.replicas.m.byteOffset, v: this.replicas.v.byteOffset },
           rowsBuffer,
         } satisfies LearnerThreadData)
       : null;
@@ -126,18 +155,25 @@ export class PPOLearner {
     const n = batch.count;
     const size = Math.min(sgdMinibatchSize, n);
     const numMinibatches = Math.max(1, Math.floor(n / size));
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
+    const byNetwork = this.split === 'networks';
+    const orders = byNetwork ? this.valueBatchFor(batch).orders : new Int32Array(numSgdIter * n);
+    shuffledOrders(n, numSgdIter, this.hp.shuffleSequences, rng, orders);
+    const valueEpochs = byNetwork ? this.startValueEpochs(batch, { size, numMinibatches, lr, adamStep: this.optimizer.step }) : null;
     const sums = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
     for (let epoch = 0; epoch < numSgdIter; epoch++) {
-      if (this.hp.shuffleSequences) rng.shuffle(order);
+      const order = orders.subarray(epoch * n, (epoch + 1) * n);
       const last = epoch === numSgdIter - 1;
       for (let m = 0; m < numMinibatches; m++) {
-        const stats = this.step(batch, order, m * size, size, entropyCoeff);
+        const stats = byNetwork ? this.policyStep(batch, order, m * size, size, entropyCoeff) : this.step(batch, order, m * size, size, entropyCoeff);
         onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
         // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
         if (last) for (const key of TERM_KEYS) sums[key] += stats[key];
       }
+    }
+    if (valueEpochs) {
+      const vfLossSum = valueEpochs();
+      sums.vf_loss += vfLossSum;
+      sums.total_loss += this.hp.vfLossCoeff * vfLossSum;
     }
     const mean = (v: number) => v / numMinibatches;
     return {
@@ -161,25 +197,25 @@ export class PPOLearner {
   /** The loss terms over the whole batch at the current weights, without updating anything. */
   evaluate(batch: SampleBatch, entropyCoeff: number): LossTerms {
     const order = Int32Array.from({ length: batch.count }, (_, i) => i);
-    const half = this.halves[0];
     const sums: LossTerms = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
     for (let start = 0; start < batch.count; start += this.kernel.maxBatch) {
       const rows = Math.min(this.kernel.maxBatch, batch.count - start);
-      half.gather(batch, order, start, rows);
+      this.half0.gather(batch, order, start, rows);
       // every term is a mean over the batch: each chunk adds its rows' share
-      const terms = half.run(rows, batch.count, this.klCoeff, entropyCoeff, false);
+      const terms = this.half0.run(rows, batch.count, this.klCoeff, entropyCoeff, false);
       for (const key of TERM_KEYS) sums[key] += terms[key];
     }
     return sums;
   }
 
   /**
-   * One minibatch (rows order[start, start + size)): loss and gradients of each half, their sum
-   * (half 0's then half 1's), reduceGradients if given, gradient clipping and Adam.
+   * Splitting by rows, one minibatch (rows order[start, start + size)): loss and gradients of
+   * each half, their sum (half 0's then half 1's), reduceGradients if given, gradient clipping and Adam.
    */
   private step(batch: SampleBatch, order: Int32Array, start: number, size: number, entropyCoeff: number): LossTerms {
     const [rows0, rows1] = splitRows(size);
-    const [half0, half1] = this.halves;
+    const half0 = this.half0;
+    const half1 = this.half1!;
     half0.gather(batch, order, start, rows0);
     if (rows1 > 0) half1.gather(batch, order, start + rows0, rows1);
     const thread = rows1 > 0 && this.thread?.take() ? this.thread : null;
@@ -201,12 +237,69 @@ export class PPOLearner {
     return terms;
   }
 
-  /** Whether the learner thread has started (until then, and without one, this thread runs both halves). */
+  /** Splitting by network, one minibatch of the policy network: its terms, gradients and Adam over its weights. */
+  private policyStep(batch: SampleBatch, order: Int32Array, start: number, size: number, entropyCoeff: number): LossTerms {
+    this.half0.gather(batch, order, start, size);
+    const terms = this.half0.run(size, size, this.klCoeff, entropyCoeff, true, { value: false });
+    this.optimizer.apply(this.lr);
+    return terms;
+  }
+
+  /** The shared ValueBatch for a batch of this many rows (a new one, posted to the thread, when the size changed). */
+  private valueBatchFor(batch: SampleBatch): ValueBatch {
+    const { numSgdIter } = this.hp;
+    const obsSize = this.layout.observationSize;
+    if (!this.valueBatch?.fits(batch.count, numSgdIter)) {
+      this.valueBatch = new ValueBatch(new SharedArrayBuffer(ValueBatch.bytes(batch.count, numSgdIter, obsSize)), batch.count, numSgdIter, obsSize);
+      this.valueBatchPosted = false;
+    }
+    return this.valueBatch;
+  }
+
+  /**
+   * Starts the value network's epochs (the orders already in the ValueBatch): in the learner thread
+   * when it takes them, else later in this thread. Returns the function that waits for them and
+   * gives the sum of the last epoch's value losses.
+   */
+  private startValueEpochs(batch: SampleBatch, epochs: ValueEpochs): () => number {
+    const data = this.valueBatch!;
+    data.fill(batch);
+    const runHere = () => this.valueLearner!.run(data, epochs);
+    const thread = this.thread?.take() ? this.thread : null;
+    if (!thread) return runHere;
+    const newBatch = !this.valueBatchPosted;
+    if (newBatch) {
+      thread.post({ buffer: data.buffer, count: data.count, numSgdIter: data.numSgdIter, observationSize: data.observationSize } satisfies ValueBatchMessage);
+      this.valueBatchPosted = true;
+    }
+    // what the thread writes; restored if it fails partway, so that this thread redoes the epochs from the same start
+    const before = this.valueSnapshot();
+    writeValueRequest(thread.slots, epochs, newBatch);
+    thread.start();
+    return () => {
+      if (thread.finish()) return valueRequestResult(thread.slots);
+      this.restoreValueSnapshot(before);
+      return runHere();
+    };
+  }
+
+  /** The value network's weights and Adam moments. */
+  private valueSnapshot(): Float32Array[] {
+    const [[start, end]] = paramRanges(this.layout).value;
+    return [this.kernel.params, this.replicas.m, this.replicas.v].map((a) => a.slice(start, end));
+  }
+
+  private restoreValueSnapshot(snapshot: Float32Array[]): void {
+    const [[start]] = paramRanges(this.layout).value;
+    [this.kernel.params, this.replicas.m, this.replicas.v].forEach((a, i) => a.set(snapshot[i], start));
+  }
+
+  /** Whether the learner thread has started (until then, and without one, this thread does all the work). */
   get threadReady(): boolean {
     return this.thread?.ready ?? false;
   }
 
-  /** Minibatch halves the learner thread ran. */
+  /** Requests the learner thread ran: minibatch halves (by rows) or iterations' value epochs (by network). */
   get threadSteps(): number {
     return this.thread?.completed ?? 0;
   }
@@ -217,26 +310,43 @@ export class PPOLearner {
   }
 }
 
+/**
+ * numSgdIter row orders of n rows into orders (epoch after epoch): each epoch's a shuffle of the
+ * one before when shuffling (the random draws an in-place shuffle per epoch makes), else 0..n-1.
+ */
+function shuffledOrders(n: number, numSgdIter: number, shuffle: boolean, rng: Random, orders: Int32Array): void {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let epoch = 0; epoch < numSgdIter; epoch++) {
+    if (shuffle) rng.shuffle(order);
+    orders.set(order, epoch * n);
+  }
+}
+
 /** What the learner thread gets (workerData, besides its channel). */
 export interface LearnerThreadData {
+  split: LearnerSplit;
   layout: PPOModelLayout;
   numActions: number;
   hp: LearnerHyperparams;
+  /** The rows of replica 1 (the thread's). */
   rows: number;
   placement: ReturnType<MlpReplicas['placement']>;
-  rowsBuffer: SharedArrayBuffer;
+  /** Byte offsets of Adam's moments in the placement's memory. */
+  moments: { m: number; v: number };
+  /** Splitting by rows: half 1's rows. */
+  rowsBuffer: SharedArrayBuffer | null;
 }
 
 function termsFrom(slots: Float64Array, at: number): LossTerms {
   return { policy_loss: slots[at], vf_loss: slots[at + 1], total_loss: slots[at + 2], kl: slots[at + 3], entropy: slots[at + 4] };
 }
 
-/** The learner thread's loop body: half 1 of the minibatch whose arguments are in slots. */
+/** The learner thread's loop body when splitting by rows: half 1 of the minibatch whose arguments are in slots. */
 export function runHalfFromSlots(half: LearnerHalf, slots: Float64Array): void {
   const terms = half.run(slots[0], slots[1], slots[2], slots[3], slots[4] === 1);
   TERM_KEYS.forEach((key, k) => (slots[ARG_SLOTS + k] = terms[key]));
 }
-
 /** One half of a minibatch: a replica of the networks, its rows, and PPO's loss on them. */
 export class LearnerHalf {
   readonly rows: MinibatchBuffers;
@@ -262,8 +372,10 @@ export class LearnerHalf {
    * Loss terms over the gathered rows as their share of a mean over meanOver rows; with update,
    * the gradients of that share into the kernel's grads.
    */
-  run(count: number, meanOver: number, klCoeff: number, entropyCoeff: number, update: boolean): LossTerms {
-    const { clipParam, vfClipParam, vfLossCoeff, useCritic } = this.hp;
+  run(count: number, meanOver: number, klCoeff: number, entropyCoeff: number, update: boolean, networks: { value?: false } = {}): LossTerms {
+    const { clipParam, vfClipParam, vfLossCoeff } = this.hp;
+    // without the value network (no critic, or the network split's policy side) its loss is 0 and its gradients are not computed
+    const useCritic = this.hp.useCritic && networks.value !== false;
     const k = this.kernel;
     k.forward(count, { value: useCritic });
     const terms = ppoLoss(

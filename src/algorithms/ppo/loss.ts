@@ -78,7 +78,7 @@ export function meanEntropy(dist: ActionDistribution, n: number, inputs: Float32
 }
 
 /** mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)): the PPO2-style clipped value loss. */
-export function valueLoss(rows: LossRows, n: number, values: Float32Array, vfClipParam: number, scale: number, dValues: Float32Array, meanOver = n): number {
+export function valueLoss(rows: Pick<LossRows, 'vfPreds' | 'valueTargets'>, n: number, values: Float32Array, vfClipParam: number, scale: number, dValues: Float32Array, meanOver = n): number {
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];

@@ -106,17 +106,17 @@ export class PPONetworks {
     this.dValues = this.kernel.dOutput('value');
   }
 
-  /** Both networks, or the policy alone (value: false). */
-  forward(batch: number, which: { value?: boolean } = {}): void {
-    this.kernel.forward(batch, which.value === false ? ['policy'] : ['policy', 'value']);
+  /** Both networks, or one of them (policy: false or value: false). */
+  forward(batch: number, which: NetworkChoice = {}): void {
+    this.kernel.forward(batch, chosenNetworks(which));
     const off = this.layout.logStdOffset;
-    if (off !== null) appendLogStd(this.kernel.output('policy'), this.params.subarray(off, off + this.layout.policyOutputs / 2), batch, this.distInputs);
+    if (off !== null && which.policy !== false) appendLogStd(this.kernel.output('policy'), this.params.subarray(off, off + this.layout.policyOutputs / 2), batch, this.distInputs);
   }
 
-  /** Gradients from dDistInputs and dValues; value false leaves the value network out (its gradients are zero). */
-  backward(batch: number, which: { value?: boolean } = {}): void {
+  /** Gradients from dDistInputs and dValues; a network left out (false) gets zero gradients for its layers. */
+  backward(batch: number, which: NetworkChoice = {}): void {
     const { logStdOffset, policyOutputs } = this.layout;
-    if (logStdOffset !== null) {
+    if (logStdOffset !== null && which.policy !== false) {
       // free_log_std: the means' gradients go down the network, the log-stds' are summed over rows.
       const d = policyOutputs / 2;
       const dMeans = this.kernel.dOutput('policy');
@@ -128,6 +128,22 @@ export class PPONetworks {
         }
       }
     }
-    this.kernel.backward(batch, which.value === false ? ['policy'] : ['policy', 'value']);
+    this.kernel.backward(batch, chosenNetworks(which));
   }
+}
+
+/** Which of PPO's networks to run: both unless one is set to false. */
+export interface NetworkChoice {
+  policy?: boolean;
+  value?: boolean;
+}
+
+const BOTH = ['policy', 'value'];
+const POLICY = ['policy'];
+const VALUE = ['value'];
+
+function chosenNetworks(which: NetworkChoice): string[] {
+  if (which.policy === false && which.value === false) throw new RangeError('no network chosen');
+  if (which.policy === false) return VALUE;
+  return which.value === false ? POLICY : BOTH;
 }
