@@ -43,11 +43,13 @@ export function isWholeSet(set: DataSet): boolean {
   return typeof s === 'object' && s !== null && ('x' in s || 'xs' in s) && !(Symbol.asyncIterator in s) && typeof s.iterator !== 'function';
 }
 
-/** A whole data set held as two tensors with the same number of rows. */
+/** A whole data set held as two tensors with the same number of rows (and their values, for batches). */
 export class WholeSet {
   readonly x: tf.Tensor;
   readonly y: tf.Tensor;
   readonly rows: number;
+  private readonly xRows: RowValues;
+  private readonly yRows: RowValues;
 
   constructor(set: DataSet, what: string) {
     const { x, y } = batchTensors(set, what);
@@ -57,6 +59,8 @@ export class WholeSet {
     this.x = x;
     this.y = y;
     this.rows = x.shape[0] ?? 0;
+    this.xRows = new RowValues(x);
+    this.yRows = new RowValues(y);
   }
 
   /** Global batches of batchSize over a permutation seeded by (seed, epoch); this worker's part of each. */
@@ -98,10 +102,28 @@ export class WholeSet {
 
   private gather(indices: Int32Array): LocalBatch {
     if (indices.length === 0) return EMPTY;
-    return tf.tidy(() => {
-      const index = tf.tensor1d(indices, 'int32');
-      return { x: tf.gather(this.x, index), y: tf.gather(this.y, index), n: indices.length };
-    });
+    return { x: this.xRows.gather(indices), y: this.yRows.gather(indices), n: indices.length };
+  }
+}
+
+/**
+ * A tensor's values, to build batches of its rows by copying them: tf.gather on the wasm backend
+ * took ~3 ms for 128 MNIST rows (a quarter of a training step), the copies ~0.1 ms; same values.
+ */
+class RowValues {
+  private readonly values: tf.TypedArray;
+  private readonly rowSize: number;
+
+  constructor(private readonly tensor: tf.Tensor) {
+    this.values = tensor.dataSync() as tf.TypedArray;
+    this.rowSize = tensor.shape.slice(1).reduce((a, b) => a * b, 1);
+  }
+
+  gather(indices: Int32Array): tf.Tensor {
+    const { values, rowSize } = this;
+    const rows = values.slice(0, indices.length * rowSize); // same element type; every value overwritten below
+    for (let r = 0; r < indices.length; r++) rows.set(values.subarray(indices[r] * rowSize, (indices[r] + 1) * rowSize), r * rowSize);
+    return tf.tensor(rows, [indices.length, ...this.tensor.shape.slice(1)], this.tensor.dtype);
   }
 }
 
