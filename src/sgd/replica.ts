@@ -9,6 +9,7 @@ import { displayPath } from '../checkpoint/format.js';
 import { initBackend, type BackendChoice } from '../utils/tensor_backend.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import { AllReduce, type AllReduceMemory } from './allreduce.js';
+import { useFastTransposedMatMul } from './fast_matmul.js';
 import { WholeSet, batchStream, isWholeSet, type LocalBatch, type ShardStream } from './data.js';
 import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators, type CreatorContext } from './module.js';
 
@@ -81,6 +82,7 @@ export class Replica {
 
   static async create(init: ReplicaInit): Promise<Replica> {
     await initBackend(init.backend);
+    useFastTransposedMatMul();
     const loaded = typeof init.module === 'string' ? await loadTrainingModule(init.module) : { file: '<creators>', creators: init.module };
     const { creators } = loaded;
     const name = typeof init.module === 'string' ? displayPath(loaded.file) : 'creators';
