@@ -169,6 +169,31 @@ function matmul(x: usize, rowX: usize, colX: usize, w: usize, bias: usize, y: us
     const xRow = x + <usize>b * rowX;
     const yRow = y + <usize>b * rowW;
     let o = 0;
+    // single rows (a rollout step, the last rows of a batch): 16 outputs a pass, so that four
+    // independent accumulators hide the latency of each one's chain of adds (each output's sum is
+    // still taken in the same order, so the results are the same bits)
+    for (; o + 16 <= nOut; o += 16) {
+      const col = <usize>o << 2;
+      let a0 = start4(yRow, bias, col, accumulate);
+      let a1 = start4(yRow, bias, col + 16, accumulate);
+      let a2 = start4(yRow, bias, col + 32, accumulate);
+      let a3 = start4(yRow, bias, col + 48, accumulate);
+      let wp = w + col;
+      let xp = xRow;
+      for (let i = 0; i < nIn; i++) {
+        const s = v128.load32_splat(xp);
+        a0 = fma(a0, s, v128.load(wp));
+        a1 = fma(a1, s, v128.load(wp, 16));
+        a2 = fma(a2, s, v128.load(wp, 32));
+        a3 = fma(a3, s, v128.load(wp, 48));
+        wp += rowW;
+        xp += colX;
+      }
+      v128.store(yRow + col, a0);
+      v128.store(yRow + col, a1, 16);
+      v128.store(yRow + col, a2, 32);
+      v128.store(yRow + col, a3, 48);
+    }
     for (; o + 4 <= nOut; o += 4) {
       const col = <usize>o << 2;
       let a0 = start4(yRow, bias, col, accumulate);
