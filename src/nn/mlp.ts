@@ -153,7 +153,7 @@ export class MlpKernel {
     for (let index = this.nodes.length - 1; index >= 0; index--) {
       const n = this.nodes[index];
       if (!inSelection[index]) {
-        this.grads.fill(0, (n.gw - this.gradsPtr) / 4, (n.gb - this.gradsPtr) / 4 + n.outSize);
+        k.zero_floats(n.gw, (n.gb - n.gw) / 4 + n.outSize);
         continue;
       }
       k.activation_backward(n.y, n.dy, batch * n.outSize, n.act);

@@ -11,6 +11,7 @@ export interface DenseKernelExports {
   dense_grad_params(x: number, dz: number, dw: number, dbias: number, batch: number, nIn: number, nOut: number, scratch: number): void;
   dense_grad_input(dz: number, w: number, dx: number, batch: number, nIn: number, nOut: number, accumulate: number, scratch: number): void;
   add_into(dst: number, src: number, n: number): void;
+  zero_floats(ptr: number, n: number): void;
   adam_update(params: number, grads: number, m: number, v: number, n: number, lrT: number, b1: number, c1: number, b2: number, c2: number, eps: number): void;
 }
 
