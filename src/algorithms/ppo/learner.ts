@@ -160,21 +160,24 @@ export class PPOLearner {
     shuffledOrders(n, numSgdIter, this.hp.shuffleSequences, rng, orders);
     const valueEpochs = byNetwork ? this.startValueEpochs(batch, { size, numMinibatches, lr, adamStep: this.optimizer.step }) : null;
     const sums = { policy_loss: 0, vf_loss: 0, total_loss: 0, kl: 0, entropy: 0 };
-    for (let epoch = 0; epoch < numSgdIter; epoch++) {
-      const order = orders.subarray(epoch * n, (epoch + 1) * n);
-      const last = epoch === numSgdIter - 1;
-      for (let m = 0; m < numMinibatches; m++) {
-        const stats = byNetwork ? this.policyStep(batch, order, m * size, size, entropyCoeff) : this.step(batch, order, m * size, size, entropyCoeff);
-        onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
-        // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
-        if (last) for (const key of TERM_KEYS) sums[key] += stats[key];
+    let vfLossSum = 0;
+    try {
+      for (let epoch = 0; epoch < numSgdIter; epoch++) {
+        const order = orders.subarray(epoch * n, (epoch + 1) * n);
+        const last = epoch === numSgdIter - 1;
+        for (let m = 0; m < numMinibatches; m++) {
+          const stats = byNetwork ? this.policyStep(batch, order, m * size, size, entropyCoeff) : this.step(batch, order, m * size, size, entropyCoeff);
+          onProgress?.(epoch * numMinibatches + m + 1, numSgdIter * numMinibatches);
+          // RLlib reports the learner stats of the last epoch; the KL that adapts kl_coeff too.
+          if (last) for (const key of TERM_KEYS) sums[key] += stats[key];
+        }
       }
+    } finally {
+      // even when a progress callback threw: the thread must be done with the shared weights first
+      if (valueEpochs) vfLossSum = valueEpochs();
     }
-    if (valueEpochs) {
-      const vfLossSum = valueEpochs();
-      sums.vf_loss += vfLossSum;
-      sums.total_loss += this.hp.vfLossCoeff * vfLossSum;
-    }
+    sums.vf_loss += vfLossSum;
+    sums.total_loss += this.hp.vfLossCoeff * vfLossSum;
     const mean = (v: number) => v / numMinibatches;
     return {
       policy_loss: mean(sums.policy_loss),
