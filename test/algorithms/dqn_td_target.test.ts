@@ -9,6 +9,7 @@ import { allocateTransitions, type ReplaySample } from '../../src/execution/repl
 import { DISCOUNTS, adjustNStep } from '../../src/execution/n_step.js';
 import { QNetwork, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
+import { huberQLoss, tdTargets } from '../../src/algorithms/dqn/loss.js';
 import type { ModelLayout } from '../../src/nn/layout.js';
 import { DQNPolicy } from '../../src/algorithms/dqn/policy.js';
 import { resolveDQNConfig } from '../../src/algorithms/dqn/defaults.js';
@@ -147,5 +148,25 @@ describe('TD targets, errors and loss on the hand-worked batch', () => {
     expect(Array.from(learner.getTargetWeights())).toEqual(Array.from(TARGET(layout)));
     learner.updateTarget();
     expect(Array.from(learner.getTargetWeights())).toEqual(Array.from(learner.getWeights()));
+  });
+});
+
+describe('tdTargets and huberQLoss write exactly their n rows', () => {
+  test('the targets of rows past n are left alone; dQ is zero but for the taken actions of the n rows', () => {
+    // 2 rows of 3 actions in arrays of 3 rows: the third row's values must not be read or written
+    const rows = { rewards: Float32Array.of(1, 2, 3), terminated: Float32Array.of(0, 1, 0), discounts: Float32Array.of(0.5, 0.5, 0.5) };
+    const nextQ = Float32Array.of(1, 4, 2, 0, 0, 8, 6, 6, 6);
+    const out = new Float32Array(3).fill(7);
+    tdTargets(rows, 2, 3, nextQ, null, new Int32Array(3), out);
+    expect(Array.from(out)).toEqual([1 + 0.5 * 4, 2, 7]);
+
+    const q = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    const dQ = new Float32Array(9).fill(9);
+    const tdErrors = new Float32Array(3).fill(9);
+    // row 0 takes action 2: td = 3 - 3.5 = -0.5 (quadratic); row 1 action 0: td = 4 - 2 = 2 (linear)
+    const stats = huberQLoss(q, Float32Array.of(2, 0, 1), Float32Array.of(3.5, 2, 0), Float32Array.of(1, 1, 1), 2, 3, dQ, tdErrors);
+    expect(Array.from(dQ)).toEqual([0, 0, -0.25, 0.5, 0, 0, 9, 9, 9]);
+    expect(Array.from(tdErrors)).toEqual([-0.5, 2, 9]);
+    expect(stats.loss).toBeCloseTo((0.125 + 1.5) / 2, 6);
   });
 });

@@ -66,6 +66,43 @@ test('standardize: zero mean, unit std', () => {
   expect(std).toBeCloseTo(1, 5);
 });
 
+describe('Monte-Carlo returns (use_gae false) and the options RLlib refuses', () => {
+  test('with a critic: advantages are bootstrapped returns minus V(s), value targets the returns', () => {
+    // gamma 0.9, last value 0.5: R1 = 1 + 0.9 * 0.5 = 1.45, R0 = 1 + 0.9 * 1.45 = 2.305
+    const { adv, targets } = run([1, 1], [0.2, 0.1], 0.5, { gamma: 0.9, lambda: 0.5, useGae: false, useCritic: true });
+    expect(adv).toEqual([expect.closeTo(2.105, 6), expect.closeTo(1.35, 6)]);
+    expect(targets).toEqual([expect.closeTo(2.305, 6), expect.closeTo(1.45, 6)]);
+  });
+
+  test('only the rows of [start, end) are written', () => {
+    const adv = new Float32Array(4).fill(9);
+    const targets = new Float32Array(4).fill(9);
+    computeAdvantages([1, 1, 1, 1], [0, 0, 0, 0], 0, { gamma: 1, lambda: 1, useGae: false, useCritic: true }, adv, targets, 1, 3);
+    expect(Array.from(adv)).toEqual([9, 2, 1, 9]);
+    expect(Array.from(targets)).toEqual([9, 2, 1, 9]);
+  });
+
+  test('use_gae without use_critic is refused, as in RLlib', () => {
+    expect(() => run([1], [0], 0, { gamma: 0.9, lambda: 0.5, useGae: true, useCritic: false })).toThrow(new RangeError('use_gae requires use_critic (as in RLlib)'));
+  });
+});
+
+test('standardize divides by the std floored at 1e-4: a constant batch becomes zeros, a tiny spread stays small', () => {
+  const constant = new Float32Array([3, 3, 3]);
+  standardize(constant);
+  expect(Array.from(constant)).toEqual([0, 0, 0]);
+  // mean 5e-6, std 5e-6: divided by 1e-4, not by the std
+  const tiny = new Float32Array([0, 1e-5]);
+  standardize(tiny);
+  expect(Array.from(tiny)).toEqual([expect.closeTo(-0.05, 6), expect.closeTo(0.05, 6)]);
+  // the std of [1, 2, 3, 4] is sqrt(1.25) (population std, divided by n)
+  const x = new Float32Array([1, 2, 3, 4]);
+  standardize(x);
+  expect(x[0]).toBeCloseTo(-1.5 / Math.sqrt(1.25), 6);
+  const empty = new Float32Array(0);
+  expect(() => standardize(empty)).not.toThrow();
+});
+
 test('adaptive KL coefficient follows RLlib: x1.5 above 2 x target, x0.5 below half', () => {
   expect(nextKlCoeff(0.2, 0.03, 0.01)).toBeCloseTo(0.3);
   expect(nextKlCoeff(0.2, 0.004, 0.01)).toBeCloseTo(0.1);

@@ -2,7 +2,7 @@
 import { expect, test } from '@jest/globals';
 import { Discrete } from '../../src/index.js';
 import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
-import { MlpKernel, KERNEL_MEMORY_LIMIT_BYTES } from '../../src/nn/mlp.js';
+import { MlpKernel, KERNEL_MEMORY_LIMIT_BYTES, checkKernelMemory, planMemory } from '../../src/nn/mlp.js';
 import { rl, userErrorOf } from '../helpers.js';
 
 test('the kernel refuses a network larger than its memory, naming fcnet_hiddens and the bytes needed', () => {
@@ -19,4 +19,26 @@ test('rl train with such a network exits 2 with that one line', () => {
   expect(stderr.trim().split('\n').filter((line) => line.includes('fcnet_hiddens'))).toHaveLength(1);
   expect(stderr).toMatch(/model\.fcnet_hiddens \[10000, 10000\] needs \d+\.\d GiB/);
   expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+});
+
+test("the kernel's memory is its regions end to end, each rounded up to 16 bytes, one per shared input", () => {
+  // policy and value read the same 'obs' rows: one input region (and one for its gradients)
+  const layout = modelLayout(3, new Discrete(2), { fcnet_hiddens: [5], fcnet_activation: 'tanh', vf_share_layers: false });
+  const maxBatch = 7;
+  const region = (floats: number) => Math.ceil((floats * 4) / 16) * 16;
+  const layers = layout.layers.map((l) => 2 * region(maxBatch * l.outSize)); // outputs and their gradients
+  const scratch = region(Math.max(...layout.layers.map((l) => l.inSize * l.outSize)));
+  const expected = 64 + 2 * region(layout.totalSize) + 2 * region(maxBatch * 3) + scratch + layers.reduce((a, b) => a + b, 0);
+  expect(planMemory(layout, maxBatch).top).toBe(expected);
+  expect(new MlpKernel(layout, maxBatch).memory.buffer.byteLength).toBe(Math.ceil(expected / 65536) * 65536);
+});
+
+test('checkKernelMemory takes exactly 1 GiB and refuses one byte more, naming the setting to shrink', () => {
+  const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: [64, 64], fcnet_activation: 'tanh', vf_share_layers: false });
+  expect(() => checkKernelMemory(layout, 128, KERNEL_MEMORY_LIMIT_BYTES)).not.toThrow();
+  const error = userErrorOf(() => checkKernelMemory(layout, 128, KERNEL_MEMORY_LIMIT_BYTES + 0.2 * 1024 ** 3));
+  expect(error.message).toBe(
+    "model.fcnet_hiddens [64, 64] needs 1.2 GiB of learner memory for minibatches of 128, more than the kernel's 1.0 GiB: use smaller fcnet_hiddens (or minibatches)",
+  );
+  expect(() => checkKernelMemory(layout, 128, KERNEL_MEMORY_LIMIT_BYTES + 1)).toThrow(/needs 1\.0 GiB/);
 });

@@ -105,6 +105,9 @@ describe('search spaces', () => {
     expect(randomDomain({ uniform: [0, 1] }, 'here')).toEqual({ kind: 'uniform', spec: [0, 1] });
     expect(randomDomain({ grid_search: [1] }, 'here')).toBeNull();
     expect(randomDomain(3, 'here')).toBeNull();
+    // JSON null and a missing value are plain values too (a hyperparam_mutations entry may be null)
+    expect(randomDomain(null, 'here')).toBeNull();
+    expect(randomDomain(undefined, 'here')).toBeNull();
     expect(randomDomain([{ uniform: [0, 1] }], 'here')).toBeNull();
     expect(randomDomain({ uniform: [0, 1], other: 1 }, 'here')).toBeNull();
     expect(() => randomDomain({ uniform: [1, 0] }, 'hyperparam_mutations.lr')).toThrow('hyperparam_mutations.lr: {"uniform": [low, high]} needs two numbers');
