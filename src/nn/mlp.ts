@@ -144,11 +144,8 @@ export class MlpKernel {
     this.checkBatch(batch);
     const k = this.kernel;
     const { inSelection } = this.selection(networks);
+    // whether a node's dy holds a child's gradient yet (only parents are asked: output nodes never are)
     this.written.fill(false);
-    for (const network of networks) {
-      const list = this.networkNodes.get(network)!;
-      this.written[list[list.length - 1]] = true;
-    }
     const inputWritten = new Set<string>();
     for (let index = this.nodes.length - 1; index >= 0; index--) {
       const n = this.nodes[index];
