@@ -276,25 +276,22 @@ export class PPOLearner {
       this.valueBatchPosted = true;
     }
     // what the thread writes; restored if it fails partway, so that this thread redoes the epochs from the same start
-    const before = this.valueSnapshot();
+    const restore = this.saveValueNetwork();
     writeValueRequest(thread.slots, epochs, newBatch);
     thread.start();
     return () => {
       if (thread.finish()) return valueRequestResult(thread.slots);
-      this.restoreValueSnapshot(before);
+      restore();
       return runHere();
     };
   }
 
-  /** The value network's weights and Adam moments. */
-  private valueSnapshot(): Float32Array[] {
+  /** Copies the value network's weights and Adam moments; the function returned puts them back. */
+  private saveValueNetwork(): () => void {
     const [[start, end]] = paramRanges(this.layout).value;
-    return [this.kernel.params, this.replicas.m, this.replicas.v].map((a) => a.slice(start, end));
-  }
-
-  private restoreValueSnapshot(snapshot: Float32Array[]): void {
-    const [[start]] = paramRanges(this.layout).value;
-    [this.kernel.params, this.replicas.m, this.replicas.v].forEach((a, i) => a.set(snapshot[i], start));
+    const arrays = [this.kernel.params, this.replicas.m, this.replicas.v];
+    const copies = arrays.map((a) => a.slice(start, end));
+    return () => arrays.forEach((a, i) => a.set(copies[i], start));
   }
 
   /** Whether the learner thread has started (until then, and without one, this thread does all the work). */
