@@ -18,6 +18,8 @@ export interface AllReduceMemory {
   length: number;
   control: SharedArrayBuffer;
   data: SharedArrayBuffer;
+  /** Floats the workers share besides (a sharded optimizer's moments); empty by default. */
+  state: SharedArrayBuffer;
 }
 
 /** Thrown in a worker waiting at a barrier when another worker gave up (see abort()). */
@@ -28,7 +30,7 @@ export class PeerAborted extends Error {
   }
 }
 
-export function allocateAllReduce(size: number, length: number): AllReduceMemory {
+export function allocateAllReduce(size: number, length: number, stateFloats = 0): AllReduceMemory {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`all-reduce size must be a positive integer, got ${size}`);
   return {
     size,
@@ -36,8 +38,15 @@ export function allocateAllReduce(size: number, length: number): AllReduceMemory
     control: new SharedArrayBuffer(4 * (COUNTS + size)),
     // size slots and one result, each `length` float32s
     data: new SharedArrayBuffer(4 * length * (size + 1)),
+    state: new SharedArrayBuffer(4 * stateFloats),
   };
 }
+
+/**
+ * Replaces this worker's chunk [start, end) of the sums, in place, before the other workers read
+ * them: an optimizer step sharded over the workers (the sums are gradients, what they read weights).
+ */
+export type ChunkUpdate = (result: Float32Array, start: number, end: number, totalCount: number) => void;
 
 export class AllReduce {
   private readonly control: Int32Array;
@@ -70,8 +79,9 @@ export class AllReduce {
   /**
    * Sums every worker's slot element-wise (in rank order) into `result`, and every worker's
    * `count`; returns the total count. All workers must call it the same number of times.
+   * updateChunk: what each worker then does to its chunk of the sums (the same function on every worker).
    */
-  sum(count: number, contribution?: Float32Array): number {
+  sum(count: number, contribution?: Float32Array, updateChunk?: ChunkUpdate): number {
     if (contribution) this.slot.set(contribution);
     Atomics.store(this.control, COUNTS + this.rank, count);
     this.barrier(); // every slot written
@@ -83,7 +93,8 @@ export class AllReduce {
     }
     let total = 0;
     for (let r = 0; r < this.size; r++) total += Atomics.load(this.control, COUNTS + r);
-    this.barrier(); // every chunk reduced
+    updateChunk?.(result, chunkStart, chunkEnd, total);
+    this.barrier(); // every chunk reduced (and updated)
     return total;
   }
 

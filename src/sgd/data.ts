@@ -6,21 +6,79 @@ import * as tf from '@tensorflow/tfjs';
 import { Random } from '../utils/random.js';
 import type { DataSet } from './module.js';
 
-/** This worker's rows of one step; n = 0 when it has none (its peers may still have some). */
-export interface LocalBatch {
-  x: tf.Tensor | null;
-  y: tf.Tensor | null;
-  n: number;
+/** A batch's rows as values, row after row, with the tensor shape and dtype they make. */
+interface RowsOf {
+  values: tf.TypedArray;
+  shape: number[];
+  dtype: tf.DataType;
+}
+
+/**
+ * This worker's rows of one step; n = 0 when it has none (its peers may still have some). The
+ * rows are tensors (x, y, made on first use when the batch was copied from a whole set) or values
+ * (xValues(), yValues(): what the WebAssembly kernel reads, without a trip through tfjs's memory).
+ * The caller disposes the batch.
+ */
+export class LocalBatch {
+  private tensors: { x: tf.Tensor; y: tf.Tensor } | null;
+  private rows: { x: RowsOf; y: RowsOf } | null;
+
+  constructor(
+    readonly n: number,
+    source: { x: tf.Tensor; y: tf.Tensor } | { x: RowsOf; y: RowsOf } | null,
+  ) {
+    const isTensors = source !== null && source.x instanceof tf.Tensor;
+    this.tensors = isTensors ? (source as { x: tf.Tensor; y: tf.Tensor }) : null;
+    this.rows = source !== null && !isTensors ? (source as { x: RowsOf; y: RowsOf }) : null;
+  }
+
+  get x(): tf.Tensor {
+    return this.asTensors().x;
+  }
+
+  get y(): tf.Tensor {
+    return this.asTensors().y;
+  }
+
+  get xShape(): number[] {
+    return this.tensors?.x.shape ?? this.rows!.x.shape;
+  }
+
+  get yShape(): number[] {
+    return this.tensors?.y.shape ?? this.rows!.y.shape;
+  }
+
+  xValues(): tf.TypedArray {
+    return this.rows?.x.values ?? (this.tensors!.x.dataSync() as tf.TypedArray);
+  }
+
+  yValues(): tf.TypedArray {
+    return this.rows?.y.values ?? (this.tensors!.y.dataSync() as tf.TypedArray);
+  }
+
+  private asTensors(): { x: tf.Tensor; y: tf.Tensor } {
+    if (!this.tensors) {
+      if (!this.rows) throw new RangeError('an empty batch has no rows');
+      const { x, y } = this.rows;
+      this.tensors = { x: tf.tensor(x.values, x.shape, x.dtype), y: tf.tensor(y.values, y.shape, y.dtype) };
+    }
+    return this.tensors;
+  }
+
+  dispose(): void {
+    this.tensors?.x.dispose();
+    this.tensors?.y.dispose();
+  }
 }
 
 export interface ShardStream {
   /** Global steps in the epoch, when known (for progress bars). */
   readonly steps: number | null;
-  /** This worker's next batch; n = 0 once it has no more. The caller disposes x and y. */
+  /** This worker's next batch; n = 0 once it has no more. The caller disposes it. */
   next(): Promise<LocalBatch>;
 }
 
-const EMPTY: LocalBatch = { x: null, y: null, n: 0 };
+const EMPTY = new LocalBatch(0, null);
 
 function toTensor(value: unknown, what: string): tf.Tensor {
   if (value instanceof tf.Tensor) return value;
@@ -102,7 +160,7 @@ export class WholeSet {
 
   private gather(indices: Int32Array): LocalBatch {
     if (indices.length === 0) return EMPTY;
-    return { x: this.xRows.gather(indices), y: this.yRows.gather(indices), n: indices.length };
+    return new LocalBatch(indices.length, { x: this.xRows.gather(indices), y: this.yRows.gather(indices) });
   }
 }
 
@@ -119,11 +177,11 @@ class RowValues {
     this.rowSize = tensor.shape.slice(1).reduce((a, b) => a * b, 1);
   }
 
-  gather(indices: Int32Array): tf.Tensor {
+  gather(indices: Int32Array): RowsOf {
     const { values, rowSize } = this;
     const rows = values.slice(0, indices.length * rowSize); // same element type; every value overwritten below
     for (let r = 0; r < indices.length; r++) rows.set(values.subarray(indices[r] * rowSize, (indices[r] + 1) * rowSize), r * rowSize);
-    return tf.tensor(rows, [indices.length, ...this.tensor.shape.slice(1)], this.tensor.dtype);
+    return { values: rows, shape: [indices.length, ...this.tensor.shape.slice(1)], dtype: this.tensor.dtype };
   }
 }
 
@@ -168,7 +226,7 @@ export async function batchStream(set: DataSet, what: string, rank: number, size
           continue;
         }
         const { x, y } = batchTensors(item.value, `${what} batch ${index - 1}`);
-        return { x, y, n: x.shape[0] ?? 0 };
+        return new LocalBatch(x.shape[0] ?? 0, { x, y });
       }
       return EMPTY;
     },

@@ -1,16 +1,20 @@
 // One data-parallel worker: a replica of the model, its optimizer and its shard of the data.
 // Each step (as PyTorch DDP and Ray SGD's TorchTrainer): forward and backward on the local rows,
 // gradients all-reduced (weighted by rows, so N workers on a global batch make the update one
-// worker makes on it), the same optimizer step on every replica.
+// worker makes on it), the same optimizer step on every replica. A tf.sequential of Dense layers
+// trained with Adam or SGD runs on the WebAssembly kernel instead of tfjs (kernel_model.ts), and
+// each worker then steps the optimizer on its own chunk of the weights inside the all-reduce.
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { saveCheckpoint } from '../checkpoint/save.js';
 import { displayPath } from '../checkpoint/format.js';
 import { initBackend, type BackendChoice } from '../utils/tensor_backend.js';
 import { UserError, errorMessage } from '../utils/errors.js';
-import { AllReduce, type AllReduceMemory } from './allreduce.js';
+import { AllReduce, type AllReduceMemory, type ChunkUpdate } from './allreduce.js';
 import { useFastTransposedMatMul } from './fast_matmul.js';
 import { WholeSet, batchStream, isWholeSet, type LocalBatch, type ShardStream } from './data.js';
+import { KernelModel, planKernel } from './kernel_model.js';
+import { flatOptimizer, flatOptimizerProblem, momentFloats, type FlatOptimizer, type FlatVariable } from './flat_optimizer.js';
 import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators, type CreatorContext } from './module.js';
 
 export interface ReplicaInit {
@@ -26,6 +30,10 @@ export interface ReplicaInit {
 
 export interface ReplicaInfo {
   parameters: number;
+  /** What runs the forward and backward passes: 'kernel' (WebAssembly), or 'tfjs' and why not the kernel. */
+  engine: string;
+  /** Floats of shared memory the optimizer's state needs (the kernel's Adam moments). */
+  stateFloats: number;
   metricNames: string[];
   trainRows: number | null;
   inputShape: (number | null)[];
@@ -70,14 +78,20 @@ export class Replica {
     readonly metricNames: string[],
     private train: DataSet,
     private readonly validation: DataSet | undefined,
+    /** The model on the WebAssembly kernel, or null (tfjs runs it) and why. */
+    private readonly kernel: KernelModel | null,
+    private readonly kernelProblem: string | null,
   ) {}
 
   /** Set by attach() once the driver knows the parameter count (every replica builds the same model). */
   private allReduce!: AllReduce;
+  /** With the kernel: the optimizer over flat weights, its moments in the all-reduce's shared state. */
+  private flat: FlatOptimizer | null = null;
 
   /** Joins the all-reduce: `memory` holds parameterCount + 1 floats per worker (the loss rides along). */
   attach(memory: AllReduceMemory): void {
     this.allReduce = new AllReduce(memory, this.init.rank);
+    if (this.kernel) this.flat = flatOptimizer(this.optimizer, new Float32Array(memory.state));
   }
 
   static async create(init: ReplicaInit): Promise<Replica> {
@@ -106,6 +120,10 @@ export class Replica {
     const data = await callCreator(name, 'data', () => creators.data(init.config, context));
     if (!data || typeof data !== 'object' || data.train === undefined) throw new UserError(`${name}: data(config) returned ${describe(data)}, not {train, validation}`);
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const plan = planKernel(model, creators.loss);
+    const kernelProblem = 'reason' in plan ? plan.reason : flatOptimizerProblem(optimizer);
+    // each worker's rows of a global batch (iterables' batches may be larger: the kernel grows)
+    const kernel = kernelProblem === null && !('reason' in plan) ? new KernelModel(plan, Math.ceil(init.batchSize / init.size)) : null;
     const replica = new Replica(
       init,
       creators,
@@ -118,7 +136,10 @@ export class Replica {
       model.metricsNames.slice(1),
       data.train,
       data.validation,
+      kernel,
+      kernelProblem,
     );
+    kernel?.params.set(replica.variableWeights());
     replica.wholeTrain = isWholeSet(data.train) ? replica.whole(data.train, 'train') : null;
     replica.wholeValidation = data.validation !== undefined && isWholeSet(data.validation) ? replica.whole(data.validation, 'validation') : null;
     return replica;
@@ -137,6 +158,8 @@ export class Replica {
   info(): ReplicaInfo {
     return {
       parameters: this.parameterCount,
+      engine: this.kernel ? 'kernel' : `tfjs (the kernel does not run ${this.kernelProblem})`,
+      stateFloats: this.kernel ? momentFloats(this.optimizer, this.parameterCount) : 0,
       metricNames: this.metricNames,
       trainRows: this.wholeTrain?.rows ?? null,
       inputShape: this.model.inputs[0].shape,
@@ -156,7 +179,7 @@ export class Replica {
   }
 
   /** One line naming the export and both shapes when the data does not fit the model. */
-  private checkShapes(x: tf.Tensor, y: tf.Tensor, which: string): void {
+  private checkShapes(x: { shape: number[] }, y: { shape: number[] }, which: string): void {
     if (this.checked.has(which)) return;
     this.checked.add(which);
     const input = this.model.inputs[0].shape;
@@ -181,6 +204,11 @@ export class Replica {
   }
 
   flatWeights(): Float32Array {
+    return this.kernel ? Float32Array.from(this.kernel.params) : this.variableWeights();
+  }
+
+  /** The tfjs variables' values, flattened. */
+  private variableWeights(): Float32Array {
     const flat = new Float32Array(this.parameterCount);
     let offset = 0;
     for (const v of this.variables) {
@@ -191,6 +219,7 @@ export class Replica {
   }
 
   private setFlatWeights(flat: Float32Array): void {
+    this.kernel?.params.set(flat.subarray(0, this.parameterCount));
     let offset = 0;
     for (const v of this.variables) {
       v.assign(tf.tensor(flat.slice(offset, offset + v.size), v.shape));
@@ -204,30 +233,55 @@ export class Replica {
     const ar = this.allReduce;
     const P = this.parameterCount;
     const sums: PassSums = { rows: 0, steps: 0, lossSum: 0, metricSums: [] };
+    const updateChunk = this.kernel ? this.updateChunk() : undefined;
     for (;;) {
       const batch = await stream.next();
       let loss = 0;
-      if (batch.n > 0) loss = this.localGradients(batch, ar.slot);
-      else ar.slot.fill(0);
+      try {
+        if (batch.n > 0) {
+          this.checkShapes({ shape: batch.xShape }, { shape: batch.yShape }, 'train');
+          loss = this.kernel ? this.kernel.sumGradients(batch, ar.slot) : this.localGradients(batch, ar.slot);
+        } else ar.slot.fill(0);
+      } finally {
+        batch.dispose();
+      }
       // the loss rides along as one more element, so the slot holds [n * gradients..., n * loss]
       ar.slot[P] = loss * batch.n;
-      const rows = ar.sum(batch.n);
+      const rows = ar.sum(batch.n, undefined, updateChunk);
       if (rows === 0) break;
-      this.applyAveraged(ar.result, rows);
+      if (this.kernel) {
+        // every worker's chunk of the stepped weights
+        this.kernel.params.set(ar.result.subarray(0, P));
+        this.flat!.finishStep();
+      } else this.applyAveraged(ar.result, rows);
       sums.rows += batch.n;
       sums.lossSum += loss * batch.n;
       sums.steps += 1;
       onStep?.(sums.steps, stream.steps);
     }
+    // the tfjs model validates and saves: give it the kernel's weights
+    if (this.kernel) this.setFlatWeights(this.kernel.params);
     return sums;
+  }
+
+  /** The optimizer's step on this worker's chunk of the summed gradients, which it replaces by the new weights. */
+  private updateChunk(): ChunkUpdate {
+    const kernel = this.kernel!;
+    const flat = this.flat!;
+    const P = this.parameterCount;
+    return (result, start, chunkEnd, rows) => {
+      if (rows === 0) return; // the epoch's end: no step
+      const end = Math.min(chunkEnd, P); // the last element is the loss
+      flat.updateRange(kernel.params, result, rows, start, end);
+      result.set(kernel.params.subarray(start, end), start);
+    };
   }
 
   /** Loss on the local rows; writes n x its gradient (flattened) into out. */
   private localGradients(batch: LocalBatch, out: Float32Array): number {
-    const x = batch.x!;
-    const y = batch.y!;
-    try {
-      this.checkShapes(x, y, 'train');
+    const x = batch.x;
+    const y = batch.y;
+    {
       const { value, grads } = tf.variableGrads(() => {
         const prediction = this.model.apply(x, { training: true }) as tf.Tensor;
         // as tfjs's model.fit: mean of the per-example loss, plus the layers' regularisation losses
@@ -246,9 +300,6 @@ export class Replica {
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();
       return loss;
-    } finally {
-      x.dispose();
-      y.dispose();
     }
   }
 
@@ -282,8 +333,8 @@ export class Replica {
     for (;;) {
       const batch = await stream.next();
       if (batch.n === 0) break;
-      const x = batch.x!;
-      const y = batch.y!;
+      const x = batch.x;
+      const y = batch.y;
       try {
         this.checkShapes(x, y, 'validation');
         const values = tf.tidy(() => {
@@ -295,8 +346,7 @@ export class Replica {
         sums.lossSum += numbers[0];
         numbers.slice(1).forEach((v, i) => (sums.metricSums[i] += v));
       } finally {
-        x.dispose();
-        y.dispose();
+        batch.dispose();
       }
       sums.rows += batch.n;
       sums.steps += 1;
@@ -305,6 +355,7 @@ export class Replica {
   }
 
   async optimizerState(): Promise<OptimizerState> {
+    if (this.flat) return this.flat.state(this.flatVariables());
     const weights = await this.optimizer.getWeights();
     const state: OptimizerState = { names: [], shapes: [], values: [] };
     for (const { name, tensor } of weights) {
@@ -313,6 +364,10 @@ export class Replica {
       state.values.push(Float32Array.from(tensor.dataSync()));
     }
     return state;
+  }
+
+  private flatVariables(): FlatVariable[] {
+    return this.variables.map((v) => ({ name: v.name, shape: v.shape, size: v.size }));
   }
 
   /** Writes <root>/checkpoint_<epoch>/ atomically (rank 0 only: replicas are identical). */
@@ -341,11 +396,13 @@ export class Replica {
       );
     }
     this.model.setWeights(saved.map((w) => tf.tensor(w.values, w.shape)));
+    this.kernel?.params.set(this.variableWeights());
     const { names, shapes } = ((loaded.manifest.state as { optimizer?: { names: string[]; shapes: number[][] } }).optimizer ?? { names: [], shapes: [] });
     const values = loaded.loadArrays('optimizer');
     if (values.length !== names.length) throw new UserError(`${source} is damaged: it has ${values.length} optimizer arrays for ${names.length} names`);
     try {
-      await this.optimizer.setWeights(names.map((name, i) => ({ name, tensor: tf.tensor(values[i], shapes[i]) })));
+      if (this.flat) this.flat.setState({ names, shapes, values });
+      else await this.optimizer.setWeights(names.map((name, i) => ({ name, tensor: tf.tensor(values[i], shapes[i]) })));
     } catch (error) {
       throw new UserError(`${source}: its optimizer state does not fit ${this.name}'s optimizer(config) (${errorMessage(error)})`);
     }

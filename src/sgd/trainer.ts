@@ -121,7 +121,7 @@ export class SGDTrainer {
         (rank) => ({ op: 'create', init: { module, config, batchSize, seed, rank, size: numWorkers, backend: options.backend ?? 'auto' } }),
         'starting',
       )) as ReplicaInfo[];
-      const memory = allocateAllReduce(numWorkers, infos[0].parameters + 1);
+      const memory = allocateAllReduce(numWorkers, infos[0].parameters + 1, infos[0].stateFloats);
       for (const r of replicas) if (r instanceof ThreadReplica) r.memory = memory;
       await collect(replicas, () => ({ op: 'attach', memory }), 'starting');
       await collect(replicas, () => ({ op: 'syncWeights' }), 'starting');

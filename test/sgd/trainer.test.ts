@@ -27,11 +27,22 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return max;
 }
 
+/** The same module on the WebAssembly kernel (tanh) and through tfjs (elu, which the kernel does not run). */
+const ENGINES: [string, Record<string, unknown>][] = [
+  ['kernel', {}],
+  ['tfjs', { hidden_activation: 'elu' }],
+];
+
 describe('SGDTrainer', () => {
-  test('2 workers on a global batch make the update 1 worker makes on it', async () => {
+  test('a Dense model trains on the kernel; one it cannot run trains through tfjs, saying why', async () => {
+    expect(await withTrainer(1, {}, async (t) => t.info.engine)).toBe('kernel');
+    expect(await withTrainer(1, { hidden_activation: 'elu' }, async (t) => t.info.engine)).toBe("tfjs (the kernel does not run layer dense_Dense1's elu activation)");
+  });
+
+  test.each(ENGINES)('2 workers on a global batch make the update 1 worker makes on it (%s)', async (_, engine) => {
     // one step per epoch (batch_size = all 96 rows), then 12 steps of 8 rows each
     const run = (numWorkers: number) =>
-      withTrainer(numWorkers, { batch_size: 96, lr: 0.2, optimizer: 'sgd' }, async (t) => {
+      withTrainer(numWorkers, { ...engine, batch_size: 96, lr: 0.2, optimizer: 'sgd' }, async (t) => {
         const before = (await t.replicaWeights())[0];
         const first = await t.train();
         const afterOne = (await t.replicaWeights())[0];
@@ -46,16 +57,16 @@ describe('SGDTrainer', () => {
     expect(Math.abs(one.loss - two.loss)).toBeLessThan(1e-6);
 
     const epochs = (numWorkers: number) =>
-      withTrainer(numWorkers, { batch_size: 8, lr: 0.02, optimizer: 'sgd' }, async (t) => {
+      withTrainer(numWorkers, { ...engine, batch_size: 8, lr: 0.02, optimizer: 'sgd' }, async (t) => {
         for (let e = 0; e < 2; e++) await t.train();
         return (await t.replicaWeights())[0];
       });
     expect(maxAbsDiff(await epochs(1), await epochs(2))).toBeLessThan(1e-5);
   });
 
-  test('replicas stay bit-identical over many steps', async () => {
+  test.each(ENGINES)('replicas stay bit-identical over many steps (%s)', async (_, engine) => {
     // 96 rows in global batches of 5 (the last of 1 row: one worker gets none) for 6 epochs: 120 steps
-    await withTrainer(2, { batch_size: 5, lr: 0.01 }, async (t) => {
+    await withTrainer(2, { ...engine, batch_size: 5, lr: 0.01 }, async (t) => {
       for (let e = 0; e < 6; e++) await t.train();
       const [a, b] = await t.replicaWeights();
       expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
@@ -104,15 +115,15 @@ describe('SGDTrainer', () => {
     await expect(SGDTrainer.create({ creators, numWorkers: 2 })).rejects.toThrow(/creators are functions, which cannot cross to worker threads: put them in a module/);
   });
 
-  test('save then load continues the run exactly (weights and optimizer state)', async () => {
+  test.each(ENGINES)('save then load continues the run exactly (weights and optimizer state) (%s)', async (_, engine) => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'rl-sgd-ckpt-'));
-    const straight = await withTrainer(2, { batch_size: 16, lr: 0.02 }, async (t) => {
+    const straight = await withTrainer(2, { ...engine, batch_size: 16, lr: 0.02 }, async (t) => {
       await t.train();
       const manifest = await t.save(root);
       await t.train();
       return { manifest, weights: (await t.replicaWeights())[0] };
     });
-    const resumed = await withTrainer(1, { batch_size: 16, lr: 0.02 }, async (t) => {
+    const resumed = await withTrainer(1, { ...engine, batch_size: 16, lr: 0.02 }, async (t) => {
       await t.load(straight.manifest);
       expect(t.epoch).toBe(1);
       await t.train();

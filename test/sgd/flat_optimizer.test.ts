@@ -1,0 +1,112 @@
+// The kernel's optimizers are tfjs's: the same bits as tf.train.adam and tf.train.sgd from the
+// same gradients, step after step, updated in chunks (as each worker updates its own), and the
+// same checkpoint state (names, shapes, values), which either side can restore.
+import { beforeAll, expect, test } from '@jest/globals';
+import * as tf from '@tensorflow/tfjs';
+import { flatOptimizer, flatOptimizerProblem, momentFloats, type FlatVariable } from '../../src/sgd/flat_optimizer.js';
+import { Random } from '../../src/utils/random.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const SHAPES = [[3, 4], [4], [4, 2], [2]];
+
+function variables(rng: Random, prefix: string): tf.Variable[] {
+  return SHAPES.map((shape, i) => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape), true, `${prefix}${i}/w`));
+}
+
+function flat(vars: tf.Variable[]): Float32Array {
+  return Float32Array.from(vars.flatMap((v) => Array.from(v.dataSync())));
+}
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** tfjs's optimizer and the flat one on the same weights and gradients (summed over `rows`); the flat one in two chunks. */
+function compare(make: () => tf.Optimizer, steps: number, rows = 3) {
+  const rng = new Random(5);
+  const vars = variables(rng, `v${Math.random()}`);
+  const tfOptimizer = make();
+  const reference = make();
+  const params = flat(vars);
+  const moments = new Float32Array(momentFloats(reference, params.length));
+  const mine = flatOptimizer(reference, moments);
+  const split = 13; // inside the first kernel
+  for (let step = 0; step < steps; step++) {
+    const summed = Float32Array.from({ length: params.length }, () => rng.normal() * rows);
+    const named: tf.NamedTensorMap = {};
+    let offset = 0;
+    for (const v of vars) {
+      const g = summed.slice(offset, offset + v.size);
+      for (let i = 0; i < g.length; i++) g[i] /= rows; // as the tfjs path divides
+      named[v.name] = tf.tensor(g, v.shape);
+      offset += v.size;
+    }
+    tfOptimizer.applyGradients(named);
+    tf.dispose(Object.values(named));
+    mine.updateRange(params, summed, rows, split, params.length);
+    mine.updateRange(params, summed, rows, 0, split);
+    mine.finishStep();
+  }
+  const shapes: FlatVariable[] = vars.map((v) => ({ name: v.name, shape: v.shape, size: v.size }));
+  return { vars, params, tfOptimizer, mine, shapes, moments };
+}
+
+test('Adam: the same bits as tf.train.adam over 12 steps, in chunks', () => {
+  const { vars, params } = compare(() => tf.train.adam(0.01, 0.8, 0.95), 12);
+  expect(bits(params).equals(bits(flat(vars)))).toBe(true);
+  const initial = compare(() => tf.train.adam(0.01, 0.8, 0.95), 0).params;
+  expect(Math.max(...params.map((p, i) => Math.abs(p - initial[i])))).toBeGreaterThan(0.05); // the weights moved
+});
+
+test('SGD: the same bits as tf.train.sgd', () => {
+  const { vars, params } = compare(() => tf.train.sgd(0.05), 4);
+  expect(bits(params).equals(bits(flat(vars)))).toBe(true);
+});
+
+test("Adam's state is tfjs's getWeights(), and restores either way", async () => {
+  const { tfOptimizer, mine, shapes, params, vars } = compare(() => tf.train.adam(0.02), 3);
+  const theirs = await tfOptimizer.getWeights();
+  const ours = mine.state(shapes);
+  expect(ours.names).toEqual(theirs.map((w) => w.name));
+  expect(ours.shapes).toEqual(theirs.map((w) => w.tensor.shape));
+  ours.values.forEach((values, i) => expect(bits(values).equals(bits(Float32Array.from(theirs[i].tensor.dataSync())))).toBe(true));
+
+  // tfjs's state into a new flat Adam, and the flat state into a new tfjs Adam: both continue as the originals
+  const resumed = flatOptimizer(tf.train.adam(0.02), new Float32Array(2 * params.length));
+  resumed.setState({ names: theirs.map((w) => w.name), shapes: theirs.map((w) => w.tensor.shape), values: theirs.map((w) => Float32Array.from(w.tensor.dataSync())) });
+  const tfResumed = tf.train.adam(0.02);
+  await tfResumed.setWeights(ours.names.map((name, i) => ({ name, tensor: tf.tensor(ours.values[i], ours.shapes[i], name === 'iter' ? 'int32' : 'float32') })));
+  const g = Float32Array.from({ length: params.length }, (_, i) => Math.sin(i));
+  const before = Float32Array.from(params);
+  mine.updateRange(params, g, 1, 0, params.length);
+  const copy = Float32Array.from(before);
+  resumed.updateRange(copy, g, 1, 0, copy.length);
+  expect(bits(copy).equals(bits(params))).toBe(true);
+  let offset = 0;
+  const named: tf.NamedTensorMap = {};
+  for (const v of vars) {
+    named[v.name] = tf.tensor(g.slice(offset, offset + v.size), v.shape);
+    offset += v.size;
+  }
+  tfResumed.applyGradients(named as never);
+  // tfjs's restore computes beta^(t+1) with pow, the running product multiplies: equal to float tolerance
+  const after = flat(vars);
+  for (let i = 0; i < params.length; i++) expect(Math.abs(after[i] - params[i])).toBeLessThan(1e-6);
+});
+
+test("before its first step Adam's state is the step count alone, as tfjs's", async () => {
+  const adam = tf.train.adam(0.1);
+  const mine = flatOptimizer(adam, new Float32Array(8));
+  expect(mine.state([{ name: 'w', shape: [4], size: 4 }])).toEqual({ names: ['iter'], shapes: [[]], values: [Float32Array.of(0)] });
+  expect((await adam.getWeights()).map((w) => w.name)).toEqual(['iter']);
+});
+
+test('other optimizers have no flat version, and say so', () => {
+  expect(flatOptimizerProblem(tf.train.momentum(0.1, 0.9))).toBe('optimizer Momentum (the kernel runs Adam and SGD)');
+  expect(flatOptimizerProblem(tf.train.rmsprop(0.1))).toMatch(/^optimizer RMSProp/);
+  expect(flatOptimizerProblem(tf.train.adam(0.1))).toBeNull();
+  expect(momentFloats(tf.train.sgd(0.1), 10)).toBe(0);
+  expect(momentFloats(tf.train.adam(0.1), 10)).toBe(20);
+  expect(() => flatOptimizer(tf.train.adagrad(0.1), new Float32Array(0))).toThrow(/no flat version of optimizer Adagrad/);
+});
