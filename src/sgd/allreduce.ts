@@ -18,8 +18,6 @@ export interface AllReduceMemory {
   length: number;
   control: SharedArrayBuffer;
   data: SharedArrayBuffer;
-  /** Floats the workers share besides (a sharded optimizer's moments); empty by default. */
-  state: SharedArrayBuffer;
 }
 
 /** Thrown in a worker waiting at a barrier when another worker gave up (see abort()). */
@@ -30,7 +28,7 @@ export class PeerAborted extends Error {
   }
 }
 
-export function allocateAllReduce(size: number, length: number, stateFloats = 0): AllReduceMemory {
+export function allocateAllReduce(size: number, length: number): AllReduceMemory {
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`all-reduce size must be a positive integer, got ${size}`);
   return {
     size,
@@ -38,7 +36,6 @@ export function allocateAllReduce(size: number, length: number, stateFloats = 0)
     control: new SharedArrayBuffer(4 * (COUNTS + size)),
     // size slots and one result, each `length` float32s
     data: new SharedArrayBuffer(4 * length * (size + 1)),
-    state: new SharedArrayBuffer(4 * stateFloats),
   };
 }
 

@@ -1,13 +1,17 @@
-// tfjs's Adam and SGD optimizers over flat float32 arrays, for replicas that train on the
-// WebAssembly kernel (kernel_model.ts): the same float32 operations in the same order as
-// tfjs-core's AdamOptimizer and SGDOptimizer.applyGradients, so the weights are the bits tfjs
-// would make from the same gradients (each Math.fround is one float32 op of tfjs's). Elementwise:
-// each worker updates its own chunk of the weights (ZeRO stage 1, Rajbhandari et al. 2020), and
-// the moments live in shared memory, where rank 0 reads all of them for a checkpoint.
+// tfjs's Adam and SGD optimizers over flat float32 weights, for replicas that train on the
+// WebAssembly kernel (kernel_model.ts). The weights, the summed gradients and Adam's moments live
+// in one shared WebAssembly memory: each worker steps its own chunk of the weights inside the
+// all-reduce (ZeRO stage 1, Rajbhandari et al. 2020), then every worker copies all of them. The
+// kernel's tfjs_adam and tfjs_sgd repeat tfjs-core's AdamOptimizer and SGDOptimizer float32 op
+// for op, so the weights are the bits tfjs makes from the same gradients (tested).
 import type * as tf from '@tensorflow/tfjs';
+import { sharedMemory } from '../nn/mlp.js';
+import { instantiateKernel, type DenseKernelExports } from '../nn/wasm.js';
 import type { OptimizerState } from './replica.js';
 
 const f32 = Math.fround;
+const BASE = 64;
+const align = (floats: number) => Math.ceil(floats / 4) * 4;
 
 /** A variable's name and size, in the model's order (the order of the flat weights). */
 export interface FlatVariable {
@@ -16,15 +20,9 @@ export interface FlatVariable {
   size: number;
 }
 
-export interface FlatOptimizer {
-  /** Weights [start, end) of params: one step from grads (sums over `rows` rows, divided here as tfjs's path divides them). */
-  updateRange(params: Float32Array, grads: Float32Array, rows: number, start: number, end: number): void;
-  /** Counts the step (every worker, once per step, after its range). */
-  finishStep(): void;
-  /** tfjs's getWeights() for this optimizer: 'iter', then (Adam, once it stepped) every variable's m, then every v. */
-  state(variables: FlatVariable[]): OptimizerState;
-  /** The inverse of state(), from a checkpoint tfjs's optimizer (or state()) wrote. */
-  setState(state: OptimizerState): void;
+/** The memory every worker's optimizer shares: weights, summed gradients, m and v, each `parameters` floats. */
+export function allocateOptimizerMemory(parameters: number): WebAssembly.Memory {
+  return sharedMemory(BASE + 4 * 4 * align(parameters));
 }
 
 /** Why an optimizer has no flat version (then the replica trains through tfjs), or null. */
@@ -33,107 +31,112 @@ export function flatOptimizerProblem(optimizer: tf.Optimizer): string | null {
   return name === 'Adam' || name === 'SGD' ? null : `optimizer ${name} (the kernel runs Adam and SGD)`;
 }
 
-/** Floats of shared memory an optimizer's moments take for `parameters` weights. */
-export function momentFloats(optimizer: tf.Optimizer, parameters: number): number {
-  return optimizer.getClassName() === 'Adam' ? 2 * parameters : 0;
-}
+export abstract class FlatOptimizer {
+  /** The shared weights: what every worker copies after a step (a view of the memory). */
+  readonly weights: Float32Array;
+  protected readonly kernel: DenseKernelExports;
+  protected readonly ptr: { weights: number; sums: number; m: number; v: number };
+  protected iterations = 0;
 
-/** The flat version of a tfjs Adam or SGD optimizer (its settings as they are now); moments: momentFloats() of shared memory. */
-export function flatOptimizer(optimizer: tf.Optimizer, moments: Float32Array): FlatOptimizer {
-  const problem = flatOptimizerProblem(optimizer);
-  if (problem) throw new RangeError(`no flat version of ${problem}`);
-  const config = optimizer.getConfig() as Record<string, number>;
-  return optimizer.getClassName() === 'Adam' ? new FlatAdam(config.learningRate, config.beta1, config.beta2, config.epsilon, moments) : new FlatSGD(config.learningRate);
-}
-
-class FlatSGD implements FlatOptimizer {
-  private iterations = 0;
-  /** tfjs keeps -learningRate as a float32 scalar. */
-  private readonly c: number;
-
-  constructor(learningRate: number) {
-    this.c = f32(-learningRate);
+  constructor(memory: WebAssembly.Memory, parameters: number) {
+    const stride = 4 * align(parameters);
+    this.ptr = { weights: BASE, sums: BASE + stride, m: BASE + 2 * stride, v: BASE + 3 * stride };
+    if (memory.buffer.byteLength < BASE + 4 * stride) throw new RangeError(`the optimizer's memory holds fewer than ${parameters} weights`);
+    this.weights = new Float32Array(memory.buffer, this.ptr.weights, parameters);
+    this.kernel = instantiateKernel(memory);
   }
 
-  updateRange(params: Float32Array, grads: Float32Array, rows: number, start: number, end: number): void {
-    const { c } = this;
-    for (let i = start; i < end; i++) {
-      const g = f32(grads[i] / rows);
-      params[i] = f32(c * g) + params[i];
-    }
+  /** Steps weights [start, end) from `sums` (gradients summed over `rows` rows; tfjs's path divides them by rows). */
+  stepRange(sums: Float32Array, rows: number, start: number, end: number): void {
+    new Float32Array(this.weights.buffer, this.ptr.sums, this.weights.length).set(sums.subarray(start, end), start);
+    this.update(4 * start, end - start, rows);
   }
 
+  protected abstract update(at: number, n: number, rows: number): void;
+
+  /** Counts the step (every worker, once per step, after its range). */
   finishStep(): void {
     this.iterations += 1;
   }
 
-  state(): OptimizerState {
+  /** tfjs's getWeights() for this optimizer: 'iter', then (Adam, once it stepped) every variable's m, then every v. */
+  state(_variables: FlatVariable[]): OptimizerState {
     return { names: ['iter'], shapes: [[]], values: [Float32Array.of(this.iterations)] };
   }
 
+  /** The inverse of state(), from a checkpoint tfjs's optimizer (or state()) wrote. */
   setState(state: OptimizerState): void {
     this.iterations = state.values[0]?.[0] ?? 0;
   }
 }
 
-class FlatAdam implements FlatOptimizer {
-  private iterations = 0;
+/** The flat version of a tfjs Adam or SGD optimizer (its settings as they are now). */
+export function flatOptimizer(optimizer: tf.Optimizer, memory: WebAssembly.Memory, parameters: number): FlatOptimizer {
+  const problem = flatOptimizerProblem(optimizer);
+  if (problem) throw new RangeError(`no flat version of ${problem}`);
+  const config = optimizer.getConfig() as Record<string, number>;
+  return optimizer.getClassName() === 'Adam'
+    ? new FlatAdam(memory, parameters, config.learningRate, config.beta1, config.beta2, config.epsilon)
+    : new FlatSGD(memory, parameters, config.learningRate);
+}
+
+class FlatSGD extends FlatOptimizer {
+  constructor(
+    memory: WebAssembly.Memory,
+    parameters: number,
+    private readonly learningRate: number,
+  ) {
+    super(memory, parameters);
+  }
+
+  protected update(at: number, n: number, rows: number): void {
+    // tfjs keeps -learningRate as a float32 scalar
+    this.kernel.tfjs_sgd(this.ptr.weights + at, this.ptr.sums + at, n, rows, f32(-this.learningRate));
+  }
+}
+
+class FlatAdam extends FlatOptimizer {
   /** beta1^(t+1) and beta2^(t+1), float32 variables in tfjs, multiplied by beta once per step. */
   private accBeta1: number;
   private accBeta2: number;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
 
   constructor(
+    memory: WebAssembly.Memory,
+    parameters: number,
     private readonly learningRate: number,
     private readonly beta1: number,
     private readonly beta2: number,
     private readonly epsilon: number,
-    moments: Float32Array,
   ) {
-    const half = moments.length / 2;
-    this.m = moments.subarray(0, half);
-    this.v = moments.subarray(half);
+    super(memory, parameters);
     this.accBeta1 = f32(beta1);
     this.accBeta2 = f32(beta2);
   }
 
-  updateRange(params: Float32Array, grads: Float32Array, rows: number, start: number, end: number): void {
-    const { m, v } = this;
-    const beta1 = f32(this.beta1);
-    const beta2 = f32(this.beta2);
-    const oneMinusBeta1 = f32(1 - this.beta1);
-    const oneMinusBeta2 = f32(1 - this.beta2);
-    const oneMinusAccBeta1 = f32(1 - this.accBeta1);
-    const oneMinusAccBeta2 = f32(1 - this.accBeta2);
-    const epsilon = f32(this.epsilon);
-    const minusLr = f32(-this.learningRate);
-    for (let i = start; i < end; i++) {
-      const g = f32(grads[i] / rows);
-      const newM = f32(f32(m[i] * beta1) + f32(g * oneMinusBeta1));
-      const newV = f32(f32(v[i] * beta2) + f32(f32(g * g) * oneMinusBeta2));
-      const mHat = f32(newM / oneMinusAccBeta1);
-      const vHat = f32(newV / oneMinusAccBeta2);
-      m[i] = newM;
-      v[i] = newV;
-      params[i] = f32(f32(mHat / f32(f32(Math.sqrt(vHat)) + epsilon)) * minusLr) + params[i];
-    }
+  private moments(which: 'm' | 'v'): Float32Array {
+    return new Float32Array(this.weights.buffer, this.ptr[which], this.weights.length);
   }
 
-  finishStep(): void {
+  protected update(at: number, n: number, rows: number): void {
+    const { ptr, beta1, beta2 } = this;
+    this.kernel.tfjs_adam(ptr.weights + at, ptr.sums + at, ptr.m + at, ptr.v + at, n, rows, beta1, 1 - beta1, beta2, 1 - beta2, f32(1 - this.accBeta1), f32(1 - this.accBeta2), this.epsilon, -this.learningRate);
+  }
+
+  override finishStep(): void {
     this.accBeta1 = f32(this.accBeta1 * f32(this.beta1));
     this.accBeta2 = f32(this.accBeta2 * f32(this.beta2));
-    this.iterations += 1;
+    super.finishStep();
   }
 
-  state(variables: FlatVariable[]): OptimizerState {
-    const state: OptimizerState = { names: ['iter'], shapes: [[]], values: [Float32Array.of(this.iterations)] };
+  override state(variables: FlatVariable[]): OptimizerState {
+    const state = super.state(variables);
     // tfjs makes the moments on the first step: before it, getWeights() holds the count alone
     if (this.iterations === 0) return state;
-    for (const [suffix, moments] of [['m', this.m], ['v', this.v]] as const) {
+    for (const which of ['m', 'v'] as const) {
+      const moments = this.moments(which);
       let offset = 0;
       for (const variable of variables) {
-        state.names.push(`${variable.name}/${suffix}`);
+        state.names.push(`${variable.name}/${which}`);
         state.shapes.push(variable.shape);
         state.values.push(moments.slice(offset, offset + variable.size));
         offset += variable.size;
@@ -142,23 +145,23 @@ class FlatAdam implements FlatOptimizer {
     return state;
   }
 
-  setState(state: OptimizerState): void {
-    const [iterations, ...moments] = state.values;
-    this.iterations = iterations?.[0] ?? 0;
+  override setState(state: OptimizerState): void {
+    super.setState(state);
     // as AdamOptimizer.setWeights: beta^(iterations + 1), a float32 pow
     this.accBeta1 = f32(Math.pow(f32(this.beta1), this.iterations + 1));
     this.accBeta2 = f32(Math.pow(f32(this.beta2), this.iterations + 1));
-    const half = moments.length / 2;
-    const fill = (target: Float32Array, arrays: Float32Array[]) => {
+    const arrays = state.values.slice(1);
+    const half = arrays.length / 2;
+    for (const [which, part] of [['m', arrays.slice(0, half)], ['v', arrays.slice(half)]] as const) {
+      const target = this.moments(which);
       let offset = 0;
-      for (const array of arrays) {
+      for (const array of part) {
+        if (offset + array.length > target.length) throw new RangeError(`the optimizer state holds more moments than the ${target.length} weights`);
         target.set(array, offset);
         offset += array.length;
       }
       if (offset !== 0 && offset !== target.length) throw new RangeError(`the optimizer state holds ${offset} moments for ${target.length} weights`);
       if (offset === 0) target.fill(0);
-    };
-    fill(this.m, moments.slice(0, half));
-    fill(this.v, moments.slice(half));
+    }
   }
 }

@@ -14,7 +14,7 @@ import { AllReduce, type AllReduceMemory, type ChunkUpdate } from './allreduce.j
 import { useFastTransposedMatMul } from './fast_matmul.js';
 import { WholeSet, batchStream, isWholeSet, type LocalBatch, type ShardStream } from './data.js';
 import { KernelModel, planKernel } from './kernel_model.js';
-import { flatOptimizer, flatOptimizerProblem, momentFloats, type FlatOptimizer, type FlatVariable } from './flat_optimizer.js';
+import { flatOptimizer, flatOptimizerProblem, type FlatOptimizer, type FlatVariable } from './flat_optimizer.js';
 import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators, type CreatorContext } from './module.js';
 
 export interface ReplicaInit {
@@ -32,8 +32,6 @@ export interface ReplicaInfo {
   parameters: number;
   /** What runs the forward and backward passes: 'kernel' (WebAssembly), or 'tfjs' and why not the kernel. */
   engine: string;
-  /** Floats of shared memory the optimizer's state needs (the kernel's Adam moments). */
-  stateFloats: number;
   metricNames: string[];
   trainRows: number | null;
   inputShape: (number | null)[];
@@ -85,13 +83,20 @@ export class Replica {
 
   /** Set by attach() once the driver knows the parameter count (every replica builds the same model). */
   private allReduce!: AllReduce;
-  /** With the kernel: the optimizer over flat weights, its moments in the all-reduce's shared state. */
+  /** With the kernel: the optimizer over the flat weights all workers share. */
   private flat: FlatOptimizer | null = null;
 
-  /** Joins the all-reduce: `memory` holds parameterCount + 1 floats per worker (the loss rides along). */
-  attach(memory: AllReduceMemory): void {
+  /**
+   * Joins the all-reduce: `memory` holds parameterCount + 1 floats per worker (the loss rides
+   * along); with the kernel, optimizerMemory (allocateOptimizerMemory) holds the shared weights.
+   */
+  attach(memory: AllReduceMemory, optimizerMemory: WebAssembly.Memory | null): void {
     this.allReduce = new AllReduce(memory, this.init.rank);
-    if (this.kernel) this.flat = flatOptimizer(this.optimizer, new Float32Array(memory.state));
+    if (this.kernel) {
+      if (!optimizerMemory) throw new RangeError("a replica on the kernel needs the workers' optimizer memory");
+      this.flat = flatOptimizer(this.optimizer, optimizerMemory, this.parameterCount);
+      this.flat.weights.set(this.kernel.params);
+    }
   }
 
   static async create(init: ReplicaInit): Promise<Replica> {
@@ -159,7 +164,6 @@ export class Replica {
     return {
       parameters: this.parameterCount,
       engine: this.kernel ? 'kernel' : `tfjs (the kernel does not run ${this.kernelProblem})`,
-      stateFloats: this.kernel ? momentFloats(this.optimizer, this.parameterCount) : 0,
       metricNames: this.metricNames,
       trainRows: this.wholeTrain?.rows ?? null,
       inputShape: this.model.inputs[0].shape,
@@ -220,6 +224,7 @@ export class Replica {
 
   private setFlatWeights(flat: Float32Array): void {
     this.kernel?.params.set(flat.subarray(0, this.parameterCount));
+    this.flat?.weights.set(flat.subarray(0, this.parameterCount)); // every worker writes the same bits
     let offset = 0;
     for (const v of this.variables) {
       v.assign(tf.tensor(flat.slice(offset, offset + v.size), v.shape));
@@ -251,7 +256,7 @@ export class Replica {
       if (rows === 0) break;
       if (this.kernel) {
         // every worker's chunk of the stepped weights
-        this.kernel.params.set(ar.result.subarray(0, P));
+        this.kernel.params.set(this.flat!.weights);
         this.flat!.finishStep();
       } else this.applyAveraged(ar.result, rows);
       sums.rows += batch.n;
@@ -264,16 +269,13 @@ export class Replica {
     return sums;
   }
 
-  /** The optimizer's step on this worker's chunk of the summed gradients, which it replaces by the new weights. */
+  /** The optimizer's step on this worker's chunk of the shared weights, from its chunk of the summed gradients. */
   private updateChunk(): ChunkUpdate {
-    const kernel = this.kernel!;
     const flat = this.flat!;
     const P = this.parameterCount;
     return (result, start, chunkEnd, rows) => {
       if (rows === 0) return; // the epoch's end: no step
-      const end = Math.min(chunkEnd, P); // the last element is the loss
-      flat.updateRange(kernel.params, result, rows, start, end);
-      result.set(kernel.params.subarray(start, end), start);
+      flat.stepRange(result, rows, start, Math.min(chunkEnd, P)); // the last element is the loss
     };
   }
 
@@ -396,7 +398,7 @@ export class Replica {
       );
     }
     this.model.setWeights(saved.map((w) => tf.tensor(w.values, w.shape)));
-    this.kernel?.params.set(this.variableWeights());
+    if (this.kernel) this.setFlatWeights(this.variableWeights());
     const { names, shapes } = ((loaded.manifest.state as { optimizer?: { names: string[]; shapes: number[][] } }).optimizer ?? { names: [], shapes: [] });
     const values = loaded.loadArrays('optimizer');
     if (values.length !== names.length) throw new UserError(`${source} is damaged: it has ${values.length} optimizer arrays for ${names.length} names`);

@@ -7,7 +7,7 @@ import type { ThreadReply } from './request_thread.js';
 
 export type ReplicaRequest =
   | { id: number; op: 'create'; init: ReplicaInit }
-  | { id: number; op: 'attach'; memory: AllReduceMemory }
+  | { id: number; op: 'attach'; memory: AllReduceMemory; optimizerMemory: WebAssembly.Memory | null }
   | { id: number; op: 'syncWeights' }
   | { id: number; op: 'train'; epoch: number }
   | { id: number; op: 'validate' }
@@ -34,7 +34,7 @@ export async function runReplicaOp(
     if (!replica) throw new Error(`replica request '${request.op}' before 'create'`);
     switch (request.op) {
       case 'attach':
-        return { id, ok: replica.attach(request.memory) };
+        return { id, ok: replica.attach(request.memory, request.optimizerMemory) };
       case 'syncWeights':
         return { id, ok: replica.syncWeights() };
       case 'train':

@@ -453,3 +453,49 @@ export function adam_update(params: usize, grads: usize, m: usize, v: usize, n: 
     store<f32>(params + off, load<f32>(params + off) - (lrT * m1) / (Mathf.sqrt(v1) + eps));
   }
 }
+
+/**
+ * tfjs's AdamOptimizer.applyGradients (tfjs-core adam_optimizer.ts) over n weights, float32 op for
+ * op, so the weights are the bits tfjs makes: g = sum / rows, m = m b1 + g c1, v = v b2 + g^2 c2,
+ * w = (m / a1) / (sqrt(v / a2) + eps) * minusLr + w, with c = 1 - b and a = 1 - b^t as tfjs rounds
+ * them. rl sgd's workers each run it on their chunk of the summed gradients.
+ */
+export function tfjs_adam(params: usize, sums: usize, m: usize, v: usize, n: i32, rows: f32, b1: f32, c1: f32, b2: f32, c2: f32, a1: f32, a2: f32, eps: f32, minusLr: f32): void {
+  const R = f32x4.splat(rows);
+  const B1 = f32x4.splat(b1);
+  const C1 = f32x4.splat(c1);
+  const B2 = f32x4.splat(b2);
+  const C2 = f32x4.splat(c2);
+  const A1 = f32x4.splat(a1);
+  const A2 = f32x4.splat(a2);
+  const EPS = f32x4.splat(eps);
+  const LR = f32x4.splat(minusLr);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k << 2;
+    const g = f32x4.div(v128.load(sums + off), R);
+    const m1 = f32x4.add(f32x4.mul(v128.load(m + off), B1), f32x4.mul(g, C1));
+    const v1 = f32x4.add(f32x4.mul(v128.load(v + off), B2), f32x4.mul(f32x4.mul(g, g), C2));
+    v128.store(m + off, m1);
+    v128.store(v + off, v1);
+    const step = f32x4.mul(f32x4.div(f32x4.div(m1, A1), f32x4.add(f32x4.sqrt(f32x4.div(v1, A2)), EPS)), LR);
+    v128.store(params + off, f32x4.add(step, v128.load(params + off)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k << 2;
+    const g = load<f32>(sums + off) / rows;
+    const m1 = load<f32>(m + off) * b1 + g * c1;
+    const v1 = load<f32>(v + off) * b2 + g * g * c2;
+    store<f32>(m + off, m1);
+    store<f32>(v + off, v1);
+    store<f32>(params + off, ((m1 / a1) / (Mathf.sqrt(v1 / a2) + eps)) * minusLr + load<f32>(params + off));
+  }
+}
+
+/** tfjs's SGDOptimizer.applyGradients over n weights: w = c (sum / rows) + w, c = -lr as a float32. */
+export function tfjs_sgd(params: usize, sums: usize, n: i32, rows: f32, c: f32): void {
+  for (let k = 0; k < n; k++) {
+    const off = <usize>k << 2;
+    store<f32>(params + off, c * (load<f32>(sums + off) / rows) + load<f32>(params + off));
+  }
+}
