@@ -95,8 +95,12 @@ export class Categorical implements ActionDistribution {
 
   // dH/dz_j = -p_j (log p_j + H)
   entropyGrad(inputs: ArrayLike<number>, iOff: number, scale: number, grad: Float32Array, gOff: number): number {
-    const h = this.entropy(inputs, iOff);
     const lse = this.logNormalizer(inputs, iOff);
+    let h = 0; // entropy(), with the normalizer computed once for both loops
+    for (let k = 0; k < this.inputSize; k++) {
+      const logp = inputs[iOff + k] - lse;
+      h -= Math.exp(logp) * logp;
+    }
     for (let k = 0; k < this.inputSize; k++) {
       const logp = inputs[iOff + k] - lse;
       grad[gOff + k] -= scale * Math.exp(logp) * (logp + h);
