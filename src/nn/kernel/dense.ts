@@ -392,37 +392,13 @@ export function dense_grad_params(x: usize, dz: usize, dw: usize, dbias: usize, 
  * layers, a few units) w^T is formed in scratch (nIn x nOut floats) and multiplied by matmul.
  */
 export function dense_grad_input(dz: usize, w: usize, dx: usize, batch: i32, nIn: i32, nOut: i32, accumulate: i32, scratch: usize): void {
-  if (((nIn | nOut) & 3) == 0) transpose4(w, scratch, nIn, nOut);
-  else if ((nOut & 3) == 0 && nOut >= 8) {
+  if ((nOut & 3) == 0 && nOut >= 8) {
     matmul_nt(dz, w, dx, batch, nIn, nOut, accumulate);
     return;
-  } else transpose(w, scratch, nIn, nOut);
-  // dx [batch, nIn] = dz [batch, nOut] wT [nOut, nIn]
-  matmul(dz, <usize>nOut << 2, 4, scratch, 0, dx, batch, nOut, nIn, accumulate);
-}
-
-/** transpose() for rows and cols multiples of 4: 4 x 4 blocks, each four loads, eight shuffles and four stores. */
-function transpose4(src: usize, dst: usize, rows: i32, cols: i32): void {
-  const rowS = <usize>cols << 2;
-  const rowD = <usize>rows << 2;
-  for (let r = 0; r < rows; r += 4) {
-    for (let c = 0; c < cols; c += 4) {
-      const s = src + <usize>r * rowS + (<usize>c << 2);
-      const a = v128.load(s);
-      const b = v128.load(s + rowS);
-      const e = v128.load(s + 2 * rowS);
-      const f = v128.load(s + 3 * rowS);
-      const abLow = i32x4.shuffle(a, b, 0, 4, 1, 5); // a0 b0 a1 b1
-      const abHigh = i32x4.shuffle(a, b, 2, 6, 3, 7); // a2 b2 a3 b3
-      const efLow = i32x4.shuffle(e, f, 0, 4, 1, 5);
-      const efHigh = i32x4.shuffle(e, f, 2, 6, 3, 7);
-      const d = dst + <usize>c * rowD + (<usize>r << 2);
-      v128.store(d, i32x4.shuffle(abLow, efLow, 0, 1, 4, 5)); // a0 b0 e0 f0
-      v128.store(d + rowD, i32x4.shuffle(abLow, efLow, 2, 3, 6, 7));
-      v128.store(d + 2 * rowD, i32x4.shuffle(abHigh, efHigh, 0, 1, 4, 5));
-      v128.store(d + 3 * rowD, i32x4.shuffle(abHigh, efHigh, 2, 3, 6, 7));
-    }
   }
+  // dx [batch, nIn] = dz [batch, nOut] wT [nOut, nIn]
+  transpose(w, scratch, nIn, nOut);
+  matmul(dz, <usize>nOut << 2, 4, scratch, 0, dx, batch, nOut, nIn, accumulate);
 }
 
 /** n floats at ptr set to zero (a Float32Array's fill() on shared memory took ten times as long). */
