@@ -283,26 +283,24 @@ export class Replica {
   private localGradients(batch: LocalBatch, out: Float32Array): number {
     const x = batch.x;
     const y = batch.y;
-    {
-      const { value, grads } = tf.variableGrads(() => {
-        const prediction = this.model.apply(x, { training: true }) as tf.Tensor;
-        // as tfjs's model.fit: mean of the per-example loss, plus the layers' regularisation losses
-        let total = tf.mean(this.lossFn(y, prediction));
-        const regularisers = this.model.calculateLosses();
-        if (regularisers.length > 0) total = tf.add(total, tf.addN(regularisers));
-        return total as tf.Scalar;
-      }, this.variables);
-      let offset = 0;
-      for (const v of this.variables) {
-        const g = grads[v.name].dataSync() as Float32Array;
-        for (let i = 0; i < g.length; i++) out[offset + i] = g[i] * batch.n;
-        offset += v.size;
-      }
-      const loss = value.dataSync()[0];
-      value.dispose();
-      for (const g of Object.values(grads)) g.dispose();
-      return loss;
+    const { value, grads } = tf.variableGrads(() => {
+      const prediction = this.model.apply(x, { training: true }) as tf.Tensor;
+      // as tfjs's model.fit: mean of the per-example loss, plus the layers' regularisation losses
+      let total = tf.mean(this.lossFn(y, prediction));
+      const regularisers = this.model.calculateLosses();
+      if (regularisers.length > 0) total = tf.add(total, tf.addN(regularisers));
+      return total as tf.Scalar;
+    }, this.variables);
+    let offset = 0;
+    for (const v of this.variables) {
+      const g = grads[v.name].dataSync() as Float32Array;
+      for (let i = 0; i < g.length; i++) out[offset + i] = g[i] * batch.n;
+      offset += v.size;
     }
+    const loss = value.dataSync()[0];
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    return loss;
   }
 
   private applyAveraged(summed: Float32Array, rows: number): void {

@@ -121,12 +121,13 @@ describe.each(CASES)('$name', (c) => {
 });
 
 // Wider layers and leftover rows: 23 rows run the kernel's 4-row blocks and its row remainder;
-// the 12-unit layer's input gradient takes the dot-product path (widths a multiple of 4 from 8),
-// the output layers' the transposed-w path; 19 units run the 8-wide, 4-wide and scalar outputs.
-describe.each([CASES[0], CASES[1], CASES[4]])('$name, [19, 12] units, 23 rows', (c) => {
+// 19 units run the 8-wide, 4-wide and scalar outputs (16 only the 8-wide). The 12-unit layer's
+// input gradient takes the dot-product path (widths a multiple of 4 from 8); the output layers'
+// the transposed-w path.
+describe.each([CASES[0], CASES[1], CASES[4]].flatMap((c) => [[19, 12], [16, 12]].map((hiddens) => ({ ...c, hiddens }))))('$name, $hiddens units, 23 rows', (c) => {
   test('the total loss and its gradient agree with tfjs autodiff to 1e-4', () => {
     const rowsCount = 23;
-    const { layout, weights, kernel, dist, rows, numActions } = setUp(c, 5, [19, 12], rowsCount);
+    const { layout, weights, kernel, dist, rows, numActions } = setUp(c, 5, c.hiddens, rowsCount);
     const inputs = kernel.distInputs;
     const value = ppoLoss(dist, rows, rowsCount, inputs, kernel.values, COEFFS, kernel.dDistInputs, kernel.dValues).total_loss;
     kernel.backward(rowsCount);
