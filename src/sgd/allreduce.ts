@@ -54,6 +54,8 @@ export class AllReduce {
   private readonly slots: Float32Array[];
   private readonly chunkStart: number;
   private readonly chunkEnd: number;
+  /** This worker's chunk of the sums while they are taken (more than two workers). */
+  private readonly sums: Float64Array;
 
   constructor(
     readonly memory: AllReduceMemory,
@@ -67,6 +69,7 @@ export class AllReduce {
     this.result = new Float32Array(memory.data, 4 * length * size, length);
     this.chunkStart = Math.floor((rank * length) / size);
     this.chunkEnd = Math.floor(((rank + 1) * length) / size);
+    this.sums = new Float64Array(size > 2 ? this.chunkEnd - this.chunkStart : 0);
   }
 
   get size(): number {
@@ -83,10 +86,20 @@ export class AllReduce {
     Atomics.store(this.control, COUNTS + this.rank, count);
     this.barrier(); // every slot written
     const { slots, result, chunkStart, chunkEnd } = this;
-    for (let i = chunkStart; i < chunkEnd; i++) {
-      let total = 0;
-      for (let r = 0; r < slots.length; r++) total += slots[r][i];
-      result[i] = total;
+    // in float64, rounded to float32 once; a loop per rank, several times faster than one over
+    // ranks inside one over elements (one or two ranks need no float64 copy: the same bits)
+    if (slots.length === 1) result.set(this.slot.subarray(chunkStart, chunkEnd), chunkStart);
+    else if (slots.length === 2) {
+      const [a, b] = slots;
+      for (let i = chunkStart; i < chunkEnd; i++) result[i] = a[i] + b[i];
+    } else {
+      const sums = this.sums;
+      sums.set(slots[0].subarray(chunkStart, chunkEnd));
+      for (let r = 1; r < slots.length; r++) {
+        const slot = slots[r].subarray(chunkStart, chunkEnd);
+        for (let i = 0; i < sums.length; i++) sums[i] += slot[i];
+      }
+      result.set(sums, chunkStart);
     }
     let total = 0;
     for (let r = 0; r < this.size; r++) total += Atomics.load(this.control, COUNTS + r);

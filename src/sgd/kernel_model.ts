@@ -92,7 +92,7 @@ export class KernelModel {
     const { n } = batch;
     this.reserve(n);
     const k = this.kernel;
-    k.input(INPUT).set(batch.xValues());
+    batch.copyX(k.input(INPUT));
     k.forward(n);
     const outputs = k.output(NETWORK);
     const dOutputs = k.dOutput(NETWORK);

@@ -100,8 +100,9 @@ describe('KernelModel against tfjs autodiff', () => {
     const expected = oracle(model, x, y, yShape);
     const kernel = kernelOf(model, c.loss);
     const grad = new Float32Array(kernel.params.length + 1).fill(NaN);
-    const batch = new LocalBatch(ROWS, { x: { values: x, shape: [ROWS, INPUTS], dtype: 'float32' }, y: { values: y, shape: yShape, dtype: 'float32' } });
+    const batch = new LocalBatch(ROWS, { x: tf.tensor2d(x, [ROWS, INPUTS]), y: tf.tensor(y, yShape) });
     const loss = kernel.sumGradients(batch, grad);
+    batch.dispose();
     expect(Math.abs(loss - expected.loss)).toBeLessThan(2e-5 * Math.max(1, Math.abs(expected.loss)));
     const scale = Math.max(...expected.grad.map(Math.abs));
     expect(scale).toBeGreaterThan(1e-3); // a gradient worth comparing
