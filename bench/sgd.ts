@@ -1,6 +1,6 @@
 // Data-parallel SGD throughput on the MNIST example (examples/sgd/mnist-mlp.js): samples/s of one
 // epoch with 1 and 2 workers, next to tfjs's own model.fit in this thread on the same model, data,
-// batch and optimizer. Medians over SGD_BENCH_REPEATS runs (default 3), each after a warm-up epoch.
+// batch and optimizer. Medians over SGD_BENCH_REPEATS epochs (default 5), after a warm-up epoch.
 // `npm run bench -- sgd`; SGD_BENCH_REPEATS=1 SGD_BENCH_FRACTION=0.05 for a smoke run.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,15 +14,23 @@ import { median } from './stats.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const moduleFile = path.join(root, 'examples', 'sgd', 'mnist-mlp.js');
 
-async function sgdRate(numWorkers: number, config: Record<string, unknown>, repeats: number): Promise<number[]> {
-  const trainer = await SGDTrainer.create({ module: moduleFile, numWorkers, config, seed: 1 });
+/**
+ * Samples/s of 1 and 2 workers, their epochs interleaved (1, 2, 1, 2, ...) so that both see the
+ * same spells of the host's speed; the ratio is the median of each pair's.
+ */
+async function sgdRates(config: Record<string, unknown>, repeats: number): Promise<{ one: number[]; two: number[]; ratios: number[] }> {
+  const trainers = await Promise.all([1, 2].map((numWorkers) => SGDTrainer.create({ module: moduleFile, numWorkers, config, seed: 1 })));
   try {
-    await trainer.train(); // warm-up: first-call compilation and allocation
-    const rates: number[] = [];
-    for (let i = 0; i < repeats; i++) rates.push((await trainer.train()).samples_per_s);
-    return rates;
+    for (const t of trainers) await t.train(); // warm-up: first-call compilation and allocation
+    const one: number[] = [];
+    const two: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      one.push((await trainers[0].train()).samples_per_s);
+      two.push((await trainers[1].train()).samples_per_s);
+    }
+    return { one, two, ratios: two.map((rate, i) => rate / one[i]) };
   } finally {
-    await trainer.shutdown();
+    await Promise.all(trainers.map((t) => t.shutdown()));
   }
 }
 
@@ -51,7 +59,7 @@ async function fitRate(config: Record<string, unknown>, repeats: number): Promis
 }
 
 export async function benchSGD(): Promise<void> {
-  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 3);
+  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 5);
   const config = { batch_size: 128, lr: 0.001, train_fraction: Number(process.env.SGD_BENCH_FRACTION ?? 0.85) };
   const measure = async (label: string, rates: Promise<number[]>) => {
     const value = median(await rates);
@@ -59,16 +67,18 @@ export async function benchSGD(): Promise<void> {
     return value;
   };
   const fit = await measure('model.fit', fitRate(config, repeats));
-  const one = await measure('1 worker', sgdRate(1, config, repeats));
-  const two = await measure('2 workers', sgdRate(2, config, repeats));
-  process.stdout.write(`\nrl sgd on examples/sgd/mnist-mlp.js, global batch ${config.batch_size}, medians of ${repeats} epochs after a warm-up\n`);
+  const rates = await sgdRates(config, repeats);
+  const one = await measure('1 worker', Promise.resolve(rates.one));
+  const two = await measure('2 workers', Promise.resolve(rates.two));
+  const ratio = median(rates.ratios);
+  process.stdout.write(`\nrl sgd on examples/sgd/mnist-mlp.js, global batch ${config.batch_size}, medians of ${repeats} epochs after a warm-up (2 workers against 1: the median of interleaved pairs)\n`);
   process.stdout.write(
     `${renderTable(
       ['trainer', 'samples/s', 'vs model.fit'],
       [
         ['tfjs model.fit, this thread', fit.toFixed(0), '1.00x'],
         ['rl sgd, 1 worker', one.toFixed(0), `${(one / fit).toFixed(2)}x`],
-        ['rl sgd, 2 workers', two.toFixed(0), `${(two / fit).toFixed(2)}x (${(two / one).toFixed(2)}x 1 worker)`],
+        ['rl sgd, 2 workers', two.toFixed(0), `${(two / fit).toFixed(2)}x (${ratio.toFixed(2)}x 1 worker)`],
       ],
       ['left', 'right', 'right'],
     )}\n`,
