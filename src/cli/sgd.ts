@@ -67,7 +67,7 @@ export const sgdCommand: CommandModule<object, SGDArgs> = {
           const { info } = trainer;
           process.stderr.write(
             `${trainer.epoch > 0 ? `Resuming after epoch ${trainer.epoch}: ` : ''}SGD on ${trainer.numWorkers} worker${trainer.numWorkers > 1 ? 's' : ''}, ` +
-              `model ${JSON.stringify(info.inputShape)} -> ${JSON.stringify(info.outputShape)} (${info.parameters} parameters) on ${info.engine}, global batch ${trainer.config.batch_size}, seed ${trainer.seed}\n`,
+              `model ${JSON.stringify(info.inputShape)} -> ${JSON.stringify(info.outputShape)} (${info.parameters} parameters) on ${info.engine === 'kernel' ? 'the WebAssembly kernel' : info.engine}, global batch ${trainer.config.batch_size}, seed ${trainer.seed}\n`,
           );
           table = new SGDTable(info.metricNames, true);
           barEpoch = trainer.epoch + 1;

@@ -42,15 +42,17 @@ describe('rl sgd', () => {
     expect(readFileSync(path.join(root, 'result.json'), 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
-  test('trains, prints a row per epoch, writes results and a checkpoint that --restore continues', () => {
+  test('trains, prints a row per epoch, writes results and a checkpoint that --restore continues (on another engine too)', () => {
     const dir = tmp();
     const args = ['sgd', fixture('regression.js'), '--num-workers', '2', '--config', '{"batch_size": 16, "seed": 3}', '--backend', 'cpu'];
     const first = rl([...args, '--epochs', '2'], {}, dir);
     expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/^SGD on 2 workers, model \[null,4\] -> \[null,1\] \(97 parameters\) on the WebAssembly kernel, global batch 16, seed 3$/m);
     expect(first.stdout).toMatch(/epoch\s+train loss\s+val loss\s+val mae\s+samples\/s\s+time \(s\)/);
     expect(first.stdout.split('\n').filter((line) => /^\s+[12]\s/.test(line))).toHaveLength(2);
     expect(first.stdout).toContain('last checkpoint file: checkpoints/checkpoint_2/checkpoint-2');
-    const resumed = rl(['sgd', fixture('regression.js'), '--restore', 'latest', '--epochs', '1', '--json', '--backend', 'cpu'], {}, dir);
+    // resumed through tfjs (elu, which the kernel does not run): the kernel's checkpoint holds tfjs's optimizer state
+    const resumed = rl(['sgd', fixture('regression.js'), '--restore', 'latest', '--epochs', '1', '--json', '--backend', 'cpu', '--config', '{"hidden_activation": "elu"}'], {}, dir);
     expect(resumed.code).toBe(0);
     const record = JSON.parse(resumed.stdout.trim()) as Record<string, number>;
     expect(record).toMatchObject({ epoch: 3, training_iteration: 3, num_workers: 2, num_samples: 96, samples_total: 288 });
