@@ -43,6 +43,13 @@ const ROWS = [
   { inputs: [0.1, 0.2, -0.3, -0.2, 0.1, 0.3], eps: [15, -15, 0.5] },
   { inputs: [40, -40, 0.5, -3, -3, -3], eps: [0.2, -0.4, 1] },
 ];
+// for the gradient: log-stds exactly at the clip's bounds (tf.clipByValue passes the gradient
+// there), and noise putting the Gaussian term just inside (-98.9: eps^2 / 2 = 100, log-std -2) and
+// just outside (-100.9: log-std 0) its clip
+const EDGES = [
+  { inputs: [0.2, -0.1, 0.3, 2, -20, 0.1], eps: [0.5, -0.7, 0.2] },
+  { inputs: [0.1, 0.2, -0.3, -2, 0, 0.1], eps: [Math.sqrt(200), Math.sqrt(200), 0.2] },
+];
 
 test('sample: u = mean + exp(clipped log-std) eps, the action tanh(u) rescaled into each dimension\'s bounds, and log p with its clips', () => {
   const dist = new SquashedGaussian(BOX);
@@ -77,7 +84,7 @@ test("sampleGrad: the gradient of dLogp log p + dAction . action w.r.t. the inpu
   const dAction = [0.8, -1.3, 0.6];
   const low = tf.tensor1d(Array.from(BOX.low));
   const high = tf.tensor1d(Array.from(BOX.high));
-  ROWS.forEach((row) => {
+  [...ROWS, ...EDGES].forEach((row) => {
     const eps = tf.tensor1d(row.eps);
     // the same objective in tfjs ops (tf.clipByValue passes the gradient on the closed interval, as RLlib's tf graph)
     const objective = (x: tf.Tensor) =>

@@ -38,9 +38,13 @@ describe.each(CASES)('$name', (c) => {
     expect(stats.alpha_value).toBeCloseTo(Math.exp(-0.4), 6);
     expect(stats.log_alpha_value).toBeCloseTo(-0.4, 6);
     expect(stats.target_entropy).toBe(learner.hp.targetEntropy);
-    // a second pass over the same batch reports the same: nothing accumulates across calls
+    // a second pass over the same batch reports the same, gradients included: nothing accumulates across calls
+    const grads = learner.kernel.grads.slice();
+    const logAlphaGrad = learner.logAlphaGrad;
     const again = learner.computeGradients(batch, noise);
     expect(again).toEqual(stats);
+    expect(learner.kernel.grads).toEqual(grads);
+    expect(learner.logAlphaGrad).toBe(logAlphaGrad);
     tdErrors.forEach((e, i) => closeTo(learner.tdError[i], e, 1e-4));
   });
 
@@ -153,9 +157,13 @@ test('drawNoise: Box draws count x |A| normals for s then for s\'; Discrete draw
   const box = setUp(CASES[0], 10).learner;
   const noise = box.drawNoise(4, new Random(3));
   const rng = new Random(3);
-  const normals = Array.from({ length: 16 }, () => rng.normal());
+  const normals = Array.from({ length: 17 }, () => rng.normal());
   expect(Array.from(noise.t)).toEqual(Array.from(Float32Array.from(normals.slice(0, 8))));
-  expect(Array.from(noise.tp1)).toEqual(Array.from(Float32Array.from(normals.slice(8))));
+  expect(Array.from(noise.tp1)).toEqual(Array.from(Float32Array.from(normals.slice(8, 16))));
+  // and no more than those 16
+  const drawnBox = new Random(3);
+  box.drawNoise(4, drawnBox);
+  expect(drawnBox.normal()).toBe(normals[16]);
   const discrete = setUp(CASES[3], 10).learner;
   const drawn = new Random(3);
   const { t, tp1 } = discrete.drawNoise(4, drawn);
