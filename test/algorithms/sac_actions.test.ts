@@ -123,6 +123,10 @@ test('SACActions on a Box: greedy rows are the squashed means; sampled rows draw
     const eps = [rng.normal(), rng.normal(), rng.normal()];
     reference(Array.from(outputs.subarray(2 * D * i, 2 * D * (i + 1))), eps).action.forEach((a, k) => expect(sampled[D * i + k]).toBeCloseTo(a, 5));
   });
+  // no draws beyond the rows'
+  const after = new Random(2);
+  actions.compute(outputs, ROWS.length, true, after, new Float32Array(ROWS.length * D));
+  expect(after.normal()).toBe(rng.normal());
 });
 
 test("SACActions on a Discrete space: greedy rows are the argmax; sampled rows are Categorical's draws from the same rng", () => {
@@ -139,6 +143,10 @@ test("SACActions on a Discrete space: greedy rows are the argmax; sampled rows a
   const rng = new Random(3);
   for (let i = 0; i < 4; i++) categorical.sample(logits, 3 * i, rng, expected, i);
   expect(sampled).toEqual(expected);
+  // no draws beyond the rows'
+  const after = new Random(3);
+  actions.compute(logits, 4, true, after, new Float32Array(4));
+  expect(after.uniform()).toBe(rng.uniform());
   expect(new Set(sampled).size).toBeGreaterThan(1);
 });
 

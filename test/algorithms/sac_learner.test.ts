@@ -45,6 +45,11 @@ describe.each(CASES)('$name', (c) => {
     expect(again).toEqual(stats);
     expect(learner.kernel.grads).toEqual(grads);
     expect(learner.logAlphaGrad).toBe(logAlphaGrad);
+    // nor does a pass over another batch leave anything in the next one's gradients
+    const other = setUp(c, 12);
+    learner.computeGradients(other.batch, other.noise);
+    learner.computeGradients(batch, noise);
+    expect(learner.kernel.grads).toEqual(grads);
     tdErrors.forEach((e, i) => closeTo(learner.tdError[i], e, 1e-4));
   });
 
