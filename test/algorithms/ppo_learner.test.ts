@@ -203,3 +203,22 @@ describe('the PPO model', () => {
     nets.backward(2, { policy: false });
   });
 });
+
+test('split by rows without grad_clip (DD-PPO\'s reduceGradients): the summed gradient goes to Adam unclipped', () => {
+  const space = new Discrete(3);
+  const hp = { ...HP, gradClip: null, numSgdIter: 1 };
+  const learner = learnerOf(space, hp, () => {});
+  expect(learner.split).toBe('rows');
+  const batch = randomBatch(space, 50, 6);
+  learner.learnOnBatch(batch, 2e-3, 0.03, new Random(32));
+  const { whole, adam, size } = reference(space, hp, 50);
+  const order = Int32Array.from({ length: 50 }, (_, i) => i);
+  new Random(32).shuffle(order);
+  for (let m = 0; m < 2; m++) {
+    whole.gather(batch, order, m * size, size);
+    whole.run(size, size, 0.2, 0.03, true);
+    adam.apply(2e-3);
+  }
+  expect(worst(learner.getWeights(), whole.kernel.params)).toBeLessThan(1e-5);
+  expect(worst(learner.getOptimizerState()[1], adam.m)).toBeLessThan(1e-6);
+});
