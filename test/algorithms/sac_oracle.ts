@@ -36,6 +36,14 @@ export interface OracleResult {
   criticGrad: Float32Array[];
   alphaLoss: number;
   alphaGrad: number;
+  /** The critics' target y per row. */
+  y: Float32Array;
+  /** Each Q network's value at the replayed actions, per row. */
+  qTaken: Float32Array[];
+  /** Q_1's outputs (n values for Box; n x numActions for Discrete). */
+  q1: Float32Array;
+  /** Box: the reparameterised actions sampled at s (n x d); Discrete: pi(.|s) (n x numActions). */
+  policyT: Float32Array;
 }
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -93,6 +101,7 @@ export function sacOracle(input: OracleInput): OracleResult {
     const mean = (t: tf.Tensor) => tf.mean(t) as tf.Scalar;
 
     let actorLossFn: () => tf.Scalar;
+    let extras: Pick<OracleResult, 'y' | 'qTaken' | 'q1' | 'policyT'>;
     let criticLossFn: (j: number) => tf.Scalar;
     let alphaLossFn: () => tf.Scalar;
     if (box) {
@@ -119,6 +128,8 @@ export function sacOracle(input: OracleInput): OracleResult {
       const qNext = minOver(input.targetQ.map((_, j) => targetOut(j, tf.concat([nextObs, next.action], 1))));
       const y = constant(tf.add(rewards, tf.mul(discount, tf.mul(notDone, tf.sub(tf.reshape(qNext, [-1]), tf.mul(tf.exp(logAlpha), next.logp))))));
       const actions = tf.tensor2d(input.actions.slice(0, n * d), [n, d]);
+      const qTaken = input.q.map((_, j) => tf.reshape(qOut(j, tf.concat([obs, actions], 1)), [-1]).dataSync() as Float32Array);
+      extras = { y: y.dataSync() as Float32Array, qTaken, q1: qTaken[0], policyT: sample(policyOut(obs), box.epsT).action.dataSync() as Float32Array };
       criticLossFn = (j) => mean(tf.mul(0.5, tf.square(tf.sub(tf.reshape(qOut(j, tf.concat([obs, actions], 1)), [-1]), y))));
       actorLossFn = () => {
         const cur = sample(policyOut(obs), box.epsT);
@@ -136,6 +147,12 @@ export function sacOracle(input: OracleInput): OracleResult {
       const y = constant(tf.add(rewards, tf.mul(discount, tf.mul(notDone, expected))));
       const oneHot = tf.oneHot(tf.tensor1d(Array.from(input.actions.slice(0, n)), 'int32'), A);
       criticLossFn = (j) => mean(tf.mul(0.5, tf.square(tf.sub(tf.sum(tf.mul(qOut(j, obs), oneHot), 1), y))));
+      extras = {
+        y: y.dataSync() as Float32Array,
+        qTaken: input.q.map((_, j) => tf.sum(tf.mul(qOut(j, obs), oneHot), 1).dataSync() as Float32Array),
+        q1: qOut(0, obs).dataSync() as Float32Array,
+        policyT: tf.softmax(policyOut(obs)).dataSync() as Float32Array,
+      };
       // the discrete actor uses Q_1(s, .) held fixed, as RLlib's tf policy
       const q1 = constant(qOut(0, obs));
       actorLossFn = () => {
@@ -157,6 +174,7 @@ export function sacOracle(input: OracleInput): OracleResult {
       criticGrad: critics.map((c, j) => flatGrad(input.q[j], qVars[j], c.grads)),
       alphaLoss: alpha.value.dataSync()[0],
       alphaGrad: alpha.grads[logAlpha.name].dataSync()[0],
+      ...extras!,
     };
     for (const v of [...policyVars, ...qVars.flat(), ...targetVars.flat(), logAlpha]) v.dispose();
   });
