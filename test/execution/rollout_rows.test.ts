@@ -104,15 +104,19 @@ describe('truncate_episodes with two envs of two-value observations', () => {
     expect(segments).toEqual([[[0, 3], [8, 12], [3, 6], [12, 16], [6, 8]]]);
   });
 
-  test('one step per fragment: the row whose episode goes on gets the observation the env is at', async () => {
-    const { w, weights, segments } = await worker({ numEnvs: 1, fragmentLength: 1 });
-    const first = w.sample(weights, null).batch;
-    expect(Array.from(first.columns.obs)).toEqual(pairs(0, [1]));
-    expect(Array.from(first.columns.new_obs)).toEqual(pairs(0, [2]));
-    const second = w.sample(weights, null).batch;
-    expect(Array.from(second.columns.obs)).toEqual(pairs(0, [2]));
-    expect(Array.from(second.columns.new_obs)).toEqual(pairs(0, [3]));
-    expect(segments).toEqual([[[0, 1]], [[0, 1]]]);
+  test('one step per fragment: the row whose episode goes on gets the observation its env is at', async () => {
+    for (const numEnvs of [1, 2]) {
+      const { w, weights, segments } = await worker({ numEnvs, fragmentLength: 1 });
+      const rowsOf = (ss: number[]) => [...pairs(0, ss), ...(numEnvs === 2 ? pairs(100, ss) : [])];
+      const first = w.sample(weights, null).batch;
+      expect(Array.from(first.columns.obs)).toEqual(rowsOf([1]));
+      expect(Array.from(first.columns.new_obs)).toEqual(rowsOf([2]));
+      const second = w.sample(weights, null).batch;
+      expect(Array.from(second.columns.obs)).toEqual(rowsOf([2]));
+      expect(Array.from(second.columns.new_obs)).toEqual(rowsOf([3]));
+      const perFragment = numEnvs === 1 ? [[0, 1]] : [[0, 1], [1, 2]];
+      expect(segments).toEqual([perFragment, perFragment]);
+    }
   });
 
   test('a policy without postprocessing gets its batch as sampled', async () => {
