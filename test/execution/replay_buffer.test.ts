@@ -73,6 +73,28 @@ describe('ReplayBuffer', () => {
     expect(chiSquare(counts, new Array(10).fill(draws / 10))).toBeLessThan(27.88);
   });
 
+  test('actions two values wide (Box actions) travel with their row', () => {
+    const buffer = new ReplayBuffer(4, 1, 2, new Random(5));
+    const t = allocateTransitions(4, 1, 2);
+    for (let r = 0; r < 4; r++) {
+      t.obs[r] = r;
+      t.actions.set([10 * r, -10 * r - 1], 2 * r);
+    }
+    buffer.add(t);
+    const sample = buffer.sample(40);
+    expect(sample.actions).toHaveLength(80);
+    for (let i = 0; i < sample.count; i++) expect([sample.actions[2 * i], sample.actions[2 * i + 1]]).toEqual([10 * sample.obs[i], -10 * sample.obs[i] - 1]);
+  });
+
+  test('a sample of n rows takes exactly n draws from the generator', () => {
+    const buffer = new ReplayBuffer(8, 2, 1, new Random(4));
+    buffer.add(rows(0, 8));
+    const reference = new Random(4);
+    const draws = (n: number) => Array.from({ length: n }, () => reference.integer(8));
+    expect(Array.from(buffer.sample(3).indices)).toEqual(draws(3));
+    expect(Array.from(buffer.sample(2).indices)).toEqual(draws(2));
+  });
+
   test('same seed, same samples', () => {
     const a = new ReplayBuffer(8, 2, 1, new Random(4));
     const b = new ReplayBuffer(8, 2, 1, new Random(4));
@@ -204,6 +226,16 @@ describe('PrioritizedReplayBuffer', () => {
     expect(() => buffer.updatePriorities(Int32Array.of(0), [Number.POSITIVE_INFINITY])).toThrow('TD error Infinity for slot 0 is not finite');
     buffer.updatePriorities(Int32Array.of(2), [1]); // the last stored slot is fine
     expect(buffer.priorityWeight(2)).toBeCloseTo((1 + 1e-6) ** 0.6, 12);
+  });
+
+  test('a prioritized sample of n rows takes exactly n uniform draws', () => {
+    const drawn: number[] = [];
+    const rng = new Random(3);
+    const counting = { uniform: () => (drawn.push(0), rng.uniform()) } as unknown as Random;
+    const buffer = new PrioritizedReplayBuffer(4, 2, 1, counting, options);
+    buffer.add(rows(0, 4));
+    buffer.sample(5);
+    expect(drawn).toHaveLength(5);
   });
 
   test('a draw of mass exactly at a row boundary goes to the next row (leaves summing to more than the mass)', () => {
