@@ -3,7 +3,7 @@
 // are strict), reached from the unstable upright rest state, where gravity's torque is
 // cos(pi / 2) ~ 6e-17 and one rk4 step moves theta1 by far less than an ulp of pi.
 import { describe, expect, test } from '@jest/globals';
-import { make } from '../../src/index.js';
+import { Random, make } from '../../src/index.js';
 
 type Acrobot = ReturnType<typeof make> & { state: ArrayLike<number> };
 
@@ -34,4 +34,14 @@ describe('Acrobot wrap() at exactly +-pi', () => {
     expect(state[0]).toBe(-Math.PI);
     for (let k = 1; k < 4; k++) expect(Math.abs(state[k])).toBeLessThan(1e-13);
   });
+});
+
+test('reset draws exactly 4 values from the env generator (the next reset continues after them), each rounded to float32', () => {
+  const env = make('Acrobot-v1') as Acrobot;
+  env.reset({ seed: 11 });
+  const first = Array.from((env.unwrapped as Acrobot).state);
+  env.reset();
+  const rng = new Random(11);
+  const expected = Array.from({ length: 8 }, () => Math.fround(rng.uniform(-0.1, 0.1)));
+  expect([...first, ...Array.from((env.unwrapped as Acrobot).state)]).toEqual(expected);
 });
