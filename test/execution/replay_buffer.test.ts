@@ -73,6 +73,28 @@ describe('ReplayBuffer', () => {
     expect(chiSquare(counts, new Array(10).fill(draws / 10))).toBeLessThan(27.88);
   });
 
+  test('actions two values wide (Box actions) travel with their row', () => {
+    const buffer = new ReplayBuffer(4, 1, 2, new Random(5));
+    const t = allocateTransitions(4, 1, 2);
+    for (let r = 0; r < 4; r++) {
+      t.obs[r] = r;
+      t.actions.set([10 * r, -10 * r - 1], 2 * r);
+    }
+    buffer.add(t);
+    const sample = buffer.sample(40);
+    expect(sample.actions).toHaveLength(80);
+    for (let i = 0; i < sample.count; i++) expect([sample.actions[2 * i], sample.actions[2 * i + 1]]).toEqual([10 * sample.obs[i], -10 * sample.obs[i] - 1]);
+  });
+
+  test('a sample of n rows takes exactly n draws from the generator', () => {
+    const buffer = new ReplayBuffer(8, 2, 1, new Random(4));
+    buffer.add(rows(0, 8));
+    const reference = new Random(4);
+    const draws = (n: number) => Array.from({ length: n }, () => reference.integer(8));
+    expect(Array.from(buffer.sample(3).indices)).toEqual(draws(3));
+    expect(Array.from(buffer.sample(2).indices)).toEqual(draws(2));
+  });
+
   test('same seed, same samples', () => {
     const a = new ReplayBuffer(8, 2, 1, new Random(4));
     const b = new ReplayBuffer(8, 2, 1, new Random(4));
@@ -82,8 +104,23 @@ describe('ReplayBuffer', () => {
   });
 
   test('refuses to sample an empty buffer and a bad capacity', () => {
-    expect(() => new ReplayBuffer(5, 2, 1, new Random(1)).sample(4)).toThrow(/empty replay buffer/);
-    expect(() => new ReplayBuffer(0, 2, 1, new Random(1))).toThrow(/capacity/);
+    expect(() => new ReplayBuffer(5, 2, 1, new Random(1)).sample(4)).toThrow('cannot sample from an empty replay buffer');
+    expect(() => new ReplayBuffer(0, 2, 1, new Random(1))).toThrow('replay buffer capacity must be a positive integer, got 0');
+    expect(() => new ReplayBuffer(2.5, 2, 1, new Random(1))).toThrow('replay buffer capacity must be a positive integer, got 2.5');
+  });
+
+  test('a capacity of 1 keeps the last row', () => {
+    const buffer = new ReplayBuffer(1, 2, 1, new Random(1));
+    buffer.add(rows(0, 3));
+    expect(buffer.size).toBe(1);
+    expect(Array.from(buffer.sample(2).obs)).toEqual([2, -2, 2, -2]);
+  });
+
+  test('refuses a sample size that is not a positive integer', () => {
+    const buffer = new ReplayBuffer(4, 2, 1, new Random(1));
+    buffer.add(rows(0, 2));
+    for (const n of [0, -1, 1.5, Number.NaN]) expect(() => buffer.sample(n)).toThrow(`sample size must be a positive integer, got ${n}`);
+    expect(buffer.sample(1).count).toBe(1);
   });
 });
 
@@ -176,6 +213,46 @@ describe('PrioritizedReplayBuffer', () => {
     for (const slot of buffer.sample(8000).indices) counts[slot] += 1;
     // 16.27: p = 0.001, 3 degrees of freedom
     expect(chiSquare(counts, [2000, 2000, 2000, 2000])).toBeLessThan(16.27);
+  });
+
+  test('refuses a negative alpha, mismatched TD errors and slots outside the stored rows', () => {
+    expect(() => new PrioritizedReplayBuffer(4, 2, 1, new Random(1), { ...options, alpha: -0.1 })).toThrow('prioritized_replay_alpha must be >= 0, got -0.1');
+    expect(() => new PrioritizedReplayBuffer(4, 2, 1, new Random(1), { ...options, alpha: Number.NaN })).toThrow(/alpha must be >= 0, got NaN/);
+    const buffer = new PrioritizedReplayBuffer(4, 2, 1, new Random(1), options);
+    buffer.add(rows(0, 3));
+    expect(() => buffer.updatePriorities(Int32Array.of(0, 1), [1])).toThrow('2 indices but 1 TD errors');
+    expect(() => buffer.updatePriorities(Int32Array.of(3), [1])).toThrow('slot 3 is outside the 3 stored rows');
+    expect(() => buffer.updatePriorities(Int32Array.of(-1), [1])).toThrow('slot -1 is outside the 3 stored rows');
+    expect(() => buffer.updatePriorities(Int32Array.of(0), [Number.POSITIVE_INFINITY])).toThrow('TD error Infinity for slot 0 is not finite');
+    buffer.updatePriorities(Int32Array.of(2), [1]); // the last stored slot is fine
+    expect(buffer.priorityWeight(2)).toBeCloseTo((1 + 1e-6) ** 0.6, 12);
+  });
+
+  test('a prioritized sample of n rows takes exactly n uniform draws', () => {
+    const drawn: number[] = [];
+    const rng = new Random(3);
+    const counting = { uniform: () => (drawn.push(0), rng.uniform()) } as unknown as Random;
+    const buffer = new PrioritizedReplayBuffer(4, 2, 1, counting, options);
+    buffer.add(rows(0, 4));
+    buffer.sample(5);
+    expect(drawn).toHaveLength(5);
+  });
+
+  test('a draw of mass exactly at a row boundary goes to the next row (leaves summing to more than the mass)', () => {
+    // priorities 1, 1 (alpha 1): total 2; a uniform draw of 0.5 is mass 1, the first row's sum exactly
+    const half = { uniform: () => 0.5 } as unknown as Random;
+    const buffer = new PrioritizedReplayBuffer(2, 2, 1, half, { alpha: 1, beta: 0, eps: 0 });
+    buffer.add(rows(0, 2));
+    expect(Array.from(buffer.sample(1).indices)).toEqual([1]);
+  });
+
+  test('a draw at the very top of the mass (float rounding) lands on the last stored row, never an empty slot', () => {
+    const top = { uniform: () => 1 } as unknown as Random;
+    const buffer = new PrioritizedReplayBuffer(3, 2, 1, top, options); // 4 leaves, 3 stored
+    buffer.add(rows(0, 3));
+    const sample = buffer.sample(2);
+    expect(Array.from(sample.indices)).toEqual([2, 2]);
+    expect(Array.from(sample.obs)).toEqual([2, -2, 2, -2]);
   });
 
   test('wraps around like the uniform buffer and keeps sampling only stored rows', () => {

@@ -1,0 +1,186 @@
+// VectorEnv's edges: its arguments, the time limit it takes, reset() clearing the last step,
+// Discrete spaces with a start, Box actions handed to a step()-API env, what a custom env's
+// reset() throws or returns wrong, snapshots, close(), and non-finite rewards.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { VectorEnv, resolveEnv } from '../../src/index.js';
+import { userErrorOf } from '../helpers.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-venv-edges-'));
+let modules = 0;
+/** A custom env module (as a user would write one) from the body of its default export factory; its id. */
+async function customEnv(factory: string): Promise<string> {
+  const file = path.join(dir, `env${modules++}.js`);
+  writeFileSync(file, `export default (config) => (${factory});\n`);
+  return resolveEnv(file);
+}
+
+describe('VectorEnv', () => {
+  test('numEnvs must be a positive integer', () => {
+    for (const n of [0, -1, 1.5]) expect(() => new VectorEnv('CartPole-v1', n)).toThrow(`numEnvs must be a positive integer, got ${n}`);
+  });
+
+  test("the id's time limit, unless maxEpisodeSteps overrides it (null: none)", () => {
+    expect(new VectorEnv('CartPole-v1', 1).maxEpisodeSteps).toBe(500);
+    expect(new VectorEnv('CartPole-v1', 1, { maxEpisodeSteps: 3 }).maxEpisodeSteps).toBe(3);
+    const unlimited = new VectorEnv('Pendulum-v1', 1, { maxEpisodeSteps: null });
+    expect(unlimited.maxEpisodeSteps).toBeNull();
+    unlimited.reset(0);
+    for (let t = 0; t < 250; t++) unlimited.step(Float32Array.of(0));
+    expect(unlimited.truncated[0]).toBe(0);
+    expect(unlimited.episodeLengths[0]).toBe(250);
+  });
+
+  test('reset() clears the rewards, flags and episode counters of the last step', () => {
+    const venv = new VectorEnv('CartPole-v1', 2, { maxEpisodeSteps: 2 });
+    venv.reset(0);
+    venv.step(Float32Array.of(0, 1));
+    expect(Array.from(venv.episodeLengths)).toEqual([1, 1]);
+    venv.step(Float32Array.of(0, 1));
+    expect(Array.from(venv.truncated)).toEqual([1, 1]);
+    venv.step(Float32Array.of(0, 1));
+    venv.reset(0);
+    expect([...venv.rewards, ...venv.terminated, ...venv.truncated, ...venv.episodeReturns, ...venv.episodeLengths]).toEqual(new Array(10).fill(0));
+  });
+
+  test('too few actions is an error naming how many it needs', () => {
+    const venv = new VectorEnv('Pendulum-v1', 3);
+    venv.reset(0);
+    expect(() => venv.step(Float32Array.of(0, 0))).toThrow('VectorEnv.step needs 3 action values, got 2');
+  });
+
+  test('a Discrete action space with a start takes start .. start + n - 1', async () => {
+    const id = await customEnv(`{
+      observation_space: { type: 'Box', low: [-10], high: [10] },
+      action_space: { type: 'Discrete', n: 3, start: -1 },
+      last: 0,
+      reset() { return [[0], {}]; },
+      step(action) { this.last = action; return [[action], action, false, false, {}]; },
+    }`);
+    const venv = new VectorEnv(id, 3);
+    venv.reset(0);
+    venv.step(Float32Array.of(-1, 0, 1));
+    expect(Array.from(venv.observations)).toEqual([-1, 0, 1]);
+    expect(Array.from(venv.rewards)).toEqual([-1, 0, 1]);
+    expect(() => venv.step(Float32Array.of(2, 0, 0))).toThrow(/invalid action 2: expected an integer in \[-1, 1\]/);
+    expect(() => venv.step(Float32Array.of(-2, 0, 0))).toThrow(/invalid action -2/);
+  });
+
+  test("a step()-API env with a Box action space gets its own env's action values", async () => {
+    const id = await customEnv(`{
+      observation_space: { type: 'Box', low: [-10, -10], high: [10, 10] },
+      action_space: { type: 'Box', low: [-10, -10], high: [10, 10] },
+      reset() { return [[0, 0], {}]; },
+      step(action) { return [[action[0], action[1]], action.length, false, false, {}]; },
+    }`);
+    const venv = new VectorEnv(id, 2);
+    expect(venv.actionSize).toBe(2);
+    venv.reset(0);
+    venv.step(Float32Array.of(1, 2, 3, 4));
+    expect(Array.from(venv.observations)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(venv.rewards)).toEqual([2, 2]);
+    expect(() => venv.step(Float32Array.of(1, 2, 3, Number.NaN))).toThrow(/invalid action \[3,null\]: every value must be a finite number/);
+  });
+
+  test('an observation space that is not a Box is refused', async () => {
+    const id = await customEnv(`{
+      observation_space: { type: 'Discrete', n: 4 },
+      action_space: { type: 'Discrete', n: 2 },
+      reset() { return [0, {}]; },
+      step() { return [0, 0, false, false, {}]; },
+    }`);
+    expect(() => new VectorEnv(id, 1)).toThrow(`${id}: VectorEnv needs a Box observation space`);
+  });
+
+  test("what a custom env's reset() throws or returns wrong is one line naming the env (no step)", async () => {
+    const throws = await customEnv(`{
+      observation_space: { type: 'Box', low: [0], high: [1] },
+      action_space: { type: 'Discrete', n: 2 },
+      reset() { throw new RangeError('no room\\n   at all'); },
+      step() { return [[0], 0, false, false, {}]; },
+    }`);
+    const venv = new VectorEnv(throws, 2, { owner: 'rollout worker 1' });
+    expect(userErrorOf(() => venv.reset(0)).message).toMatch(/env\d+\.js: reset\(\) threw RangeError: no room at all \(env 0 of rollout worker 1\)$/);
+    const notArray = await customEnv(`{
+      observation_space: { type: 'Box', low: [0], high: [1] },
+      action_space: { type: 'Discrete', n: 2 },
+      reset() { return 7; },
+      step() { return [[0], 0, false, false, {}]; },
+    }`);
+    expect(userErrorOf(() => new VectorEnv(notArray, 1).reset(0)).message).toMatch(/: reset\(\) returned 7; it must return \[observation, info\] \(env 0\)$/);
+    const thrownString = await customEnv(`{
+      observation_space: { type: 'Box', low: [0], high: [1] },
+      action_space: { type: 'Discrete', n: 2 },
+      reset() { throw 'plain'; },
+      step() { return [[0], 0, false, false, {}]; },
+    }`);
+    expect(userErrorOf(() => new VectorEnv(thrownString, 1).reset(0)).message).toMatch(/: reset\(\) threw plain \(env 0\)$/);
+  });
+
+  test("what a custom env's step() returns in the wrong form is named", async () => {
+    const base = `observation_space: { type: 'Box', low: [0, 0], high: [1, 1] }, action_space: { type: 'Discrete', n: 2 }, reset() { return [[0, 0], {}]; }`;
+    const cases: [string, RegExp][] = [
+      ['7', /step\(\) returned 7; it must return \[observation, reward, terminated, truncated, info\] \(env 0, step 1 of an episode\)/],
+      ['[[0, 0], 1, false]', /step\(\) returned \[\[0,0\],1,false\]; it must return \[observation, reward/],
+      ["['ab', 1, false, false, {}]", /step\(\) returned the observation "ab"; it must be an array of 2 numbers/],
+      ['[5, 1, false, false, {}]', /step\(\) returned the observation 5; it must be an array of 2 numbers/],
+      ['[[0, 0, 0], 1, false, false, {}]', /step\(\) returned an observation of 3 values; its observation_space has 2/],
+    ];
+    for (const [result, message] of cases) {
+      const id = await customEnv(`{ ${base}, step() { return ${result}; } }`);
+      const venv = new VectorEnv(id, 1);
+      venv.reset(0);
+      expect(userErrorOf(() => venv.step(Float32Array.of(0))).message).toMatch(message);
+    }
+  });
+
+  test('snapshots: null when an env cannot be snapshotted; a classic env continues elsewhere', async () => {
+    const id = await customEnv(`{
+      observation_space: { type: 'Box', low: [0], high: [1] },
+      action_space: { type: 'Discrete', n: 2 },
+      reset() { return [[0], {}]; },
+      step() { return [[0], 0, false, false, {}]; },
+    }`);
+    expect(new VectorEnv(id, 1).getState()).toBeNull();
+    const a = new VectorEnv('CartPole-v1', 2);
+    a.reset(3);
+    for (let t = 0; t < 5; t++) a.step(Float32Array.of(1, 0));
+    const b = new VectorEnv('CartPole-v1', 2);
+    b.setState(structuredClone(a.getState()!));
+    expect(Array.from(b.observations)).toEqual(Array.from(a.observations));
+    expect(Array.from(b.episodeLengths)).toEqual([5, 5]);
+    expect(Array.from(b.episodeReturns)).toEqual([5, 5]);
+    a.step(Float32Array.of(0, 1));
+    b.step(Float32Array.of(0, 1));
+    expect(Array.from(b.observations)).toEqual(Array.from(a.observations));
+  });
+
+  test("close() closes every env, through the step()-API adapter too", async () => {
+    const closed: number[] = [];
+    const id = await customEnv(`{
+      observation_space: { type: 'Box', low: [0], high: [1] },
+      action_space: { type: 'Discrete', n: 2 },
+      reset() { return [[0], {}]; },
+      step() { return [[0], 0, false, false, {}]; },
+      close() { config.closed.push(1); },
+    }`);
+    new VectorEnv(id, 3, { kwargs: { closed } }).close();
+    expect(closed).toEqual([1, 1, 1]);
+    new VectorEnv('CartPole-v1', 2).close(); // classic envs have a close() that does nothing
+  });
+
+  test('checkFinite: a NaN reward names the step; rewards are not checked after a reset', async () => {
+    const venv = new VectorEnv('CartPole-v1', 2, { owner: 'rollout worker 0' });
+    venv.reset(0);
+    venv.rewards[0] = Number.NaN; // left over: reset() zeroes rewards, a caller may not have stepped
+    venv.checkFinite(true);
+    venv.step(Float32Array.of(1, 1));
+    venv.step(Float32Array.of(1, 1));
+    venv.rewards[1] = Number.NaN;
+    expect(userErrorOf(() => venv.checkFinite()).message).toBe(
+      'env CartPole-v1 returned a non-finite reward: NaN at step 2 of an episode (env 1 of rollout worker 0); make step() and reset() return finite numbers',
+    );
+  });
+});
