@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import type { TuneExperiment } from '../src/tune/experiment.js';
 import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
+import type { RolloutWorkerConfig } from '../src/execution/rollout_worker.js';
 
 /** The package root: tests run compiled from dist/test/. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,4 +78,25 @@ export function tuneExperiment(fields: Partial<TuneExperiment> & Pick<TuneExperi
 /** A rollout worker's algorithm fields for PPO: these config keys over PPO's defaults. */
 export function ppoPolicy(config: Record<string, unknown> = {}): { algorithm: string; policyConfig: Record<string, unknown> } {
   return { algorithm: 'PPO', policyConfig: resolvePPOConfig([{ source: 'test', config }]) as unknown as Record<string, unknown> };
+}
+
+/**
+ * A rollout worker's config for tests of its rows: one env of `env`, fragments of 5 steps cut
+ * (truncate_episodes), no filter, a PPO policy with no hidden layers, seed 0; overrides on top.
+ */
+export function rolloutWorkerConfig(env: string, overrides: Partial<RolloutWorkerConfig> = {}): RolloutWorkerConfig {
+  return {
+    env,
+    envConfig: {},
+    numEnvs: 1,
+    fragmentLength: 5,
+    batchMode: 'truncate_episodes',
+    horizon: null,
+    clipActions: true,
+    observationFilter: 'NoFilter',
+    ...ppoPolicy({ model: { fcnet_hiddens: [] } }),
+    seed: 0,
+    workerIndex: 0,
+    ...overrides,
+  };
 }

@@ -34,6 +34,8 @@ export function flatOptimizerProblem(optimizer: tf.Optimizer): string | null {
 export abstract class FlatOptimizer {
   /** The shared weights: what every worker copies after a step (a view of the memory). */
   readonly weights: Float32Array;
+  /** Where stepRange() puts the summed gradients of its range. */
+  private readonly sums: Float32Array;
   protected readonly kernel: DenseKernelExports;
   protected readonly ptr: { weights: number; sums: number; m: number; v: number };
   protected iterations = 0;
@@ -43,12 +45,13 @@ export abstract class FlatOptimizer {
     this.ptr = { weights: BASE, sums: BASE + stride, m: BASE + 2 * stride, v: BASE + 3 * stride };
     if (memory.buffer.byteLength < BASE + 4 * stride) throw new RangeError(`the optimizer's memory holds fewer than ${parameters} weights`);
     this.weights = new Float32Array(memory.buffer, this.ptr.weights, parameters);
+    this.sums = new Float32Array(memory.buffer, this.ptr.sums, parameters);
     this.kernel = instantiateKernel(memory);
   }
 
   /** Steps weights [start, end) from `sums` (gradients summed over `rows` rows; tfjs's path divides them by rows). */
   stepRange(sums: Float32Array, rows: number, start: number, end: number): void {
-    new Float32Array(this.weights.buffer, this.ptr.sums, this.weights.length).set(sums.subarray(start, end), start);
+    this.sums.set(sums.subarray(start, end), start);
     this.update(4 * start, end - start, rows);
   }
 

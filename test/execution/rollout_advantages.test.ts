@@ -8,7 +8,7 @@ import { RolloutWorker, type RolloutWorkerConfig } from '../../src/execution/rol
 import { register } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import type { Env, Info } from '../../src/envs/env.js';
-import { ppoPolicy } from '../helpers.js';
+import { ppoPolicy, rolloutWorkerConfig } from '../helpers.js';
 
 // A counter: starts at 1, each step adds 1 and pays reward 1 whatever the action. It terminates
 // when it reaches terminateAt, or reports truncated itself when it reaches truncateAt.
@@ -34,20 +34,8 @@ const GAMMA = 0.9;
 const V = (s: number) => 0.5 * s + 0.25; // V(1) = 0.75, V(2) = 1.25, V(3) = 1.75, V(4) = 2.25
 
 function config(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerConfig {
-  return {
-    env: 'test/Counter',
-    envConfig: {},
-    numEnvs: 1,
-    fragmentLength: 5,
-    batchMode: 'truncate_episodes',
-    horizon: null,
-    clipActions: true,
-    observationFilter: 'NoFilter',
-    ...ppoPolicy({ model: { fcnet_hiddens: [], fcnet_activation: 'tanh', vf_share_layers: false }, gamma: GAMMA, lambda: 1 }),
-    seed: 0,
-    workerIndex: 0,
-    ...overrides,
-  };
+  const policy = ppoPolicy({ model: { fcnet_hiddens: [], fcnet_activation: 'tanh', vf_share_layers: false }, gamma: GAMMA, lambda: 1 });
+  return rolloutWorkerConfig('test/Counter', { ...policy, ...overrides });
 }
 
 /** Samples one fragment with the policy's weights zero and the value output V(s) = 0.5 s + 0.25. */

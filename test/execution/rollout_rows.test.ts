@@ -11,7 +11,7 @@ import { make } from '../../src/envs/registry.js';
 import { Random } from '../../src/utils/random.js';
 import { initialWeights } from '../../src/policy/model.js';
 import { UserError } from '../../src/utils/errors.js';
-import { ppoPolicy } from '../helpers.js';
+import { ppoPolicy, rolloutWorkerConfig } from '../helpers.js';
 
 // Observation [base + s, -(base + s)] with s = 1 after reset and +1 a step; base = 100 x the last
 // reset seed, so each env of a vector env (seeds seed + i) is told apart by its rows. Terminates
@@ -52,20 +52,7 @@ register({
 });
 
 function config(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerConfig {
-  return {
-    env: 'test/PairCounter',
-    envConfig: { terminateAt: 4 },
-    numEnvs: 2,
-    fragmentLength: 8,
-    batchMode: 'truncate_episodes',
-    horizon: null,
-    clipActions: true,
-    observationFilter: 'NoFilter',
-    ...ppoPolicy({ model: { fcnet_hiddens: [] } }),
-    seed: 0,
-    workerIndex: 0,
-    ...overrides,
-  };
+  return rolloutWorkerConfig('test/PairCounter', { envConfig: { terminateAt: 4 }, numEnvs: 2, fragmentLength: 8, ...overrides });
 }
 
 /** A worker whose policy's logits are its observation (identity kernel, no hidden layer), and the segments its postprocessing got. */

@@ -7,7 +7,7 @@ import { RolloutWorker, type RolloutWorkerConfig } from '../../src/execution/rol
 import { register } from '../../src/envs/registry.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import type { Env, Info } from '../../src/envs/env.js';
-import { ppoPolicy } from '../helpers.js';
+import { ppoPolicy, rolloutWorkerConfig } from '../helpers.js';
 
 // Starts at 1; each step adds 1. Terminates on reaching terminateAt, reports truncated itself on
 // reaching truncateAt; seeded with an odd seed (env 1 of a vector env seeded 0), one step later.
@@ -31,20 +31,7 @@ class Counter implements Env<number[]> {
 register({ id: 'test/ColumnsCounter', entryPoint: (kwargs) => new Counter(kwargs as { terminateAt?: number; truncateAt?: number }) });
 
 function config(overrides: Partial<RolloutWorkerConfig>): RolloutWorkerConfig {
-  return {
-    env: 'test/ColumnsCounter',
-    envConfig: {},
-    numEnvs: 1,
-    fragmentLength: 5,
-    batchMode: 'truncate_episodes',
-    horizon: null,
-    clipActions: true,
-    observationFilter: 'NoFilter',
-    ...ppoPolicy({ model: { fcnet_hiddens: [] } }),
-    seed: 0,
-    workerIndex: 0,
-    ...overrides,
-  };
+  return rolloutWorkerConfig('test/ColumnsCounter', overrides);
 }
 
 async function worker(overrides: Partial<RolloutWorkerConfig>) {
