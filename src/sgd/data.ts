@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs';
 import { Random } from '../utils/random.js';
 import type { DataSet } from './module.js';
 
-/** A batch's rows as values, row after row, with the tensor shape and dtype they make. */
 /** Rows of a whole set's tensor, by index: copied out on first use, or straight into a buffer. */
 class Rows {
   private copied: tf.TypedArray | null = null;

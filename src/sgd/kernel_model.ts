@@ -146,7 +146,7 @@ const inClip = (value: number) => value >= CLIP_LOW && value <= CLIP_HIGH;
  * does), r = q / sum(q), loss = -sum_j y_j log(clip(r_j)); a clipped value passes no gradient.
  * a: room for size numbers.
  */
-export function crossEntropy(p: Float64Array, size: number, y: (j: number) => number, clipFirst: boolean, dLogits: Float32Array, at: number, a = new Float64Array(size)): number {
+function crossEntropy(p: Float64Array, size: number, y: (j: number) => number, clipFirst: boolean, dLogits: Float32Array, at: number, a: Float64Array): number {
   let s = 0;
   for (let j = 0; j < size; j++) s += clipFirst ? clip(p[j]) : p[j];
   let loss = 0;
