@@ -24,11 +24,34 @@ export interface ActionDistribution {
   entropyGrad(inputs: ArrayLike<number>, iOff: number, scale: number, grad: Float32Array, gOff: number): number;
   /** KL(old || new) and its gradient w.r.t. the new inputs. */
   klGrad(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, scale: number, grad: Float32Array, gOff: number): number;
+  /**
+   * One row of a policy-gradient loss (PPO's learner's hot loop), in two steps that share their
+   * work: loadRow() returns log p(action) under the new inputs and leaves the row's KL(old || new)
+   * in rowKl and its entropy in rowEntropy; rowGrads() then adds, for that row, logpScale x d logp,
+   * klScale x d KL and entropyScale x d H (w.r.t. the new inputs, in that order; no logp term when
+   * logpScale is 0). The values and gradients are the bits logp(), klGrad() and entropyGrad() give.
+   */
+  loadRow(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, actions: ArrayLike<number>, aOff: number): number;
+  readonly rowKl: number;
+  readonly rowEntropy: number;
+  rowGrads(logpScale: number, klScale: number, entropyScale: number, grad: Float32Array, gOff: number): void;
 }
 
 export class Categorical implements ActionDistribution {
   readonly actionSize = 1;
-  constructor(readonly inputSize: number) {}
+  rowKl = 0;
+  rowEntropy = 0;
+  /** The loaded row: its action, and per class the new log-probabilities, probabilities and old probabilities. */
+  private rowAction = 0;
+  private readonly rowLogp: Float64Array;
+  private readonly rowP: Float64Array;
+  private readonly rowPOld: Float64Array;
+
+  constructor(readonly inputSize: number) {
+    this.rowLogp = new Float64Array(inputSize);
+    this.rowP = new Float64Array(inputSize);
+    this.rowPOld = new Float64Array(inputSize);
+  }
 
   private logNormalizer(x: ArrayLike<number>, off: number): number {
     let max = -Infinity;
@@ -108,6 +131,37 @@ export class Categorical implements ActionDistribution {
     return h;
   }
 
+  // Two log-normalizers a row where logp(), klGrad() and entropyGrad() take five, and each exp once.
+  loadRow(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, actions: ArrayLike<number>, aOff: number): number {
+    const { rowLogp, rowP, rowPOld } = this;
+    const lseOld = this.logNormalizer(oldInputs, oOff);
+    const lseNew = this.logNormalizer(newInputs, nOff);
+    let kl = 0;
+    let h = 0;
+    for (let k = 0; k < this.inputSize; k++) {
+      const logpOld = oldInputs[oOff + k] - lseOld;
+      const logpNew = newInputs[nOff + k] - lseNew;
+      rowLogp[k] = logpNew;
+      rowP[k] = Math.exp(logpNew);
+      rowPOld[k] = Math.exp(logpOld);
+      kl += rowPOld[k] * (logpOld - logpNew);
+      h -= rowP[k] * logpNew;
+    }
+    this.rowKl = kl;
+    this.rowEntropy = h;
+    this.rowAction = actions[aOff];
+    return newInputs[nOff + this.rowAction] - lseNew;
+  }
+
+  rowGrads(logpScale: number, klScale: number, entropyScale: number, grad: Float32Array, gOff: number): void {
+    const { rowLogp, rowP, rowPOld, rowAction, rowEntropy } = this;
+    for (let k = 0; k < this.inputSize; k++) {
+      if (logpScale !== 0) grad[gOff + k] += logpScale * ((k === rowAction ? 1 : 0) - rowP[k]);
+      grad[gOff + k] += klScale * (rowP[k] - rowPOld[k]);
+      grad[gOff + k] -= entropyScale * rowP[k] * (rowLogp[k] + rowEntropy);
+    }
+  }
+
   // dKL(old || new)/dz_j = p_j - pOld_j
   klGrad(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, scale: number, grad: Float32Array, gOff: number): number {
     const lseOld = this.logNormalizer(oldInputs, oOff);
@@ -126,8 +180,28 @@ export class Categorical implements ActionDistribution {
 /** Diagonal Gaussian: inputs are the means followed by the log standard deviations. */
 export class DiagGaussian implements ActionDistribution {
   readonly inputSize: number;
+  rowKl = 0;
+  rowEntropy = 0;
+  /** The loaded row's arrays and offsets: old inputs, new inputs, actions. */
+  private row: { old: ArrayLike<number>; oOff: number; inputs: ArrayLike<number>; nOff: number; actions: ArrayLike<number>; aOff: number } | null = null;
+
   constructor(readonly actionSize: number) {
     this.inputSize = 2 * actionSize;
+  }
+
+  // Cheap to recompute (no log-normalizer): the row methods call the single-term ones.
+  loadRow(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, actions: ArrayLike<number>, aOff: number): number {
+    this.row = { old: oldInputs, oOff, inputs: newInputs, nOff, actions, aOff };
+    this.rowKl = this.kl(oldInputs, oOff, newInputs, nOff);
+    this.rowEntropy = this.entropy(newInputs, nOff);
+    return this.logp(newInputs, nOff, actions, aOff);
+  }
+
+  rowGrads(logpScale: number, klScale: number, entropyScale: number, grad: Float32Array, gOff: number): void {
+    const { old, oOff, inputs, nOff, actions, aOff } = this.row!;
+    if (logpScale !== 0) this.logpGrad(inputs, nOff, actions, aOff, logpScale, grad, gOff);
+    this.klGrad(old, oOff, inputs, nOff, klScale, grad, gOff);
+    this.entropyGrad(inputs, nOff, entropyScale, grad, gOff);
   }
 
   sample(inputs: Float32Array, iOff: number, rng: Random, actions: Float32Array, aOff: number): number {

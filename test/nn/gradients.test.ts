@@ -86,7 +86,7 @@ describe.each(CASES)('$name', (c) => {
       const inputs = kernel.distInputs;
       if (term === 'policy') value = surrogateLoss(dist, rows, ROWS, inputs, COEFFS.clipParam, 1, kernel.dDistInputs);
       else if (term === 'kl') value = klLoss(dist, rows, ROWS, inputs, 1, kernel.dDistInputs);
-      else if (term === 'entropy') value = meanEntropy(dist, ROWS, inputs, 1, kernel.dDistInputs);
+      else if (term === 'entropy') value = meanEntropy(dist, rows, ROWS, inputs, 1, kernel.dDistInputs);
       else if (term === 'value') value = valueLoss(rows, ROWS, kernel.values, COEFFS.vfClipParam, 1, kernel.dValues);
       else value = ppoLoss(dist, rows, ROWS, inputs, kernel.values, COEFFS, kernel.dDistInputs, kernel.dValues).total_loss;
       kernel.backward(ROWS);

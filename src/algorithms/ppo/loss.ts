@@ -35,13 +35,37 @@ export interface LossTerms {
   entropy: number;
 }
 
-/** -mean(min(A r, A clip(r, 1-c, 1+c))). */
-export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, clipParam: number, scale: number, dInputs: Float32Array, meanOver = n): number {
+/** The policy network's terms: the surrogate's -mean(min(A r, A clip(r, 1-c, 1+c))), mean(KL(old || new)) and mean(H). */
+export interface PolicyTerms {
+  policyLoss: number;
+  kl: number;
+  entropy: number;
+}
+
+/**
+ * The policy network's three terms in one pass over the rows (the distribution shares each row's
+ * work between them: ActionDistribution.loadRow), adding surrogateScale, klScale and entropyScale
+ * x the gradient of each into dInputs.
+ */
+export function policyTerms(
+  dist: ActionDistribution,
+  rows: LossRows,
+  n: number,
+  inputs: Float32Array,
+  clipParam: number,
+  scales: { surrogate: number; kl: number; entropy: number },
+  dInputs: Float32Array,
+  meanOver = n,
+): PolicyTerms {
   const P = dist.inputSize;
   const A = dist.actionSize;
-  let sum = 0;
+  const klScale = scales.kl / meanOver;
+  const entropyScale = scales.entropy / meanOver;
+  let surrogateSum = 0;
+  let klSum = 0;
+  let entropySum = 0;
   for (let i = 0; i < n; i++) {
-    const logp = dist.logp(inputs, i * P, rows.actions, i * A);
+    const logp = dist.loadRow(rows.distInputs, i * P, inputs, i * P, rows.actions, i * A);
     const ratio = Math.exp(logp - rows.logp[i]);
     const adv = rows.advantages[i];
     const clipped = Math.min(Math.max(ratio, 1 - clipParam), 1 + clipParam);
@@ -49,32 +73,34 @@ export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: numbe
     const clippedTerm = adv * clipped;
     let dRatio: number;
     if (unclippedTerm <= clippedTerm) {
-      sum += unclippedTerm;
+      surrogateSum += unclippedTerm;
       dRatio = adv;
     } else {
-      sum += clippedTerm;
+      surrogateSum += clippedTerm;
       dRatio = ratio >= 1 - clipParam && ratio <= 1 + clipParam ? adv : 0;
     }
+    klSum += dist.rowKl;
+    entropySum += dist.rowEntropy;
     // d(-surrogate/meanOver)/d logp = -dRatio r / meanOver
-    if (dRatio !== 0) dist.logpGrad(inputs, i * P, rows.actions, i * A, (-scale * dRatio * ratio) / meanOver, dInputs, i * P);
+    const logpScale = dRatio !== 0 && scales.surrogate !== 0 ? (-scales.surrogate * dRatio * ratio) / meanOver : 0;
+    dist.rowGrads(logpScale, klScale, entropyScale, dInputs, i * P);
   }
-  return -sum / meanOver;
+  return { policyLoss: -surrogateSum / meanOver, kl: klSum / meanOver, entropy: entropySum / meanOver };
+}
+
+/** -mean(min(A r, A clip(r, 1-c, 1+c))). */
+export function surrogateLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, clipParam: number, scale: number, dInputs: Float32Array, meanOver = n): number {
+  return policyTerms(dist, rows, n, inputs, clipParam, { surrogate: scale, kl: 0, entropy: 0 }, dInputs, meanOver).policyLoss;
 }
 
 /** mean(KL(old || new)). */
 export function klLoss(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array, meanOver = n): number {
-  const P = dist.inputSize;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += dist.klGrad(rows.distInputs, i * P, inputs, i * P, scale / meanOver, dInputs, i * P);
-  return sum / meanOver;
+  return policyTerms(dist, rows, n, inputs, 0, { surrogate: 0, kl: scale, entropy: 0 }, dInputs, meanOver).kl;
 }
 
 /** mean(H). */
-export function meanEntropy(dist: ActionDistribution, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array, meanOver = n): number {
-  const P = dist.inputSize;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += dist.entropyGrad(inputs, i * P, scale / meanOver, dInputs, i * P);
-  return sum / meanOver;
+export function meanEntropy(dist: ActionDistribution, rows: LossRows, n: number, inputs: Float32Array, scale: number, dInputs: Float32Array, meanOver = n): number {
+  return policyTerms(dist, rows, n, inputs, 0, { surrogate: 0, kl: 0, entropy: scale }, dInputs, meanOver).entropy;
 }
 
 /** mean(max((V-R)^2, (V_old + clip(V-V_old, -vc, vc) - R)^2)): the PPO2-style clipped value loss. */
@@ -117,9 +143,7 @@ export function ppoLoss(
 ): LossTerms {
   dInputs.fill(0, 0, n * dist.inputSize);
   dValues.fill(0, 0, n);
-  const policyLoss = surrogateLoss(dist, rows, n, inputs, c.clipParam, 1, dInputs, meanOver);
-  const kl = klLoss(dist, rows, n, inputs, c.klCoeff, dInputs, meanOver);
-  const entropy = meanEntropy(dist, n, inputs, -c.entropyCoeff, dInputs, meanOver);
+  const { policyLoss, kl, entropy } = policyTerms(dist, rows, n, inputs, c.clipParam, { surrogate: 1, kl: c.klCoeff, entropy: -c.entropyCoeff }, dInputs, meanOver);
   const vfLoss = c.useCritic ? valueLoss(rows, n, values, c.vfClipParam, c.vfLossCoeff, dValues, meanOver) : 0;
   return {
     policy_loss: policyLoss,
