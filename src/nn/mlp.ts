@@ -131,7 +131,7 @@ export class MlpKernel {
     for (let j = 0; j < nodes.length; j++) {
       const n = this.nodes[nodes[j]];
       const x = n.parent < 0 ? this.inputs.get(n.input)!.ptr : this.nodes[n.parent].y;
-      k.dense_forward(x, n.w, n.b, n.y, batch, n.inSize, n.outSize, n.act);
+      k.dense_forward(x, n.w, n.b, n.y, batch, n.inSize, n.outSize, n.act, this.scratchPtr);
     }
   }
 
@@ -249,7 +249,7 @@ export function planMemory(layout: ModelLayout, maxBatch: number, base = 64, sha
   for (const network of Object.values(layout.networks)) {
     if (!inputs.has(network.input)) inputs.set(network.input, { ptr: alloc(maxBatch * network.inputSize), dPtr: 0, size: network.inputSize });
   }
-  // room for one layer's w^T (dense_grad_input forms it for narrow layers)
+  // room for one layer's w^T (dense_forward and dense_grad_input form it for narrow layers)
   const scratchPtr = alloc(Math.max(...specs.map(({ layer }) => layers[layer].inSize * layers[layer].outSize)));
   const nodes: Node[] = specs.map(({ layer, parent, input }) => {
     const l = layers[layer];

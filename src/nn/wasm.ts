@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface DenseKernelExports {
-  dense_forward(x: number, w: number, bias: number, y: number, batch: number, nIn: number, nOut: number, act: number): void;
+  dense_forward(x: number, w: number, bias: number, y: number, batch: number, nIn: number, nOut: number, act: number, scratch: number): void;
   activation_backward(y: number, dy: number, n: number, act: number): void;
   dense_grad_params(x: number, dz: number, dw: number, dbias: number, batch: number, nIn: number, nOut: number, scratch: number): void;
   dense_grad_input(dz: number, w: number, dx: number, batch: number, nIn: number, nOut: number, accumulate: number, scratch: number): void;

@@ -25,7 +25,13 @@ describe.each(['cartpole', 'pendulum'] as const)('a %s checkpoint of the old for
     const obs = Float32Array.from(expected[name].observations.flat());
     const actions = new Float32Array(3 * policy.actionSize);
     policy.computeActions(obs, 3, false, null, actions);
-    expect(Array.from(actions)).toEqual(expected[name].greedyActions.map(Math.fround));
+    const want = expected[name].greedyActions.map(Math.fround);
+    if (name === 'cartpole') expect(Array.from(actions)).toEqual(want);
+    else {
+      // a Box action is the Gaussian's mean, a network output: the kernel's narrow output layer now
+      // sums its dot products in another order (src/nn/kernel/dense.ts), so float32 rounding, not bits
+      actions.forEach((a, i) => expect(Math.abs(a - want[i])).toBeLessThanOrEqual(1e-6 * Math.abs(want[i])));
+    }
   });
 
   test('resumes the same curve: the next iteration as the old code computed it', async () => {
