@@ -39,12 +39,6 @@ export function allocateAllReduce(size: number, length: number): AllReduceMemory
   };
 }
 
-/**
- * Replaces this worker's chunk [start, end) of the sums, in place, before the other workers read
- * them: an optimizer step sharded over the workers (the sums are gradients, what they read weights).
- */
-export type ChunkUpdate = (result: Float32Array, start: number, end: number, totalCount: number) => void;
-
 export class AllReduce {
   private readonly control: Int32Array;
   /** This worker's slot: write the contribution here (or pass it to sum()). */
@@ -79,9 +73,10 @@ export class AllReduce {
   /**
    * Sums every worker's slot element-wise (in rank order) into `result`, and every worker's
    * `count`; returns the total count. All workers must call it the same number of times.
-   * updateChunk: what each worker then does to its chunk of the sums (the same function on every worker).
+   * between: what each worker does, with the total count, after every worker's contribution is in
+   * and before any worker returns (rl sgd's kernel replicas: sum and step their chunk of the weights).
    */
-  sum(count: number, contribution?: Float32Array, updateChunk?: ChunkUpdate): number {
+  sum(count: number, contribution?: Float32Array, between?: (totalCount: number) => void): number {
     if (contribution) this.slot.set(contribution);
     Atomics.store(this.control, COUNTS + this.rank, count);
     this.barrier(); // every slot written
@@ -103,7 +98,7 @@ export class AllReduce {
     }
     let total = 0;
     for (let r = 0; r < this.size; r++) total += Atomics.load(this.control, COUNTS + r);
-    updateChunk?.(result, chunkStart, chunkEnd, total);
+    between?.(total);
     this.barrier(); // every chunk reduced (and updated)
     return total;
   }

@@ -1,28 +1,21 @@
 // tfjs's Adam and SGD optimizers over flat float32 weights, for replicas that train on the
-// WebAssembly kernel (kernel_model.ts). The weights, the summed gradients and Adam's moments live
-// in one shared WebAssembly memory: each worker steps its own chunk of the weights inside the
-// all-reduce (ZeRO stage 1, Rajbhandari et al. 2020), then every worker copies all of them. The
-// kernel's tfjs_adam and tfjs_sgd repeat tfjs-core's AdamOptimizer and SGDOptimizer float32 op
-// for op, so the weights are the bits tfjs makes from the same gradients (tested).
+// WebAssembly kernel (kernel_model.ts). The weights and Adam's moments live in the memory the
+// workers share (shared_kernel.ts): each worker steps its own chunk of the weights from its chunk
+// of the summed gradients, inside the all-reduce. The kernel's tfjs_adam and tfjs_sgd repeat
+// tfjs-core's AdamOptimizer and SGDOptimizer float32 op for op, so the weights are the bits tfjs
+// makes from the same gradients (tested).
 import type * as tf from '@tensorflow/tfjs';
-import { sharedMemory } from '../nn/mlp.js';
 import { instantiateKernel, type DenseKernelExports } from '../nn/wasm.js';
 import type { OptimizerState } from './replica.js';
+import type { SharedKernelMemory } from './shared_kernel.js';
 
 const f32 = Math.fround;
-const BASE = 64;
-const align = (floats: number) => Math.ceil(floats / 4) * 4;
 
 /** A variable's name and size, in the model's order (the order of the flat weights). */
 export interface FlatVariable {
   name: string;
   shape: number[];
   size: number;
-}
-
-/** The memory every worker's optimizer shares: weights, summed gradients, m and v, each `parameters` floats. */
-export function allocateOptimizerMemory(parameters: number): WebAssembly.Memory {
-  return sharedMemory(BASE + 4 * 4 * align(parameters));
 }
 
 /** Why an optimizer has no flat version (then the replica trains through tfjs), or null. */
@@ -32,30 +25,33 @@ export function flatOptimizerProblem(optimizer: tf.Optimizer): string | null {
 }
 
 export abstract class FlatOptimizer {
-  /** The shared weights: what every worker copies after a step (a view of the memory). */
+  /** The shared weights, which every worker's kernel reads (a view of the memory). */
   readonly weights: Float32Array;
-  /** Where stepRange() puts the summed gradients of its range. */
-  private readonly sums: Float32Array;
   protected readonly kernel: DenseKernelExports;
-  protected readonly ptr: { weights: number; sums: number; m: number; v: number };
+  protected readonly ptr: { weights: number; m: number; v: number };
   protected iterations = 0;
 
-  constructor(memory: WebAssembly.Memory, parameters: number) {
-    const stride = 4 * align(parameters);
-    this.ptr = { weights: BASE, sums: BASE + stride, m: BASE + 2 * stride, v: BASE + 3 * stride };
-    if (memory.buffer.byteLength < BASE + 4 * stride) throw new RangeError(`the optimizer's memory holds fewer than ${parameters} weights`);
-    this.weights = new Float32Array(memory.buffer, this.ptr.weights, parameters);
-    this.sums = new Float32Array(memory.buffer, this.ptr.sums, parameters);
+  constructor(private readonly shared: SharedKernelMemory) {
+    const { plan, memory } = shared;
+    this.ptr = { weights: plan.weightsPtr, m: plan.mPtr, v: plan.vPtr };
+    this.weights = new Float32Array(memory.buffer, plan.weightsPtr, plan.parameters);
     this.kernel = instantiateKernel(memory);
   }
 
-  /** Steps weights [start, end) from `sums` (gradients summed over `rows` rows; tfjs's path divides them by rows). */
-  stepRange(sums: Float32Array, rows: number, start: number, end: number): void {
-    this.sums.set(sums.subarray(start, end), start);
-    this.update(4 * start, end - start, rows);
+  /**
+   * Steps weights [start, end) from the sum of every worker's gradients over `rows` rows (tfjs's
+   * path divides by rows), taken into grads[0][start, end) in rank order. grads: views of the
+   * shared memory, one a worker.
+   */
+  stepRange(grads: Float32Array[], rows: number, start: number, end: number): void {
+    if (grads.some((g) => g.buffer !== this.shared.memory.buffer)) throw new RangeError("the gradients must be views of the optimizer's memory");
+    const sums = grads[0].byteOffset + 4 * start;
+    for (let r = 1; r < grads.length; r++) this.kernel.add_into(sums, grads[r].byteOffset + 4 * start, end - start);
+    this.update(4 * start, sums, end - start, rows);
   }
 
-  protected abstract update(at: number, n: number, rows: number): void;
+  /** Steps the n weights at byte offset `at` from the sums at sumsPtr. */
+  protected abstract update(at: number, sumsPtr: number, n: number, rows: number): void;
 
   /** Counts the step (every worker, once per step, after its range). */
   finishStep(): void {
@@ -73,28 +69,27 @@ export abstract class FlatOptimizer {
   }
 }
 
-/** The flat version of a tfjs Adam or SGD optimizer (its settings as they are now). */
-export function flatOptimizer(optimizer: tf.Optimizer, memory: WebAssembly.Memory, parameters: number): FlatOptimizer {
+/** The flat version of a tfjs Adam or SGD optimizer (its settings as they are now), on the shared weights. */
+export function flatOptimizer(optimizer: tf.Optimizer, shared: SharedKernelMemory): FlatOptimizer {
   const problem = flatOptimizerProblem(optimizer);
   if (problem) throw new RangeError(`no flat version of ${problem}`);
   const config = optimizer.getConfig() as Record<string, number>;
   return optimizer.getClassName() === 'Adam'
-    ? new FlatAdam(memory, parameters, config.learningRate, config.beta1, config.beta2, config.epsilon)
-    : new FlatSGD(memory, parameters, config.learningRate);
+    ? new FlatAdam(shared, config.learningRate, config.beta1, config.beta2, config.epsilon)
+    : new FlatSGD(shared, config.learningRate);
 }
 
 class FlatSGD extends FlatOptimizer {
   constructor(
-    memory: WebAssembly.Memory,
-    parameters: number,
+    shared: SharedKernelMemory,
     private readonly learningRate: number,
   ) {
-    super(memory, parameters);
+    super(shared);
   }
 
-  protected update(at: number, n: number, rows: number): void {
+  protected update(at: number, sumsPtr: number, n: number, rows: number): void {
     // tfjs keeps -learningRate as a float32 scalar
-    this.kernel.tfjs_sgd(this.ptr.weights + at, this.ptr.sums + at, n, rows, f32(-this.learningRate));
+    this.kernel.tfjs_sgd(this.ptr.weights + at, sumsPtr, n, rows, f32(-this.learningRate));
   }
 }
 
@@ -104,14 +99,13 @@ class FlatAdam extends FlatOptimizer {
   private accBeta2: number;
 
   constructor(
-    memory: WebAssembly.Memory,
-    parameters: number,
+    shared: SharedKernelMemory,
     private readonly learningRate: number,
     private readonly beta1: number,
     private readonly beta2: number,
     private readonly epsilon: number,
   ) {
-    super(memory, parameters);
+    super(shared);
     this.accBeta1 = f32(beta1);
     this.accBeta2 = f32(beta2);
   }
@@ -120,9 +114,9 @@ class FlatAdam extends FlatOptimizer {
     return new Float32Array(this.weights.buffer, this.ptr[which], this.weights.length);
   }
 
-  protected update(at: number, n: number, rows: number): void {
+  protected update(at: number, sumsPtr: number, n: number, rows: number): void {
     const { ptr, beta1, beta2 } = this;
-    this.kernel.tfjs_adam(ptr.weights + at, ptr.sums + at, ptr.m + at, ptr.v + at, n, rows, beta1, 1 - beta1, beta2, 1 - beta2, f32(1 - this.accBeta1), f32(1 - this.accBeta2), this.epsilon, -this.learningRate);
+    this.kernel.tfjs_adam(ptr.weights + at, sumsPtr, ptr.m + at, ptr.v + at, n, rows, beta1, 1 - beta1, beta2, 1 - beta2, f32(1 - this.accBeta1), f32(1 - this.accBeta2), this.epsilon, -this.learningRate);
   }
 
   override finishStep(): void {

@@ -8,7 +8,7 @@
 // rounding (test/sgd/kernel_model.test.ts checks them against tf.variableGrads).
 import type * as tf from '@tensorflow/tfjs';
 import type { Activation, DenseLayer, ModelLayout } from '../nn/layout.js';
-import { MlpKernel } from '../nn/mlp.js';
+import { MlpKernel, planMemory, type KernelPlacement } from '../nn/mlp.js';
 import type { LocalBatch } from './data.js';
 
 /** The loss on the network's outputs: which also says what the last layer's activation is. */
@@ -69,29 +69,47 @@ export function planKernel(model: tf.LayersModel, loss: unknown): KernelPlan | {
   return { layout, head };
 }
 
+/** The bytes of one worker's kernel region for batches of up to maxBatch rows (its weights are elsewhere). */
+export function kernelRegionBytes(plan: KernelPlan, maxBatch: number): number {
+  return planMemory(plan.layout, Math.max(1, maxBatch), 0, 0).top;
+}
+
 /** One worker's replica on the kernel: gradients of the loss summed over a batch's rows. */
 export class KernelModel {
-  private kernel: MlpKernel;
+  /** The kernel in its own region (of the workers' shared memory when placed), for batches up to its maxBatch rows. */
+  private readonly kernel: MlpKernel;
+  /** For a larger batch (an iterable's): a kernel of its own, grown as needed. */
+  private larger: MlpKernel | null = null;
   private probabilities = new Float64Array(0);
   private scratch = new Float64Array(0);
 
   constructor(
     readonly plan: KernelPlan,
     maxBatch: number,
+    placement?: KernelPlacement,
   ) {
-    this.kernel = new MlpKernel(plan.layout, Math.max(1, maxBatch));
+    this.kernel = new MlpKernel(plan.layout, Math.max(1, maxBatch), placement);
   }
 
-  /** The weights, in the order of the model's trainable weights (flattened). */
+  /** The weights, in the order of the model's trainable weights (flattened): the shared ones when placed. */
   get params(): Float32Array {
     return this.kernel.params;
   }
 
-  /** Writes the gradient of the loss summed over the batch's rows into out[0, weights); returns the mean loss. */
-  sumGradients(batch: LocalBatch, out: Float32Array): number {
+  /** The gradients of the last sumGradients(), same order. */
+  get grads(): Float32Array {
+    return this.kernel.grads;
+  }
+
+  /** A batch of no rows: gradients of zero. */
+  zeroGradients(): void {
+    this.kernel.grads.fill(0);
+  }
+
+  /** Writes the gradient of the loss summed over the batch's rows into grads; returns the mean loss. */
+  sumGradients(batch: LocalBatch): number {
     const { n } = batch;
-    this.reserve(n);
-    const k = this.kernel;
+    const k = n <= this.kernel.maxBatch ? this.kernel : this.largerKernel(n);
     batch.copyX(k.input(INPUT));
     k.forward(n);
     const outputs = k.output(NETWORK);
@@ -105,7 +123,7 @@ export class KernelModel {
       else lossSum += this.crossEntropyRow(outputs, targets, dOutputs, r, size);
     }
     k.backward(n);
-    out.set(k.grads);
+    if (k !== this.kernel) this.kernel.grads.set(k.grads);
     return lossSum / n;
   }
 
@@ -125,12 +143,11 @@ export class KernelModel {
     return crossEntropy(p, size, target, sparse, dLogits, row, this.scratch);
   }
 
-  /** Grows the kernel's memory for batches of n rows (batches from an iterable have no fixed size). */
-  private reserve(n: number): void {
-    if (n <= this.kernel.maxBatch) return;
-    const params = Float32Array.from(this.kernel.params);
-    this.kernel = new MlpKernel(this.plan.layout, n);
-    this.kernel.params.set(params);
+  /** A kernel for batches of n rows, with the current weights. */
+  private largerKernel(n: number): MlpKernel {
+    if (!this.larger || this.larger.maxBatch < n) this.larger = new MlpKernel(this.plan.layout, n);
+    this.larger.params.set(this.kernel.params);
+    return this.larger;
   }
 }
 

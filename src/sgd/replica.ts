@@ -2,18 +2,20 @@
 // Each step (as PyTorch DDP and Ray SGD's TorchTrainer): forward and backward on the local rows,
 // gradients all-reduced (weighted by rows, so N workers on a global batch make the update one
 // worker makes on it), the same optimizer step on every replica. A tf.sequential of Dense layers
-// trained with Adam or SGD runs on the WebAssembly kernel instead of tfjs (kernel_model.ts), and
-// each worker then steps the optimizer on its own chunk of the weights inside the all-reduce.
+// trained with Adam or SGD runs on the WebAssembly kernel instead of tfjs (kernel_model.ts): the
+// replicas then share one set of weights in shared memory (shared_kernel.ts), and each worker
+// sums and steps its own chunk of them inside the all-reduce.
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { saveCheckpoint } from '../checkpoint/save.js';
 import { displayPath } from '../checkpoint/format.js';
 import { initBackend, type BackendChoice } from '../utils/tensor_backend.js';
 import { UserError, errorMessage } from '../utils/errors.js';
-import { AllReduce, type AllReduceMemory, type ChunkUpdate } from './allreduce.js';
+import { AllReduce, type AllReduceMemory } from './allreduce.js';
 import { useFastTransposedMatMul } from './fast_matmul.js';
 import { WholeSet, batchStream, isWholeSet, type LocalBatch, type ShardStream } from './data.js';
-import { KernelModel, planKernel } from './kernel_model.js';
+import { KernelModel, kernelRegionBytes, planKernel, type KernelPlan } from './kernel_model.js';
+import { chunkOf, placementOf, type SharedKernelMemory } from './shared_kernel.js';
 import { flatOptimizer, flatOptimizerProblem, type FlatOptimizer, type FlatVariable } from './flat_optimizer.js';
 import { loadTrainingModule, type DataSet, type SGDConfig, type TrainingCreators, type CreatorContext } from './module.js';
 
@@ -32,6 +34,8 @@ export interface ReplicaInfo {
   parameters: number;
   /** What runs the forward and backward passes: 'kernel' (WebAssembly), or 'tfjs' and why not the kernel. */
   engine: string;
+  /** On the kernel: the bytes of one worker's region of the shared memory (allocateSharedKernel). */
+  kernelRegionBytes: number | null;
   metricNames: string[];
   trainRows: number | null;
   inputShape: (number | null)[];
@@ -76,26 +80,35 @@ export class Replica {
     readonly metricNames: string[],
     private train: DataSet,
     private readonly validation: DataSet | undefined,
-    /** The model on the WebAssembly kernel, or null (tfjs runs it) and why. */
-    private readonly kernel: KernelModel | null,
+    /** How the model runs on the WebAssembly kernel, or null (tfjs runs it) and why. */
+    private readonly kernelPlan: KernelPlan | null,
     private readonly kernelProblem: string | null,
   ) {}
 
   /** Set by attach() once the driver knows the parameter count (every replica builds the same model). */
   private allReduce!: AllReduce;
-  /** With the kernel: the optimizer over the flat weights all workers share. */
+  /** With the kernel (from attach()): the model in this worker's region, and the optimizer over the weights all workers share. */
+  private kernel: KernelModel | null = null;
   private flat: FlatOptimizer | null = null;
+  private shared: SharedKernelMemory | null = null;
+
+  /** Each worker's rows of a global batch (an iterable's batches may be larger: the kernel then takes a larger one of its own). */
+  private get rowsPerWorker(): number {
+    return Math.ceil(this.init.batchSize / this.init.size);
+  }
 
   /**
-   * Joins the all-reduce: `memory` holds parameterCount + 1 floats per worker (the loss rides
-   * along); with the kernel, optimizerMemory (allocateOptimizerMemory) holds the shared weights.
+   * Joins the all-reduce: through tfjs, `memory` holds parameterCount floats per worker; on the
+   * kernel, it only counts rows (and keeps the barriers), and `shared` (allocateSharedKernel)
+   * holds the weights and every worker's kernel.
    */
-  attach(memory: AllReduceMemory, optimizerMemory: WebAssembly.Memory | null): void {
+  attach(memory: AllReduceMemory, shared: SharedKernelMemory | null): void {
     this.allReduce = new AllReduce(memory, this.init.rank);
-    if (this.kernel) {
-      if (!optimizerMemory) throw new RangeError("a replica on the kernel needs the workers' optimizer memory");
-      this.flat = flatOptimizer(this.optimizer, optimizerMemory, this.parameterCount);
-      this.flat.weights.set(this.kernel.params);
+    if (this.kernelPlan) {
+      if (!shared) throw new RangeError('a replica on the kernel needs the memory the workers share');
+      this.shared = shared;
+      this.kernel = new KernelModel(this.kernelPlan, this.rowsPerWorker, placementOf(shared, this.init.rank));
+      this.flat = flatOptimizer(this.optimizer, shared);
     }
   }
 
@@ -127,8 +140,7 @@ export class Replica {
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const plan = planKernel(model, creators.loss);
     const kernelProblem = 'reason' in plan ? plan.reason : flatOptimizerProblem(optimizer);
-    // each worker's rows of a global batch (iterables' batches may be larger: the kernel grows)
-    const kernel = kernelProblem === null && !('reason' in plan) ? new KernelModel(plan, Math.ceil(init.batchSize / init.size)) : null;
+    const kernelPlan = kernelProblem === null && !('reason' in plan) ? plan : null;
     const replica = new Replica(
       init,
       creators,
@@ -141,10 +153,9 @@ export class Replica {
       model.metricsNames.slice(1),
       data.train,
       data.validation,
-      kernel,
+      kernelPlan,
       kernelProblem,
     );
-    kernel?.params.set(replica.variableWeights());
     replica.wholeTrain = isWholeSet(data.train) ? replica.whole(data.train, 'train') : null;
     replica.wholeValidation = data.validation !== undefined && isWholeSet(data.validation) ? replica.whole(data.validation, 'validation') : null;
     return replica;
@@ -163,7 +174,8 @@ export class Replica {
   info(): ReplicaInfo {
     return {
       parameters: this.parameterCount,
-      engine: this.kernel ? 'kernel' : `tfjs (the kernel does not run ${this.kernelProblem})`,
+      engine: this.kernelPlan ? 'kernel' : `tfjs (the kernel does not run ${this.kernelProblem})`,
+      kernelRegionBytes: this.kernelPlan ? kernelRegionBytes(this.kernelPlan, this.rowsPerWorker) : null,
       metricNames: this.metricNames,
       trainRows: this.wholeTrain?.rows ?? null,
       inputShape: this.model.inputs[0].shape,
@@ -203,8 +215,13 @@ export class Replica {
 
   /** Rank 0's initial weights (or a restored state) on every replica, bit for bit. */
   syncWeights(): void {
-    const flat = this.allReduce.rank === 0 ? this.flatWeights() : undefined;
-    this.setFlatWeights(this.allReduce.broadcast(flat));
+    const rank0 = this.allReduce.rank === 0;
+    if (this.kernel) {
+      // the weights are shared: rank 0 writes them, the others read them after the barrier
+      if (rank0) this.kernel.params.set(this.variableWeights());
+      this.allReduce.barrier();
+      this.assignVariables(this.kernel.params);
+    } else this.assignVariables(this.allReduce.broadcast(rank0 ? this.variableWeights() : undefined));
   }
 
   flatWeights(): Float32Array {
@@ -222,9 +239,8 @@ export class Replica {
     return flat;
   }
 
-  private setFlatWeights(flat: Float32Array): void {
-    this.kernel?.params.set(flat.subarray(0, this.parameterCount));
-    this.flat?.weights.set(flat.subarray(0, this.parameterCount)); // every worker writes the same bits
+  /** The tfjs variables from flat weights (the tfjs model validates and saves). */
+  private assignVariables(flat: Float32Array): void {
     let offset = 0;
     for (const v of this.variables) {
       v.assign(tf.tensor(flat.slice(offset, offset + v.size), v.shape));
@@ -236,46 +252,49 @@ export class Replica {
   async trainEpoch(epoch: number, onStep?: (step: number, steps: number | null) => void): Promise<PassSums> {
     const stream = await this.trainStream(epoch);
     const ar = this.allReduce;
-    const P = this.parameterCount;
     const sums: PassSums = { rows: 0, steps: 0, lossSum: 0, metricSums: [] };
-    const updateChunk = this.kernel ? this.updateChunk() : undefined;
+    const kernel = this.kernel;
+    const stepChunk = kernel ? this.stepChunk() : undefined;
     for (;;) {
       const batch = await stream.next();
       let loss = 0;
       try {
         if (batch.n > 0) {
           this.checkShapes({ shape: batch.xShape }, { shape: batch.yShape }, 'train');
-          loss = this.kernel ? this.kernel.sumGradients(batch, ar.slot) : this.localGradients(batch, ar.slot);
-        } else ar.slot.fill(0);
+          loss = kernel ? kernel.sumGradients(batch) : this.localGradients(batch, ar.slot);
+        } else if (kernel) kernel.zeroGradients();
+        else ar.slot.fill(0);
       } finally {
         batch.dispose();
       }
-      // the loss rides along as one more element, so the slot holds [n * gradients..., n * loss]
-      ar.slot[P] = loss * batch.n;
-      const rows = ar.sum(batch.n, undefined, updateChunk);
+      const rows = ar.sum(batch.n, undefined, stepChunk);
       if (rows === 0) break;
-      if (this.kernel) {
-        // every worker's chunk of the stepped weights
-        this.kernel.params.set(this.flat!.weights);
-        this.flat!.finishStep();
-      } else this.applyAveraged(ar.result, rows);
+      if (kernel) this.flat!.finishStep();
+      else this.applyAveraged(ar.result, rows);
       sums.rows += batch.n;
       sums.lossSum += loss * batch.n;
       sums.steps += 1;
       onStep?.(sums.steps, stream.steps);
     }
     // the tfjs model validates and saves: give it the kernel's weights
-    if (this.kernel) this.setFlatWeights(this.kernel.params);
+    if (kernel) this.assignVariables(kernel.params);
     return sums;
   }
 
-  /** The optimizer's step on this worker's chunk of the shared weights, from its chunk of the summed gradients. */
-  private updateChunk(): ChunkUpdate {
-    const flat = this.flat!;
+  /**
+   * Between the all-reduce's barriers: this worker's chunk of every worker's gradients (each where
+   * its kernel wrote them, at the same offset of its region), summed in rank order, and the
+   * optimizer's step on the same chunk of the shared weights.
+   */
+  private stepChunk(): (rows: number) => void {
+    const { rank, size } = this.init;
     const P = this.parameterCount;
-    return (result, start, chunkEnd, rows) => {
-      if (rows === 0) return; // the epoch's end: no step
-      flat.stepRange(result, rows, start, Math.min(chunkEnd, P)); // the last element is the loss
+    const { memory, plan } = this.shared!;
+    const offset = this.kernel!.grads.byteOffset - plan.bases[rank];
+    const grads = plan.bases.map((base) => new Float32Array(memory.buffer, base + offset, P));
+    const [start, end] = chunkOf(P, rank, size);
+    return (rows) => {
+      if (rows > 0) this.flat!.stepRange(grads, rows, start, end); // no rows: the epoch's end, no step
     };
   }
 
@@ -396,7 +415,8 @@ export class Replica {
       );
     }
     this.model.setWeights(saved.map((w) => tf.tensor(w.values, w.shape)));
-    if (this.kernel) this.setFlatWeights(this.variableWeights());
+    // every worker writes the same bits into the shared weights
+    if (this.kernel) this.kernel.params.set(this.variableWeights());
     const { names, shapes } = ((loaded.manifest.state as { optimizer?: { names: string[]; shapes: number[][] } }).optimizer ?? { names: [], shapes: [] });
     const values = loaded.loadArrays('optimizer');
     if (values.length !== names.length) throw new UserError(`${source} is damaged: it has ${values.length} optimizer arrays for ${names.length} names`);

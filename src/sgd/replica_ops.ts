@@ -2,12 +2,13 @@
 // own thread (one worker given creators rather than a module path).
 import { PeerAborted, type AllReduceMemory } from './allreduce.js';
 import { Replica, type ReplicaInit, type SaveRequest } from './replica.js';
+import type { SharedKernelMemory } from './shared_kernel.js';
 import { UserError, errorMessage } from '../utils/errors.js';
 import type { ThreadReply } from './request_thread.js';
 
 export type ReplicaRequest =
   | { id: number; op: 'create'; init: ReplicaInit }
-  | { id: number; op: 'attach'; memory: AllReduceMemory; optimizerMemory: WebAssembly.Memory | null }
+  | { id: number; op: 'attach'; memory: AllReduceMemory; shared: SharedKernelMemory | null }
   | { id: number; op: 'syncWeights' }
   | { id: number; op: 'train'; epoch: number }
   | { id: number; op: 'validate' }
@@ -34,7 +35,7 @@ export async function runReplicaOp(
     if (!replica) throw new Error(`replica request '${request.op}' before 'create'`);
     switch (request.op) {
       case 'attach':
-        return { id, ok: replica.attach(request.memory, request.optimizerMemory) };
+        return { id, ok: replica.attach(request.memory, request.shared) };
       case 'syncWeights':
         return { id, ok: replica.syncWeights() };
       case 'train':

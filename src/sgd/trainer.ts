@@ -11,7 +11,7 @@ import { logger } from '../utils/log.js';
 import { entropySeed } from '../utils/random.js';
 import type { BackendChoice } from '../utils/tensor_backend.js';
 import { allocateAllReduce, resetAllReduce, type AllReduceMemory } from './allreduce.js';
-import { allocateOptimizerMemory } from './flat_optimizer.js';
+import { allocateSharedKernel } from './shared_kernel.js';
 import { RequestThread } from './request_thread.js';
 import { loadTrainingModule, moduleRecord, type SGDConfig, type TrainingCreators } from './module.js';
 import type { PassSums, ReplicaInfo } from './replica.js';
@@ -122,10 +122,12 @@ export class SGDTrainer {
         (rank) => ({ op: 'create', init: { module, config, batchSize, seed, rank, size: numWorkers, backend: options.backend ?? 'auto' } }),
         'starting',
       )) as ReplicaInfo[];
-      const memory = allocateAllReduce(numWorkers, infos[0].parameters + 1);
-      const optimizerMemory = infos[0].engine === 'kernel' ? allocateOptimizerMemory(infos[0].parameters) : null;
+      const { parameters, kernelRegionBytes } = infos[0];
+      // on the kernel the gradients are summed in the shared kernel memory: the all-reduce only counts rows
+      const memory = allocateAllReduce(numWorkers, kernelRegionBytes === null ? parameters : 0);
+      const shared = kernelRegionBytes === null ? null : allocateSharedKernel(parameters, kernelRegionBytes, numWorkers);
       for (const r of replicas) if (r instanceof ThreadReplica) r.memory = memory;
-      await collect(replicas, () => ({ op: 'attach', memory, optimizerMemory }), 'starting');
+      await collect(replicas, () => ({ op: 'attach', memory, shared }), 'starting');
       await collect(replicas, () => ({ op: 'syncWeights' }), 'starting');
       return new SGDTrainer(replicas, memory, infos[0], config as SGDConfig & { batch_size: number }, numWorkers, seed, typeof module === 'string' ? module : null);
     } catch (error) {

@@ -3,7 +3,8 @@
 // same checkpoint state (names, shapes, values), which either side can restore.
 import { beforeAll, expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
-import { allocateOptimizerMemory, flatOptimizer, flatOptimizerProblem, type FlatOptimizer, type FlatVariable } from '../../src/sgd/flat_optimizer.js';
+import { flatOptimizer, flatOptimizerProblem, type FlatOptimizer, type FlatVariable } from '../../src/sgd/flat_optimizer.js';
+import { allocateSharedKernel } from '../../src/sgd/shared_kernel.js';
 import { Random } from '../../src/utils/random.js';
 
 beforeAll(async () => {
@@ -22,11 +23,12 @@ function flat(vars: tf.Variable[]): Float32Array {
 
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** A flat optimizer on its own memory, starting from the given weights. */
-function flatFrom(optimizer: tf.Optimizer, weights: Float32Array): FlatOptimizer {
-  const flat = flatOptimizer(optimizer, allocateOptimizerMemory(weights.length), weights.length);
+/** A flat optimizer on a shared memory of its own, starting from the given weights; each worker's gradients in its region. */
+function flatFrom(optimizer: tf.Optimizer, weights: Float32Array, workers = 1): { flat: FlatOptimizer; grads: Float32Array[] } {
+  const shared = allocateSharedKernel(weights.length, 4 * weights.length, workers);
+  const flat = flatOptimizer(optimizer, shared);
   flat.weights.set(weights);
-  return flat;
+  return { flat, grads: shared.plan.bases.map((base) => new Float32Array(shared.memory.buffer, base, weights.length)) };
 }
 
 /** tfjs's optimizer and the flat one on the same weights and gradients (summed over `rows`); the flat one in two chunks. */
@@ -35,7 +37,7 @@ function compare(make: () => tf.Optimizer, steps: number, rows = 3) {
   const vars = variables(rng, `v${Math.random()}`);
   const tfOptimizer = make();
   const reference = make();
-  const mine = flatFrom(reference, flat(vars));
+  const { flat: mine, grads } = flatFrom(reference, flat(vars));
   const params = mine.weights;
   const split = 13; // inside the first kernel, and not a multiple of 4 (the kernel's SIMD width)
   for (let step = 0; step < steps; step++) {
@@ -50,12 +52,13 @@ function compare(make: () => tf.Optimizer, steps: number, rows = 3) {
     }
     tfOptimizer.applyGradients(named);
     tf.dispose(Object.values(named));
-    mine.stepRange(summed, rows, split, params.length);
-    mine.stepRange(summed, rows, 0, split);
+    grads[0].set(summed);
+    mine.stepRange(grads, rows, split, params.length);
+    mine.stepRange(grads, rows, 0, split);
     mine.finishStep();
   }
   const shapes: FlatVariable[] = vars.map((v) => ({ name: v.name, shape: v.shape, size: v.size }));
-  return { vars, params, tfOptimizer, mine, shapes };
+  return { vars, params, tfOptimizer, mine, grads, shapes };
 }
 
 test('Adam: the same bits as tf.train.adam over 12 steps, in chunks', () => {
@@ -71,7 +74,7 @@ test('SGD: the same bits as tf.train.sgd', () => {
 });
 
 test("Adam's state is tfjs's getWeights(), and restores either way", async () => {
-  const { tfOptimizer, mine, shapes, params, vars } = compare(() => tf.train.adam(0.02), 3);
+  const { tfOptimizer, mine, grads, shapes, params, vars } = compare(() => tf.train.adam(0.02), 3);
   const theirs = await tfOptimizer.getWeights();
   const ours = mine.state(shapes);
   expect(ours.names).toEqual(theirs.map((w) => w.name));
@@ -79,13 +82,15 @@ test("Adam's state is tfjs's getWeights(), and restores either way", async () =>
   ours.values.forEach((values, i) => expect(bits(values).equals(bits(Float32Array.from(theirs[i].tensor.dataSync())))).toBe(true));
 
   // tfjs's state into a new flat Adam, and the flat state into a new tfjs Adam: both continue as the originals
-  const resumed = flatFrom(tf.train.adam(0.02), params);
+  const { flat: resumed, grads: resumedGrads } = flatFrom(tf.train.adam(0.02), params);
   resumed.setState({ names: theirs.map((w) => w.name), shapes: theirs.map((w) => w.tensor.shape), values: theirs.map((w) => Float32Array.from(w.tensor.dataSync())) });
   const tfResumed = tf.train.adam(0.02);
   await tfResumed.setWeights(ours.names.map((name, i) => ({ name, tensor: tf.tensor(ours.values[i], ours.shapes[i], name === 'iter' ? 'int32' : 'float32') })));
   const g = Float32Array.from({ length: params.length }, (_, i) => Math.sin(i));
-  mine.stepRange(g, 1, 0, params.length);
-  resumed.stepRange(g, 1, 0, params.length);
+  grads[0].set(g);
+  resumedGrads[0].set(g);
+  mine.stepRange(grads, 1, 0, params.length);
+  resumed.stepRange(resumedGrads, 1, 0, params.length);
   expect(bits(resumed.weights).equals(bits(params))).toBe(true);
   let offset = 0;
   const named: tf.NamedTensorMap = {};
@@ -101,7 +106,7 @@ test("Adam's state is tfjs's getWeights(), and restores either way", async () =>
 
 test("before its first step Adam's state is the step count alone, as tfjs's", async () => {
   const adam = tf.train.adam(0.1);
-  const mine = flatFrom(adam, new Float32Array(4));
+  const { flat: mine } = flatFrom(adam, new Float32Array(4));
   expect(mine.state([{ name: 'w', shape: [4], size: 4 }])).toEqual({ names: ['iter'], shapes: [[]], values: [Float32Array.of(0)] });
   expect((await adam.getWeights()).map((w) => w.name)).toEqual(['iter']);
 });
@@ -110,5 +115,26 @@ test('other optimizers have no flat version, and say so', () => {
   expect(flatOptimizerProblem(tf.train.momentum(0.1, 0.9))).toBe('optimizer Momentum (the kernel runs Adam and SGD)');
   expect(flatOptimizerProblem(tf.train.rmsprop(0.1))).toMatch(/^optimizer RMSProp/);
   expect(flatOptimizerProblem(tf.train.adam(0.1))).toBeNull();
-  expect(() => flatOptimizer(tf.train.adagrad(0.1), allocateOptimizerMemory(1), 1)).toThrow(/no flat version of optimizer Adagrad/);
+  expect(() => flatOptimizer(tf.train.adagrad(0.1), allocateSharedKernel(1, 4, 1))).toThrow(/no flat version of optimizer Adagrad/);
+});
+
+test("two workers' gradients are summed in rank order into the first's, then stepped: the step of their float32 sum", () => {
+  const rng = new Random(9);
+  const weights = Float32Array.from({ length: 23 }, () => rng.normal());
+  const two = flatFrom(tf.train.adam(0.01), weights, 2);
+  const one = flatFrom(tf.train.adam(0.01), weights);
+  for (let step = 0; step < 3; step++) {
+    two.grads.forEach((g) => g.forEach((_, i) => (g[i] = rng.normal())));
+    const [a, b] = two.grads;
+    one.grads[0].set(a.map((x, i) => Math.fround(x + b[i])));
+    // in the workers' two chunks, as each worker steps its own
+    two.flat.stepRange(two.grads, 5, 9, 23);
+    two.flat.stepRange(two.grads, 5, 0, 9);
+    one.flat.stepRange(one.grads, 5, 0, 23);
+    expect(bits(two.grads[0]).equals(bits(one.grads[0]))).toBe(true);
+  }
+  expect(bits(two.flat.weights).equals(bits(one.flat.weights))).toBe(true);
+  expect(two.flat.weights.some((w, i) => Math.abs(w - weights[i]) > 0.01)).toBe(true);
+  const outside = new Float32Array(4);
+  expect(() => two.flat.stepRange([outside], 1, 0, 4)).toThrow(/views of the optimizer's memory/);
 });
