@@ -64,7 +64,12 @@ export class ReplicaThread {
 
   /** Whether the thread started and has not failed. */
   get ready(): boolean {
-    return Atomics.load(this.control, READY) === 1 && Atomics.load(this.control, FAILED) === 0;
+    return Atomics.load(this.control, READY) === 1 && !this.failed;
+  }
+
+  /** Whether the thread failed: a request's work threw, or the worker died (its module did not load). */
+  get failed(): boolean {
+    return Atomics.load(this.control, FAILED) !== 0;
   }
 
   /** Whether to send the next request to the thread (ready, and not backing off after a slow one); counts down the back-off. */
@@ -107,7 +112,7 @@ export class ReplicaThread {
       this.skip = this.backoff;
       this.backoff = Math.min(64, 2 * this.backoff);
     } else this.backoff = 1;
-    if (Atomics.load(this.control, FAILED) !== 0) return false;
+    if (this.failed) return false;
     this.completed += 1;
     return true;
   }

@@ -55,3 +55,68 @@ test('a request whose work throws comes back false; the thread is then not ready
   expect(thread.take()).toBe(false);
   expect(thread.completed).toBe(1);
 });
+
+test('finish() before any start() is refused', async () => {
+  const thread = await started();
+  expect(() => thread.finish()).toThrow('finish() without start()');
+});
+
+test('a request that receives without a message posted fails, as a throw does', async () => {
+  const thread = await started();
+  expect(request(thread, 7)).toBe(false);
+  expect(thread.ready).toBe(false);
+});
+
+test('a thread whose module fails to load is never ready, and is never given a request', async () => {
+  const thread = new ReplicaThread(new URL('./replica_worker_broken.js', import.meta.url), replicaChannel(2), {});
+  threads.push(thread);
+  // the worker's 'error' event marks it failed; until then it is not ready either
+  for (let waited = 0; !thread.failed; waited += 10) {
+    if (waited > 20000) throw new Error('the failure was not reported in 20 s');
+    await sleep(10);
+  }
+  expect(thread.ready).toBe(false);
+  expect(thread.take()).toBe(false);
+});
+
+/** Busy-waits ms milliseconds (the caller doing its own share of a step). */
+function work(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+/** How many take() calls say false before one says true. */
+function skipped(thread: ReplicaThread): number {
+  let n = 0;
+  while (!thread.take()) n += 1;
+  return n;
+}
+
+test('after a request the caller waited for longer than its own share took, it skips 1, 2, 4 ... requests; a quick one resets that', async () => {
+  const thread = await started();
+  const slow = () => {
+    thread.slots[0] = 9; // the thread sleeps 40 ms; the caller's own share takes no time
+    thread.start();
+    expect(thread.finish()).toBe(true);
+  };
+  const quick = () => {
+    thread.slots[0] = 4;
+    thread.start();
+    work(300); // the caller's share outlasts the thread's answer
+    expect(thread.finish()).toBe(true);
+    expect(thread.slots[1]).toBe(8);
+  };
+  quick();
+  expect(skipped(thread)).toBe(0);
+  slow();
+  expect(skipped(thread)).toBe(1);
+  slow();
+  expect(skipped(thread)).toBe(2);
+  slow();
+  expect(skipped(thread)).toBe(4);
+  quick();
+  expect(skipped(thread)).toBe(0);
+  slow();
+  expect(skipped(thread)).toBe(1);
+  expect(thread.completed).toBe(6);
+});
