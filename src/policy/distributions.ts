@@ -182,8 +182,13 @@ export class DiagGaussian implements ActionDistribution {
   readonly inputSize: number;
   rowKl = 0;
   rowEntropy = 0;
-  /** The loaded row's arrays and offsets: old inputs, new inputs, actions. */
-  private row: { old: ArrayLike<number>; oOff: number; inputs: ArrayLike<number>; nOff: number; actions: ArrayLike<number>; aOff: number } | null = null;
+  /** The loaded row's arrays and offsets: old inputs, new inputs, actions (fields, not an object a row: no garbage). */
+  private rowOld: ArrayLike<number> = [];
+  private rowOOff = 0;
+  private rowInputs: ArrayLike<number> = [];
+  private rowNOff = 0;
+  private rowActions: ArrayLike<number> = [];
+  private rowAOff = 0;
 
   constructor(readonly actionSize: number) {
     this.inputSize = 2 * actionSize;
@@ -191,17 +196,21 @@ export class DiagGaussian implements ActionDistribution {
 
   // Cheap to recompute (no log-normalizer): the row methods call the single-term ones.
   loadRow(oldInputs: ArrayLike<number>, oOff: number, newInputs: ArrayLike<number>, nOff: number, actions: ArrayLike<number>, aOff: number): number {
-    this.row = { old: oldInputs, oOff, inputs: newInputs, nOff, actions, aOff };
+    this.rowOld = oldInputs;
+    this.rowOOff = oOff;
+    this.rowInputs = newInputs;
+    this.rowNOff = nOff;
+    this.rowActions = actions;
+    this.rowAOff = aOff;
     this.rowKl = this.kl(oldInputs, oOff, newInputs, nOff);
     this.rowEntropy = this.entropy(newInputs, nOff);
     return this.logp(newInputs, nOff, actions, aOff);
   }
 
   rowGrads(logpScale: number, klScale: number, entropyScale: number, grad: Float32Array, gOff: number): void {
-    const { old, oOff, inputs, nOff, actions, aOff } = this.row!;
-    if (logpScale !== 0) this.logpGrad(inputs, nOff, actions, aOff, logpScale, grad, gOff);
-    this.klGrad(old, oOff, inputs, nOff, klScale, grad, gOff);
-    this.entropyGrad(inputs, nOff, entropyScale, grad, gOff);
+    if (logpScale !== 0) this.logpGrad(this.rowInputs, this.rowNOff, this.rowActions, this.rowAOff, logpScale, grad, gOff);
+    this.klGrad(this.rowOld, this.rowOOff, this.rowInputs, this.rowNOff, klScale, grad, gOff);
+    this.entropyGrad(this.rowInputs, this.rowNOff, entropyScale, grad, gOff);
   }
 
   sample(inputs: Float32Array, iOff: number, rng: Random, actions: Float32Array, aOff: number): number {
