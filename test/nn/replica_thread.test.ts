@@ -95,9 +95,11 @@ function skipped(thread: ReplicaThread): number {
 test('after a request the caller waited for longer than its own share took, it skips 1, 2, 4 ... requests; a quick one resets that', async () => {
   const thread = await started();
   const slow = () => {
-    thread.slots[0] = 9; // the thread sleeps 40 ms; the caller's own share takes no time
+    // the thread sleeps 80 ms, longer than the caller polls before it blocks; the caller's own share takes no time
+    thread.slots[0] = 9;
     thread.start();
     expect(thread.finish()).toBe(true);
+    expect(thread.slots[1]).toBe(18);
   };
   const quick = () => {
     thread.slots[0] = 4;
