@@ -22,11 +22,6 @@ function planReplicas(layout: ModelLayout, rowsPerReplica: number[]) {
   return { paramsPtr, mPtr, vPtr, bases, top };
 }
 
-/** The bytes MlpReplicas takes for minibatches of maxBatch rows split in two. */
-export function replicasBytes(layout: ModelLayout, maxBatch: number): number {
-  return planReplicas(layout, splitRows(maxBatch)).top;
-}
-
 /** Rows of each of the two replicas for a minibatch of n rows: the first takes the odd one. */
 export function splitRows(n: number): [number, number] {
   const first = Math.ceil(n / 2);

@@ -3,6 +3,7 @@ import { expect, test } from '@jest/globals';
 import { Discrete } from '../../src/index.js';
 import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
 import { MlpKernel, KERNEL_MEMORY_LIMIT_BYTES, checkKernelMemory, planMemory } from '../../src/nn/mlp.js';
+import { MlpReplicas } from '../../src/nn/replicas.js';
 import { rl, userErrorOf } from '../helpers.js';
 
 test('the kernel refuses a network larger than its memory, naming fcnet_hiddens and the bytes needed', () => {
@@ -41,4 +42,21 @@ test('checkKernelMemory takes exactly 1 GiB and refuses one byte more, naming th
     "model.fcnet_hiddens [64, 64] needs 1.2 GiB of learner memory for minibatches of 128, more than the kernel's 1.0 GiB: use smaller fcnet_hiddens (or minibatches)",
   );
   expect(() => checkKernelMemory(layout, 128, KERNEL_MEMORY_LIMIT_BYTES + 1)).toThrow(/needs 1\.0 GiB/);
+});
+
+test("replicas' memory: the shared weights and Adam's two moments, then each replica's regions for its rows", () => {
+  const layout = modelLayout(3, new Discrete(2), { fcnet_hiddens: [5], fcnet_activation: 'tanh', vf_share_layers: false });
+  const region = (floats: number) => Math.ceil((floats * 4) / 16) * 16;
+  const first = 64 + 3 * region(layout.totalSize);
+  const second = planMemory(layout, 4, first, 64).top;
+  const expected = planMemory(layout, 3, second, 64).top;
+  const replicas = new MlpReplicas(layout, [4, 3]);
+  expect(replicas.memory.buffer.byteLength).toBe(Math.ceil(expected / 65536) * 65536);
+  expect(replicas.placement(1)).toEqual({ memory: replicas.memory, base: second, paramsPtr: 64 });
+  expect(replicas.m.byteOffset).toBe(64 + region(layout.totalSize));
+});
+
+test('replicas too large for the memory are refused naming the minibatch, all their rows', () => {
+  const layout = modelLayout(4, new Discrete(2), { fcnet_hiddens: [10000, 10000], fcnet_activation: 'tanh', vf_share_layers: false });
+  expect(userErrorOf(() => new MlpReplicas(layout, [64, 63])).message).toMatch(/needs \d+\.\d GiB of learner memory for minibatches of 127,/);
 });
