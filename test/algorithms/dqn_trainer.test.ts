@@ -116,6 +116,12 @@ describe('DQNAlgorithmTrainer.trainIteration', () => {
     const next = fakeContext(4, 12);
     const second = await trainer.trainIteration(next.ctx);
     expect(next.requests.map((r) => r.at)).toEqual([12, 16, 20]);
+    // progress counts this iteration's steps
+    expect(next.progress).toEqual([
+      [4, 12],
+      [8, 12],
+      [12, 12],
+    ]);
     expect(second.stepsTrained).toBe(24);
     expect(second.info).toEqual({ num_target_updates: 3, last_target_update_ts: 24 });
   });
