@@ -5,7 +5,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Random } from '../../src/utils/random.js';
 import { allocateTransitions, type ReplaySample } from '../../src/execution/replay_buffer.js';
-import { argmaxRows, initialQWeights, qModelLayout, qNetworkNames, QNetwork } from '../../src/algorithms/dqn/q_network.js';
+import { argmaxRows, combineDueling, initialQWeights, qModelLayout, qNetworkNames, QNetwork } from '../../src/algorithms/dqn/q_network.js';
 import { clipEachByNorm, DQNLearner, type DQNLearnerHyperparams } from '../../src/algorithms/dqn/learner.js';
 import { FlatAdam } from '../../src/nn/adam.js';
 import type { ModelLayout } from '../../src/nn/layout.js';
@@ -94,6 +94,22 @@ describe('DQNLearner', () => {
     expect(withTarget.getTargetWeights()).toEqual(weights);
   });
 
+  test('getWeights and getTargetWeights are copies: training does not change them, nor does writing them change the learner', () => {
+    const { learner, batch, weights } = setUp({});
+    const online = learner.getWeights();
+    const target = learner.getTargetWeights();
+    learner.learnOnBatch(batch, 1e-2);
+    learner.updateTarget();
+    expect(online).toEqual(weights);
+    expect(target).toEqual(weights);
+    const trained = learner.getWeights();
+    expect(trained).not.toEqual(weights);
+    trained.fill(0);
+    learner.getTargetWeights().fill(0);
+    expect(learner.online.params.some((w) => w !== 0)).toBe(true);
+    expect(learner.target.params).toEqual(learner.online.params);
+  });
+
   test('weights of the wrong size are one clear RangeError, online or target', () => {
     const { layout, learner } = setUp({});
     const short = new Float32Array(layout.totalSize - 1);
@@ -173,6 +189,13 @@ describe('the Q model', () => {
         expect(kernel.some((x) => x < 0) && kernel.some((x) => x > 0)).toBe(true);
       }
     }
+  });
+
+  test('combineDueling writes Q = V + A - mean(A) for exactly its rows, nothing past them', () => {
+    const q = new Float32Array(8).fill(7);
+    // 2 rows of 3 advantages, in an output with room for more
+    combineDueling(Float32Array.of(1, 2, 6, -3, 0, 0, 5, 5, 5), Float32Array.of(10, -1, 4), 2, 3, q);
+    expect(Array.from(q)).toEqual([8, 9, 13, -3, 0, 0, 7, 7]);
   });
 
   test('argmaxRows: the first of tied maxima, per row', () => {

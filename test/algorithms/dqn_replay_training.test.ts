@@ -3,7 +3,7 @@
 // target network copied every target_network_update_freq sampled timesteps.
 import { describe, expect, test } from '@jest/globals';
 import { Random } from '../../src/utils/random.js';
-import { allocateTransitions } from '../../src/execution/replay_buffer.js';
+import { PrioritizedReplayBuffer, allocateTransitions } from '../../src/execution/replay_buffer.js';
 import { DQN_DEFAULTS, epsilonAt } from '../../src/algorithms/dqn/defaults.js';
 import { DQNLearner } from '../../src/algorithms/dqn/learner.js';
 import { initialQWeights, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
@@ -75,6 +75,38 @@ describe('ReplayTraining', () => {
       before = training.state.num_steps_trained;
     }
     expect(perRound).toEqual([2, 3, 2, 3]);
+  });
+
+  test('updatesPerRound is training_intensity / (train_batch_size / round size); a credit of ten 0.1s makes one update', () => {
+    const { learner } = setUp(base);
+    const training = (intensity: number | null, roundSize: number) => new ReplayTraining({ ...base, training_intensity: intensity, learning_starts: 0 }, learner, 2, new Random(2), roundSize);
+    expect(training(null, 16).updatesPerRound()).toBe(1);
+    // batches of 4 from rounds of 8: a native ratio of 2, so intensity 3 asks for 3 / (4 / 8) = 6 updates
+    expect(training(3, 8).updatesPerRound()).toBe(6);
+    expect(training(3, 2).updatesPerRound()).toBe(1.5);
+    // 0.1 ten times sums to 0.9999999999999999 in floating point: still the tenth round's update
+    const slow = training(0.1, 4);
+    const { round } = setUp(base);
+    const counts: number[] = [];
+    for (let k = 1; k <= 11; k++) {
+      slow.storeAndTrain(round, 4 * k, 1e-3);
+      counts.push(slow.state.num_steps_trained / 4);
+    }
+    expect(counts).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+    // a credit within 1e-9 below 1 is an update (float sums of fractions fall short of 1 by about that)
+    const almost = training(1 - 1e-9, 4);
+    almost.storeAndTrain(round, 4, 1e-3);
+    expect(almost.state.num_steps_trained).toBe(4);
+  });
+
+  test('the buffer: buffer_size rows, and prioritized replay with the alpha, beta and eps given', () => {
+    const { learner } = setUp(base);
+    const uniform = new ReplayTraining({ ...base, buffer_size: 12 }, learner, 2, new Random(2), 4);
+    expect(uniform.buffer).not.toBeInstanceOf(PrioritizedReplayBuffer);
+    expect(uniform.buffer.capacity).toBe(12);
+    const prioritized = new ReplayTraining({ ...base, prioritized_replay: true, prioritized_replay_alpha: 0.7, prioritized_replay_beta: 0.3, prioritized_replay_eps: 0.01 }, learner, 2, new Random(2), 4);
+    expect(prioritized.buffer).toBeInstanceOf(PrioritizedReplayBuffer);
+    expect((prioritized.buffer as PrioritizedReplayBuffer).options).toEqual({ alpha: 0.7, beta: 0.3, eps: 0.01 });
   });
 
   test('prioritized replay gets the TD errors of each update', () => {

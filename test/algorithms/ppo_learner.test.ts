@@ -9,7 +9,7 @@ import type { Space } from '../../src/envs/spaces.js';
 import { initialWeights, networkRange } from '../../src/nn/layout.js';
 import { appendLogStd, numActions, policyOutputSize, ppoModelLayout, PPONetworks } from '../../src/algorithms/ppo/model.js';
 import { LearnerHalf, learnerForConfig, PPOLearner, type LearnerHyperparams } from '../../src/algorithms/ppo/learner.js';
-import { paramRanges, ValueBatch, valueRequestServer, type ValueLearner } from '../../src/algorithms/ppo/value_learner.js';
+import { paramRanges, ValueBatch, valueRequestResult, valueRequestServer, writeValueRequest, VALUE_REQUEST_SLOTS, type ValueEpochs, type ValueLearner } from '../../src/algorithms/ppo/value_learner.js';
 import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 import { MlpReplicas } from '../../src/nn/replicas.js';
 import { clipByGlobalNorm, KernelAdam } from '../../src/nn/adam.js';
@@ -166,6 +166,29 @@ describe("the value network's side", () => {
     const serve = valueRequestServer({ run: () => 0 } as unknown as ValueLearner);
     expect(() => serve(new Float64Array(6), () => null)).toThrow('a value-epochs request before any batch was posted');
   });
+});
+
+test('a value-epochs request: what writeValueRequest puts in the slots is what the thread side runs, on the batch last posted', () => {
+  const runs: { batch: ValueBatch; epochs: ValueEpochs }[] = [];
+  const serve = valueRequestServer({ run: (batch: ValueBatch, epochs: ValueEpochs) => (runs.push({ batch, epochs }), 2.5 + runs.length) } as unknown as ValueLearner);
+  const slots = new Float64Array(VALUE_REQUEST_SLOTS);
+  const buffer = new SharedArrayBuffer(ValueBatch.bytes(6, 2, 3));
+  const received: number[] = [];
+  const receive = () => (received.push(1), { buffer, count: 6, numSgdIter: 2, observationSize: 3 });
+  const first = { size: 3, numMinibatches: 2, lr: 0.004, adamStep: 7 };
+  writeValueRequest(slots, first, true);
+  serve(slots, receive);
+  expect(valueRequestResult(slots)).toBe(3.5);
+  expect(runs[0].epochs).toEqual(first);
+  expect([runs[0].batch.buffer, runs[0].batch.count, runs[0].batch.numSgdIter, runs[0].batch.observationSize]).toEqual([buffer, 6, 2, 3]);
+  // no new batch: nothing is received, the same batch runs again
+  const second = { size: 2, numMinibatches: 3, lr: 0.001, adamStep: 11 };
+  writeValueRequest(slots, second, false);
+  serve(slots, receive);
+  expect(received).toEqual([1]);
+  expect(runs[1].epochs).toEqual(second);
+  expect(runs[1].batch).toBe(runs[0].batch);
+  expect(valueRequestResult(slots)).toBe(4.5);
 });
 
 describe('the PPO model', () => {
