@@ -148,3 +148,26 @@ test('describeNetworks: each network\'s input, sizes and layers as [in, out, act
     value: { input: 'obs', input_size: 3, output_size: 1, layers: [[3, 4, 'relu'], [4, 1, 'linear']] },
   });
 });
+
+test("toLayersModels: one Sequential model per network, named '<network>_model', its Dense layers named and sized as the layout's", async () => {
+  await initBackend('wasm');
+  const layout = modelLayout(3, new Discrete(2), { fcnet_hiddens: [4], fcnet_activation: 'tanh', vf_share_layers: true });
+  const weights = initialWeights(layout, new Random(1));
+  const models = toLayersModels(layout, weights);
+  expect(Object.keys(models)).toEqual(['policy', 'value']);
+  for (const name of ['policy', 'value'] as const) {
+    const model = models[name];
+    const path = layout.networks[name].path;
+    expect(model.name).toBe(`${name}_model`);
+    expect(model.inputs[0].shape).toEqual([null, 3]);
+    expect(model.layers.map((l) => l.name)).toEqual(path.map((i) => layout.layers[i].name));
+    const saved = model.getWeights();
+    expect(saved.map((t) => t.shape)).toEqual(path.flatMap((i) => [[layout.layers[i].inSize, layout.layers[i].outSize], [layout.layers[i].outSize]]));
+    path.forEach((i, k) => {
+      const layer = layout.layers[i];
+      expect(Array.from(saved[2 * k].dataSync())).toEqual(Array.from(weights.subarray(layer.kernelOffset, layer.biasOffset)));
+      expect(Array.from(saved[2 * k + 1].dataSync())).toEqual(Array.from(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)));
+    });
+    model.dispose();
+  }
+});
