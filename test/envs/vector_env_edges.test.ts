@@ -82,6 +82,7 @@ describe('VectorEnv', () => {
     expect(Array.from(venv.observations)).toEqual([1, 2, 3, 4]);
     expect(Array.from(venv.rewards)).toEqual([2, 2]);
     expect(() => venv.step(Float32Array.of(1, 2, 3, Number.NaN))).toThrow(/invalid action \[3,null\]: every value must be a finite number/);
+    expect(() => venv.step(Float32Array.of(1, 2, 3))).toThrow('VectorEnv.step needs 4 action values, got 3');
   });
 
   test('an observation space that is not a Box is refused', async () => {
@@ -271,5 +272,42 @@ describe('VectorEnv', () => {
     final.finishedLengths[0] = 1;
     final.observations.fill(0);
     expect(userErrorOf(() => final.checkFinite()).message).toMatch(/value 1 of the observation is Infinity at step 1 of an episode \(env 0\)/);
+  });
+
+  test('checkFinite after a time limit: the reset observation is "from reset()"; only finished envs have their final observation checked', async () => {
+    const id = await customEnv(`{
+      observation_space: { type: 'Box', low: [-10, -10], high: [10, 10] },
+      action_space: { type: 'Discrete', n: 2 },
+      resets: 0,
+      reset() { this.resets++; return [config.nanFirst && this.resets === 1 ? [NaN, 0] : this.resets > 1 ? [0, NaN] : [0, 0], {}]; },
+      step() { return [[1, 1], 0, false, false, {}]; },
+    }`);
+    const venv = new VectorEnv(id, 2, { maxEpisodeSteps: 1, kwargs: { nanFirst: false } });
+    venv.reset(0);
+    venv.checkFinite(true);
+    venv.step(Float32Array.of(0, 0)); // both truncated by the time limit; their next episodes start on [0, NaN]
+    expect(Array.from(venv.truncated)).toEqual([1, 1]);
+    expect(userErrorOf(() => venv.checkFinite()).message).toMatch(/value 1 of the observation is NaN from reset\(\) \(env 0\)/);
+    // a final observation left over from an earlier episode is not checked while the env runs on
+    const ongoing = new VectorEnv(id, 2, { kwargs: { nanFirst: false } });
+    ongoing.reset(0);
+    ongoing.step(Float32Array.of(0, 0));
+    ongoing.finalObservations.fill(Number.POSITIVE_INFINITY);
+    ongoing.checkFinite();
+    // env 1 finished on an infinite observation: its final row is named, as value 1 of env 1
+    ongoing.step(Float32Array.of(0, 0));
+    ongoing.terminated[1] = 1;
+    ongoing.finishedLengths[1] = 2;
+    ongoing.finalObservations.fill(0);
+    ongoing.finalObservations[3] = Number.POSITIVE_INFINITY;
+    expect(userErrorOf(() => ongoing.checkFinite()).message).toMatch(
+      /returned a non-finite observation: value 1 of the observation is Infinity at step 2 of an episode \(env 1\); make step\(\) and reset\(\) return finite numbers$/,
+    );
+    ongoing.finalObservations[3] = 0;
+    ongoing.checkFinite(); // a finished env with a finite final observation passes
+    // the first value of the first env's reset observation
+    const first = new VectorEnv(id, 2, { kwargs: { nanFirst: true } });
+    first.reset(0);
+    expect(userErrorOf(() => first.checkFinite(true)).message).toMatch(/value 0 of the observation is NaN from reset\(\) \(env 0\)/);
   });
 });
