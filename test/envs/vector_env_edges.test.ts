@@ -310,4 +310,20 @@ describe('VectorEnv', () => {
     first.reset(0);
     expect(userErrorOf(() => first.checkFinite(true)).message).toMatch(/value 0 of the observation is NaN from reset\(\) \(env 0\)/);
   });
+
+  test("a custom in-place env's writeObservation() failing after a step is named as step()", async () => {
+    const id = await customEnv(`{
+      observation_space: { type: 'Box', low: [0], high: [1] },
+      action_space: { type: 'Discrete', n: 2 },
+      steps: 0,
+      resetInPlace() {},
+      stepInPlace() { this.steps++; this.lastTerminated = false; return 0; },
+      writeObservation(out, offset) { if (this.steps > 0) throw new Error('no pixels'); out[offset] = 0; },
+      reset() { return [[0], {}]; },
+      step() { return [[0], 0, false, false, {}]; },
+    }`);
+    const venv = new VectorEnv(id, 1);
+    venv.reset(0);
+    expect(userErrorOf(() => venv.step(Float32Array.of(0))).message).toMatch(/: step\(\) threw Error: no pixels \(env 0, step 1 of an episode\)$/);
+  });
 });
