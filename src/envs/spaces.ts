@@ -97,7 +97,9 @@ export class Box {
       const values = Array.from(a, formatBound);
       return values.every((v) => v === values[0]) ? values[0] : `[${values.join(' ')}]`;
     };
-    return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${this.shape.join(',')},), float32)`;
+    // the shape as Python prints a tuple: (2,) for one dimension, (2, 3) for more
+    const shape = this.shape.length === 1 ? `${this.shape[0]},` : this.shape.join(', ');
+    return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${shape}), float32)`;
   }
 
   toJSON(): SpaceJSON {

@@ -84,10 +84,22 @@ describe('Box', () => {
     expect(negativeUnbounded).toBeGreaterThan(n / 2 - 4 * Math.sqrt(n / 4));
   });
 
+  test('float32, as its dtype says; a sample draws exactly one uniform per bounded dimension', () => {
+    const box = new Box(-1, 2, [2]);
+    expect(box.dtype).toBe('float32');
+    const rng = new Random(4);
+    const reference = new Random(4);
+    for (let i = 0; i < 3; i++) {
+      const x = box.sample(rng);
+      expect(Array.from(x)).toEqual([reference.uniform(-1, 2), reference.uniform(-1, 2)].map(Math.fround));
+    }
+  });
+
   test("string form: one bound when all equal, else a list; inf for unbounded; 6 significant digits", () => {
     expect(String(new Box(-1, 1, [2]))).toBe('Box(-1, 1, (2,), float32)');
     expect(String(new Box([-Infinity, 0], [Infinity, 0.1]))).toBe('Box([-inf 0], [inf 0.1], (2,), float32)');
     expect(String(new Box(0, Math.PI, [1]))).toBe('Box(0, 3.14159, (1,), float32)');
+    expect(String(new Box(0, 1, [2, 3]))).toBe('Box(0, 1, (2, 3), float32)'); // a shape as Python prints a tuple
   });
 
   test('JSON form: infinite bounds as strings, read back by spaceFromJSON', () => {

@@ -1,10 +1,10 @@
-import { expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs';
 import { Box, Discrete, Random } from '../../src/index.js';
-import { ForwardPass, initialWeights } from '../../src/policy/model.js';
+import { ForwardPass, denseLayout, initialWeights } from '../../src/policy/model.js';
 import { ppoModelLayout as modelLayout } from '../../src/algorithms/ppo/model.js';
 import { Categorical, DiagGaussian } from '../../src/policy/distributions.js';
-import { toLayersModels } from '../../src/policy/layers_model.js';
+import { describeNetworks, toLayersModels } from '../../src/policy/layers_model.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
 
 test.each([
@@ -95,4 +95,79 @@ test('Box action spaces: the network outputs means and log-stds, and agrees with
   for (let i = 0; i < 8; i++) expect(Math.abs(out[i] - tfOut[i])).toBeLessThan(1e-5);
   models.policy.dispose();
   models.value.dispose();
+});
+
+describe('ForwardPass', () => {
+  // policy: 2 -> 2 (tanh) -> 1 (linear), written by hand so that each output has an independent check.
+  const layout = denseLayout(2, [{ name: 'policy', inputSize: 2, hiddens: [2], activation: 'tanh', outputSize: 1 }], {
+    sizeSetting: { key: 'model.fcnet_hiddens', hiddens: [2] },
+  });
+  // hidden kernel [[0.5, -1], [2, 0.25]] (in x out), bias [0.1, -0.2]; output kernel [[1.5], [-0.5]], bias 0.3
+  const weights = Float32Array.of(0.5, -1, 2, 0.25, 0.1, -0.2, 1.5, -0.5, 0.3);
+  const expected = (x0: number, x1: number) => {
+    const h0 = Math.tanh(0.5 * x0 + 2 * x1 + 0.1);
+    const h1 = Math.tanh(-1 * x0 + 0.25 * x1 - 0.2);
+    return 1.5 * h0 - 0.5 * h1 + 0.3;
+  };
+  const rows = [
+    [0.5, -1],
+    [1, 2],
+    [-0.3, 0.7],
+    [2, -2],
+  ];
+
+  test('weights of another length are refused, naming both lengths; the kernel runs with the given ones', () => {
+    expect(layout.totalSize).toBe(9);
+    expect(() => new ForwardPass(layout, new Float32Array(8))).toThrow('weights have 8 values; the model needs 9');
+    const forward = new ForwardPass(layout, weights);
+    expect(Array.from(forward.weights)).toEqual(Array.from(weights));
+    expect(() => forward.setWeights(new Float32Array(10))).toThrow('weights have 10 values; the model needs 9');
+    expect(Array.from(forward.weights)).toEqual(Array.from(weights));
+  });
+
+  test('a batch larger than the room grows it and keeps the weights; extra input rows are ignored', () => {
+    const forward = new ForwardPass(layout, weights, 1);
+    forward.run(1, ['policy'], { obs: Float32Array.from(rows[0]) });
+    expect(forward.output('policy')[0]).toBeCloseTo(expected(rows[0][0], rows[0][1]), 5);
+    forward.run(3, ['policy'], { obs: Float32Array.from(rows.slice(0, 3).flat()) }); // 1 -> 3 rows of room
+    for (let b = 0; b < 3; b++) expect(forward.output('policy')[b]).toBeCloseTo(expected(rows[b][0], rows[b][1]), 5);
+    // four rows given for a batch of two: only the first two are read (the room holds three)
+    forward.run(2, ['policy'], { obs: Float32Array.from(rows.slice(0).reverse().flat()) });
+    expect(forward.output('policy')[0]).toBeCloseTo(expected(rows[3][0], rows[3][1]), 5);
+    expect(forward.output('policy')[1]).toBeCloseTo(expected(rows[2][0], rows[2][1]), 5);
+    forward.setWeights(new Float32Array(9));
+    forward.run(4, ['policy'], { obs: Float32Array.from(rows.flat()) }); // grows again, with the new weights
+    expect(Array.from(forward.output('policy').subarray(0, 4))).toEqual([0, 0, 0, 0]);
+  });
+});
+
+test('describeNetworks: each network\'s input, sizes and layers as [in, out, activation]', () => {
+  const layout = modelLayout(3, new Discrete(2), { fcnet_hiddens: [4], fcnet_activation: 'relu', vf_share_layers: true });
+  expect(describeNetworks(layout)).toEqual({
+    policy: { input: 'obs', input_size: 3, output_size: 2, layers: [[3, 4, 'relu'], [4, 2, 'linear']] },
+    value: { input: 'obs', input_size: 3, output_size: 1, layers: [[3, 4, 'relu'], [4, 1, 'linear']] },
+  });
+});
+
+test("toLayersModels: one Sequential model per network, named '<network>_model', its Dense layers named and sized as the layout's", async () => {
+  await initBackend('wasm');
+  const layout = modelLayout(3, new Discrete(2), { fcnet_hiddens: [4], fcnet_activation: 'tanh', vf_share_layers: true });
+  const weights = initialWeights(layout, new Random(1));
+  const models = toLayersModels(layout, weights);
+  expect(Object.keys(models)).toEqual(['policy', 'value']);
+  for (const name of ['policy', 'value'] as const) {
+    const model = models[name];
+    const path = layout.networks[name].path;
+    expect(model.name).toBe(`${name}_model`);
+    expect(model.inputs[0].shape).toEqual([null, 3]);
+    expect(model.layers.map((l) => l.name)).toEqual(path.map((i) => layout.layers[i].name));
+    const saved = model.getWeights();
+    expect(saved.map((t) => t.shape)).toEqual(path.flatMap((i) => [[layout.layers[i].inSize, layout.layers[i].outSize], [layout.layers[i].outSize]]));
+    path.forEach((i, k) => {
+      const layer = layout.layers[i];
+      expect(Array.from(saved[2 * k].dataSync())).toEqual(Array.from(weights.subarray(layer.kernelOffset, layer.biasOffset)));
+      expect(Array.from(saved[2 * k + 1].dataSync())).toEqual(Array.from(weights.subarray(layer.biasOffset, layer.biasOffset + layer.outSize)));
+    });
+    model.dispose();
+  }
 });
