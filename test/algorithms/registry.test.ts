@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { algorithmNames, allAlgorithms, getAlgorithm } from '../../src/algorithms/registry.js';
+import { algorithmNames, allAlgorithms, getAlgorithm, isAlgorithm } from '../../src/algorithms/registry.js';
 import { policyMaker, policyNames } from '../../src/algorithms/policies.js';
 import { repoRoot, rl, userErrorOf } from '../helpers.js';
 
@@ -18,6 +18,19 @@ describe('algorithm registry', () => {
 
   test("an experiment file's unknown run is named with the file", () => {
     expect(userErrorOf(() => getAlgorithm('A2C', 'x.yaml: run')).message).toBe(`x.yaml: run A2C is not available; use one of ${algorithmNames().join(', ')}`);
+  });
+
+  test('getAlgorithm and isAlgorithm find each algorithm by its exact name, and nothing else', () => {
+    for (const algorithm of allAlgorithms()) {
+      expect([algorithm.name, getAlgorithm(algorithm.name) === algorithm, isAlgorithm(algorithm.name)]).toEqual([algorithm.name, true, true]);
+    }
+    for (const name of ['DQNN', 'ppo', '', 'PPO ']) expect([name, isAlgorithm(name)]).toEqual([name, false]);
+    // without a place, the message names the config key
+    expect(userErrorOf(() => getAlgorithm('A2C')).message).toBe(`run A2C is not available; use one of ${algorithmNames().join(', ')}`);
+  });
+
+  test('policyMaker refuses an algorithm it does not list, naming the file to add it to', () => {
+    expect(() => policyMaker('A2C')).toThrow(new Error('no policy for algorithm A2C: add it to src/algorithms/policies.ts'));
   });
 
   test('PPO is registered, and every config key of every algorithm has a one-line meaning', () => {
