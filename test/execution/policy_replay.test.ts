@@ -1,6 +1,7 @@
 // replayPolicy (rl rollout's loop) against a stub policy, checked step by step against the same
 // env stepped by hand: episodes or steps (finishing the episode in progress), the records and
 // hooks, the seed, the config's horizon and env_config, Box actions and closing the env.
+import { performance } from 'node:perf_hooks';
 import { describe, expect, test } from '@jest/globals';
 import { DEFAULT_ROLLOUT_STEPS, replayPolicy, type StepRecord } from '../../src/execution/policy_replay.js';
 import type { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
@@ -197,4 +198,20 @@ test('Box actions: the env gets every value, the record lists them; the env is c
     { episode: 1, reward: 2, length: 2 },
   ]);
   expect(closed).toBe(1);
+});
+
+// The same env without close(): Env's close is optional.
+class RecorderWithoutClose extends Recorder {}
+Object.defineProperty(RecorderWithoutClose.prototype, 'close', { value: undefined });
+register({ id: 'test/ReplayNoClose', entryPoint: () => new RecorderWithoutClose(), maxEpisodeSteps: null });
+
+test('an env without close() replays; the summary times the replay in seconds', async () => {
+  const { policy } = stubPolicy('test/ReplayNoClose', () => [0, 0]);
+  const before = performance.now();
+  const summary = await replayPolicy(policy, { episodes: 3, seed: 0 });
+  const wallSeconds = (performance.now() - before) / 1000;
+  expect(summary.episodes.map((e) => e.length)).toEqual([2, 2, 2]);
+  expect(summary.steps).toBe(6);
+  expect(summary.seconds).toBeGreaterThanOrEqual(0);
+  expect(summary.seconds).toBeLessThanOrEqual(wallSeconds);
 });
