@@ -89,7 +89,7 @@ export class ThreadPoolSampler implements Sampler {
     const task: SampleTask = {
       key: this.key,
       config: { ...this.config, workerIndex },
-      weights: weights.slice(),
+      weights, // piscina posts a structured clone of the task: the thread never shares the caller's array
       filter,
       exploration,
       state: this.states.of(workerIndex),
@@ -100,7 +100,6 @@ export class ThreadPoolSampler implements Sampler {
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS) throw error;
         logger.warn(`rollout worker ${workerIndex} crashed (${errorMessage(error)}); replaced it and sampling its fragment again`);
-        task.weights = weights.slice();
       }
     }
   }

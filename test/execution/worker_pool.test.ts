@@ -193,4 +193,49 @@ describe('samplers', () => {
     }
     expect(warnings.filter((w) => /^WARN: rollout worker 0 crashed \(.+\); replaced it and sampling its fragment again\n$/.test(w))).toHaveLength(1);
   });
+
+  test('ThreadPoolSampler: a worker that dies on every attempt fails the round after three, with two warnings', async () => {
+    const crashOnce = path.join(repoRoot, 'test', 'fixtures', 'custom-envs', 'crash-once.js');
+    const worker = await RolloutWorker.create(config({ env: crashOnce, numEnvs: 1 }));
+    const warnings: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (warnings.push(String(chunk)), true));
+    const sampler = new ThreadPoolSampler(1, config({ env: crashOnce, envConfig: { crash_always: true }, numEnvs: 1 }));
+    try {
+      await expect(sampler.sample(new Float32Array(worker.layout.totalSize), null)).rejects.toThrow();
+    } finally {
+      write.mockRestore();
+      await sampler.close();
+    }
+    expect(warnings.filter((w) => /^WARN: rollout worker 0 crashed /.test(w))).toHaveLength(2);
+  });
+
+  test('ThreadPoolSampler: no more threads than workers or cores; close() ends them', async () => {
+    // the pool is private: its thread count is what this test is about, and nothing public shows it
+    const threadsOf = (sampler: ThreadPoolSampler) => (sampler as unknown as { pool: { threads: unknown[] } }).pool.threads.length;
+    const w0 = await byHand();
+    const sampler = new ThreadPoolSampler(1, config());
+    try {
+      expect((await sampler.sample(w0.weights, null)).map(fragment)).toEqual([fragment(w0.first)]);
+      expect(threadsOf(sampler)).toBe(1);
+    } finally {
+      await sampler.close();
+    }
+    expect(threadsOf(sampler)).toBe(0);
+  });
+
+  test('createSampler: threads for num_workers >= 1, after making worker 0 here so that a bad env fails at once', async () => {
+    const sampler = await createSampler(2, config());
+    try {
+      expect(sampler).toBeInstanceOf(ThreadPoolSampler);
+      expect(sampler.numWorkers).toBe(2);
+    } finally {
+      await sampler.close();
+    }
+    const error = await createSampler(2, config({ env: 'NoSuchEnv-v0' })).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/NoSuchEnv-v0/);
+  });
 });
