@@ -18,7 +18,7 @@ export function weightsFromSavedNetworks(
   layout: ModelLayout,
   networks: Record<string, SavedNetwork>,
   source: string,
-  loadArrays: (name: string) => Float32Array[] = () => [],
+  loadArrays: (name: string) => Float32Array[],
 ): Float32Array {
   const weights = new Float32Array(layout.totalSize);
   for (const [name, { offset, size }] of Object.entries(layout.params)) {

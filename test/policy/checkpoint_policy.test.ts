@@ -4,11 +4,14 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { CheckpointPolicy } from '../../src/policy/checkpoint_policy.js';
 import { toLayersModels } from '../../src/policy/layers_model.js';
 import { ppoModelLayout } from '../../src/algorithms/ppo/model.js';
-import { Discrete } from '../../src/envs/spaces.js';
+import { Box, Discrete } from '../../src/envs/spaces.js';
+import { envModuleRecord } from '../../src/checkpoint/env.js';
+import { resolveEnv } from '../../src/envs/registry.js';
+import { repoRoot } from '../helpers.js';
 import { Random, resolvePPOConfig, saveCheckpoint } from '../../src/index.js';
 import { UserError } from '../../src/utils/errors.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
@@ -76,9 +79,13 @@ describe('CheckpointPolicy', () => {
     const out = new Float32Array(4);
     policy.computeActions(rows([6, 4, 5.5, 4.9]), 4, false, null, out);
     expect(Array.from(out)).toEqual([1, 0, 1, 0]);
-    // the filter is not updated by replaying: the same rows give the same actions
+    // the filter is not updated by replaying: the same rows give the same actions, even after
+    // 100 rows of 6 (which, pushed into the filter, would move its mean past 5.5)
     policy.computeActions(rows([6, 4, 5.5, 4.9]), 4, false, null, out);
     expect(Array.from(out)).toEqual([1, 0, 1, 0]);
+    policy.computeActions(rows(new Array(100).fill(6)), 100, false, null, new Float32Array(100));
+    policy.computeActions(rows([5.5]), 1, false, null, one);
+    expect(one[0]).toBe(1);
   });
 
   test('explore samples with the generator given, and needs one', async () => {
@@ -112,5 +119,46 @@ describe('CheckpointPolicy', () => {
     expect(unknown.message).toMatch(/checkpoint-3 was trained with an algorithm this rl does not have:.*NOPE/);
     const damaged = await reject({ filter: { ...filter, running: { n: 2, mean: [5, 0, 0], m2: [1, 1, 1] } } });
     expect(damaged.message).toMatch(/checkpoint-3 is damaged: its observation filter running 'mean' has 3 values; observations have 4$/);
+  });
+
+  test("a custom env's checkpoint: its env_config makes the env, Box rows of several actions, a changed module is warned about", async () => {
+    const module = path.join(repoRoot, 'test', 'fixtures', 'custom-envs', 'box-actions.js');
+    const envId = await resolveEnv(module);
+    const config = resolvePPOConfig([{ source: 'test', config: { env: envId, env_config: { actions: 3 }, model: { fcnet_hiddens: [] } } }]);
+    const layout = ppoModelLayout(1, new Box(-1, 1, [3]), config.model);
+    const weights = new Float32Array(layout.totalSize);
+    const out = layout.layers[layout.policyPath[0]];
+    [0.25, -0.5, 5].forEach((mean, k) => (weights[out.biasOffset + k] = mean)); // greedy action: the means, clipped
+    const save = async (envModule: { name: string; sha256: string } | null) =>
+      saveCheckpoint(path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-ckpt-custom-')), 'checkpoints'), 1, {
+        manifest: {
+          algorithm: 'PPO',
+          env: module,
+          env_module: envModule,
+          config: config as unknown as Record<string, unknown>,
+          iteration: 1,
+          timesteps_total: 0,
+          time_total_s: 0,
+          metrics: {},
+          filter: null,
+          state: {},
+        } as never,
+        models: toLayersModels(layout, weights),
+      });
+    const warnings: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (warnings.push(String(chunk)), true));
+    try {
+      const policy = await CheckpointPolicy.load(await save(envModuleRecord(envId)), { env: module });
+      expect(warnings).toEqual([]);
+      expect(policy.actionSize).toBe(3);
+      const actions = new Float32Array(6);
+      policy.computeActions(new Float32Array([0, 0.5]), 2, false, null, actions);
+      expect(Array.from(actions)).toEqual([0.25, -0.5, 1, 0.25, -0.5, 1]);
+      await CheckpointPolicy.load(await save({ name: 'box-actions.js', sha256: '0'.repeat(64) }), { env: module });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/is not the box-actions\.js that .*checkpoint-1 was trained with \(its sha256 differs\); replaying with it anyway/);
+    } finally {
+      write.mockRestore();
+    }
   });
 });

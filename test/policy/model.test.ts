@@ -139,6 +139,20 @@ describe('ForwardPass', () => {
     forward.run(4, ['policy'], { obs: Float32Array.from(rows.flat()) }); // grows again, with the new weights
     expect(Array.from(forward.output('policy').subarray(0, 4))).toEqual([0, 0, 0, 0]);
   });
+
+  test('the room doubles when it grows, and a batch that fits never reallocates it', () => {
+    const forward = new ForwardPass(layout, weights, 2);
+    const memory = () => forward.weights.buffer;
+    const first = memory();
+    for (let i = 0; i < 3; i++) forward.run(2, ['policy'], { obs: Float32Array.from(rows.slice(0, 2).flat()) }); // exactly the room
+    expect(memory()).toBe(first);
+    forward.run(3, ['policy'], { obs: Float32Array.from(rows.slice(0, 3).flat()) }); // 2 -> 4 rows, not 3
+    const grown = memory();
+    expect(grown).not.toBe(first);
+    forward.run(4, ['policy'], { obs: Float32Array.from(rows.flat()) });
+    expect(memory()).toBe(grown);
+    for (let b = 0; b < 4; b++) expect(forward.output('policy')[b]).toBeCloseTo(expected(rows[b][0], rows[b][1]), 5);
+  });
 });
 
 test('describeNetworks: each network\'s input, sizes and layers as [in, out, activation]', () => {

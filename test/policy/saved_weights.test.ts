@@ -64,7 +64,7 @@ describe('weightsFromSavedNetworks', () => {
 
   test('a layout without free parameters asks for no arrays (the default loader is never needed)', () => {
     const l = layout({});
-    const weights = weightsFromSavedNetworks(l, goodNetworks(), 'ckpt');
+    const weights = weightsFromSavedNetworks(l, goodNetworks(), 'ckpt', () => []);
     expect(weights.length).toBe(l.totalSize);
     expect(weights[l.layers[l.networks.value.path[0]].biasOffset]).toBe(3100);
   });
@@ -86,15 +86,15 @@ describe('weightsFromSavedNetworks', () => {
   test('other layer sizes, or a missing or extra array, is one line naming both shapes', () => {
     const l = layout({});
     const wider = { ...goodNetworks(), policy: network([2, 4, 1000], [4, 2, 2000]) };
-    expect(userErrorOf(() => weightsFromSavedNetworks(l, wider, 'ckpt')).message).toBe(
+    expect(userErrorOf(() => weightsFromSavedNetworks(l, wider, 'ckpt', () => [])).message).toBe(
       "ckpt: the checkpoint's policy network has layers [2x4, 4x2] but the config describes [2x3, 3x2]; drop the conflicting model settings or use a matching checkpoint",
     );
     const extraBias = goodNetworks();
     extraBias.value.set('extra/bias', { shape: [1], values: Float32Array.of(0) });
-    expect(userErrorOf(() => weightsFromSavedNetworks(l, extraBias, 'ckpt')).message).toMatch(/value network has layers \[2x1\] but the config describes \[2x1\]/);
+    expect(userErrorOf(() => weightsFromSavedNetworks(l, extraBias, 'ckpt', () => [])).message).toMatch(/value network has layers \[2x1\] but the config describes \[2x1\]/);
     const noBias = goodNetworks();
     noBias.value.delete('layer0/bias');
-    expect(userErrorOf(() => weightsFromSavedNetworks(l, noBias, 'ckpt')).message).toMatch(/value network has layers \[2x1\]/);
+    expect(userErrorOf(() => weightsFromSavedNetworks(l, noBias, 'ckpt', () => [])).message).toMatch(/value network has layers \[2x1\]/);
   });
 });
 
