@@ -107,3 +107,15 @@ describe('Gymnasium API', () => {
     expect(env.step(0)[3]).toBe(true);
   });
 });
+
+test('reset with seed null or no seed continues the generator; only a number reseeds it (Gymnasium)', () => {
+  for (const id of ['CartPole-v1', 'Pendulum-v1']) {
+    const byNull = make(id);
+    const byNothing = make(id);
+    byNull.reset({ seed: 5 });
+    byNothing.reset({ seed: 5 });
+    const next = Array.from(byNothing.reset()[0]);
+    expect([id, Array.from(byNull.reset({ seed: null })[0])]).toEqual([id, next]);
+    expect(Array.from(make(id).reset({ seed: 5 })[0])).not.toEqual(next);
+  }
+});

@@ -254,4 +254,18 @@ describe('registry.ts', () => {
     expect((await rejection(resolveEnv(missing)))?.message).toBe(`env module ${missing} not found (looked for ${missing})`);
     expect((await rejection(resolveEnv('./missing.js', dir)))?.message).toBe(`env module ./missing.js not found (looked for ${missing})`);
   });
+
+  test('an unknown id is named as an id, not looked for as a file; envDisplayName passes unknown ids through', async () => {
+    expect((await rejection(resolveEnv('CartPol-v1')))?.message).toMatch(/^unknown env id 'CartPol-v1': did you mean 'CartPole-v1'/);
+    expect(envDisplayName('NoSuchEnv-v0')).toBe('NoSuchEnv-v0');
+  });
+
+  test('a factory function whose source mentions a class is called, not constructed', async () => {
+    // an arrow function cannot be called with new: only the source's start says whether it is a class
+    const file = moduleFile(
+      "export default () => { class Corridor { constructor() { this.observation_space = { type: 'Box', low: [0], high: [1] }; this.action_space = { type: 'Discrete', n: 2 }; } reset() { return [[0], {}]; } step() { return [[0], 0, false, false, {}]; } } return new Corridor(); };\n",
+    );
+    const id = await resolveEnv(file);
+    expect(make(id).reset()[0]).toEqual([0]);
+  });
 });
