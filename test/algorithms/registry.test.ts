@@ -44,6 +44,16 @@ describe('algorithm registry', () => {
     }
   });
 
+  test("README's algorithm table gives each algorithm's description and action spaces, as the registry has them", () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    for (const algorithm of allAlgorithms()) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${algorithm.name}\` |`));
+      const [, description, spaces] = (row ?? '').split(' | ');
+      expect([algorithm.name, description?.startsWith(algorithm.description) && algorithm.description.length > 0]).toEqual([algorithm.name, true]);
+      expect(spaces?.split(', ').sort()).toEqual([...algorithm.actionSpaces].sort());
+    }
+  });
+
   test("policies.ts, the rollout threads' list, names the registry's algorithms with the registry's own makePolicy", () => {
     expect(policyNames()).toEqual(algorithmNames());
     for (const algorithm of allAlgorithms()) expect([algorithm.name, policyMaker(algorithm.name) === algorithm.makePolicy]).toEqual([algorithm.name, true]);
