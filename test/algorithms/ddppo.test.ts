@@ -164,6 +164,59 @@ describe('DDPPO', () => {
   }, 60_000);
 });
 
+describe("DDPPOAlgorithmTrainer's checkpoint parts", () => {
+  test("a fresh trainer: state {}, a fresh Adam ([[0], zeros, zeros]); weights go in and out as copies, checked for size", async () => {
+    await withTrainer(config(), async (trainer) => {
+      const algo = trainer.algo as DDPPOAlgorithmTrainer;
+      const n = trainer.layout.totalSize;
+      expect(algo.getState()).toEqual({});
+      expect(algo.getArrays().optimizer.map((a) => [a.length, a.every((x) => x === 0)])).toEqual([
+        [1, true],
+        [n, true],
+        [n, true],
+      ]);
+      const out = algo.getWeights();
+      const first = out[0];
+      out[0] += 1;
+      expect(algo.getWeights()[0]).toBe(first);
+      const given = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      algo.setWeights(given);
+      given.fill(9);
+      expect(algo.getWeights()[1]).toBe(Math.fround(Math.sin(1)));
+      expect(() => algo.setWeights(new Float32Array(n - 1))).toThrow(`weights have ${n - 1} values; the model needs ${n}`);
+    });
+  });
+
+  test('loadArrays refuses anything but [[step], m, v] of the model size', async () => {
+    await withTrainer(config(), async (trainer) => {
+      const algo = trainer.algo as DDPPOAlgorithmTrainer;
+      const n = trainer.layout.totalSize;
+      const z = (k: number) => new Float32Array(k);
+      for (const arrays of [[z(1), z(n)], [z(2), z(n), z(n)], [z(1), z(n - 1), z(n)], [z(1), z(n), z(n + 1)]]) {
+        expect(() => algo.loadArrays(() => arrays)).toThrow(`optimizer state must be [[step], m, v] with ${n} moments each; got arrays of ${arrays.map((a) => a.length).join(', ')} values`);
+      }
+    });
+  });
+
+  test("setWeights alone reaches every worker before the next iteration; worker 0's SGD progress is reported; stats are the workers' means", async () => {
+    await withTrainer(config({ lr: 1e-6 }), async (trainer) => {
+      const algo = trainer.algo as DDPPOAlgorithmTrainer;
+      const given = trainer.getWeights().map((w) => 0.5 * w + 0.01);
+      algo.setWeights(given);
+      const progress: [number, number][] = [];
+      const result = await trainer.train({ onLearnProgress: (done, total) => progress.push([done, total]) });
+      // 3 epochs of 4 minibatches on each worker, Adam steps of about lr: still next to the weights given
+      for (const replica of await algo.sampler.replicaWeights()) {
+        expect(Math.max(...replica.map((w, i) => Math.abs(w - given[i])))).toBeLessThan(1e-4);
+      }
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress[progress.length - 1]).toEqual([12, 12]);
+      // every worker's cur_lr is lr: their mean is too (a sum would be 2 lr)
+      expect(result.info.learner.cur_lr).toBeCloseTo(1e-6, 12);
+    });
+  });
+});
+
 describe('DDPPO on the command line', () => {
   test.each([
     ['train_batch_size set', { train_batch_size: 1000 }, 'rl: --config: Set rollout_fragment_length instead of train_batch_size for DDPPO.'],
