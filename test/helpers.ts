@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from '@jest/globals';
 import { UserError } from '../src/utils/errors.js';
+import type { CheckpointContent } from '../src/checkpoint/format.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,3 +101,9 @@ export function rolloutWorkerConfig(env: string, overrides: Partial<RolloutWorke
     ...overrides,
   };
 }
+
+/** The manifest of a PPO checkpoint a test saves with weights of its own: nothing trained, no filter; `more` on top. */
+export function ppoTestManifest(env: string, config: unknown, iteration: number, more: Partial<CheckpointContent['manifest']> = {}): CheckpointContent['manifest'] {
+  return { algorithm: 'PPO', env, config: config as Record<string, unknown>, iteration, timesteps_total: 0, time_total_s: 0, metrics: {}, filter: null, state: {}, ...more };
+}
+

@@ -17,7 +17,7 @@ import { Box } from '../../src/envs/spaces.js';
 import type { Env, Info } from '../../src/envs/env.js';
 import { Random, resolvePPOConfig, saveCheckpoint } from '../../src/index.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
-import { ppoPolicy } from '../helpers.js';
+import { ppoPolicy, ppoTestManifest } from '../helpers.js';
 
 /** Every action any Recorder env received. */
 const received: number[][] = [];
@@ -120,17 +120,7 @@ describe('a checkpoint policy (rl rollout, rl serve)', () => {
     const layout = modelLayout(2, new Box(-1, 1, [1]), config.model);
     const root = path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-clip-')), 'checkpoints');
     const manifest = await saveCheckpoint(root, 1, {
-      manifest: {
-        algorithm: 'PPO',
-        env: 'MountainCarContinuous-v0',
-        config: config as unknown as Record<string, unknown>,
-        iteration: 1,
-        timesteps_total: 0,
-        time_total_s: 0,
-        metrics: {},
-        filter: null,
-        state: {},
-      },
+      manifest: ppoTestManifest('MountainCarContinuous-v0', config, 1),
       models: toLayersModels(layout, gaussianWeights(layout, [mean])),
     });
     return CheckpointPolicy.load(manifest);

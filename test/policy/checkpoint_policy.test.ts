@@ -11,7 +11,7 @@ import { ppoModelLayout } from '../../src/algorithms/ppo/model.js';
 import { Box, Discrete } from '../../src/envs/spaces.js';
 import { envModuleRecord } from '../../src/checkpoint/env.js';
 import { resolveEnv } from '../../src/envs/registry.js';
-import { repoRoot } from '../helpers.js';
+import { ppoTestManifest, repoRoot } from '../helpers.js';
 import { Random, resolvePPOConfig, saveCheckpoint } from '../../src/index.js';
 import { UserError } from '../../src/utils/errors.js';
 import { initBackend } from '../../src/utils/tensor_backend.js';
@@ -39,18 +39,7 @@ async function checkpoint(manifest: Record<string, unknown> = {}): Promise<strin
   weights[out.kernelOffset + 1] = 1; // [in 0][out 1]
   const root = path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-ckpt-policy-')), 'checkpoints');
   return saveCheckpoint(root, 3, {
-    manifest: {
-      algorithm: 'PPO',
-      env: 'CartPole-v1',
-      config: config as unknown as Record<string, unknown>,
-      iteration: 3,
-      timesteps_total: 0,
-      time_total_s: 0,
-      metrics: {},
-      filter: null,
-      state: {},
-      ...manifest,
-    } as never,
+    manifest: ppoTestManifest('CartPole-v1', config, 3, manifest as never),
     models: toLayersModels(layout, weights),
   });
 }
@@ -131,18 +120,7 @@ describe('CheckpointPolicy', () => {
     [0.25, -0.5, 5].forEach((mean, k) => (weights[out.biasOffset + k] = mean)); // greedy action: the means, clipped
     const save = async (envModule: { name: string; sha256: string } | null) =>
       saveCheckpoint(path.join(mkdtempSync(path.join(os.tmpdir(), 'rl-ckpt-custom-')), 'checkpoints'), 1, {
-        manifest: {
-          algorithm: 'PPO',
-          env: module,
-          env_module: envModule,
-          config: config as unknown as Record<string, unknown>,
-          iteration: 1,
-          timesteps_total: 0,
-          time_total_s: 0,
-          metrics: {},
-          filter: null,
-          state: {},
-        } as never,
+        manifest: ppoTestManifest(module, config, 1, { env_module: envModule }),
         models: toLayersModels(layout, weights),
       });
     const warnings: string[] = [];
