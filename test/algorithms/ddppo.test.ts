@@ -16,7 +16,11 @@ import { column } from '../../src/execution/sample_batch.js';
 import { Discrete } from '../../src/envs/spaces.js';
 import { initialWeights } from '../../src/nn/layout.js';
 import { Random } from '../../src/utils/random.js';
-import { repoRoot, rl } from '../helpers.js';
+import { repoRoot, rl, rolloutWorkerConfig } from '../helpers.js';
+import { RequestThread } from '../../src/sgd/request_thread.js';
+import { AllReduce } from '../../src/sgd/allreduce.js';
+import { DDPPOWorkers } from '../../src/algorithms/ddppo/workers.js';
+import { UserError } from '../../src/utils/errors.js';
 
 const config = (overrides: Record<string, unknown> = {}): DDPPOConfig =>
   resolveDDPPOConfig([
@@ -214,6 +218,60 @@ describe("DDPPOAlgorithmTrainer's checkpoint parts", () => {
       // every worker's cur_lr is lr: their mean is too (a sum would be 2 lr)
       expect(result.info.learner.cur_lr).toBeCloseTo(1e-6, 12);
     });
+  });
+});
+
+describe("DD-PPO workers' failures", () => {
+  type Threads = { threads: RequestThread<object>[] };
+  const threadsOf = (trainer: Trainer<DDPPOConfig>) => ((trainer.algo as DDPPOAlgorithmTrainer).sampler as unknown as Threads).threads;
+
+  test('a thread asked anything before init answers that it was not initialised', async () => {
+    const thread = new RequestThread<object>(new URL('../../src/algorithms/ddppo/worker_thread.js', import.meta.url));
+    try {
+      expect(await thread.call({ op: 'weights' })).toEqual({ id: 0, error: 'the DD-PPO worker was not initialised', user: false });
+    } finally {
+      await thread.close();
+    }
+  });
+
+  test('a worker that fails while its peer waits at the all-reduce: the failure is named (not the peer it stopped), and the workers refuse more', async () => {
+    await withTrainer(config(), async (trainer) => {
+      const sampler = (trainer.algo as DDPPOAlgorithmTrainer).sampler;
+      // only worker 0 samples, so worker 1 has nothing to learn on and fails; worker 0 gives up at the barrier
+      const sampled = await threadsOf(trainer)[0].call({ op: 'sample', filter: null, exploration: { type: 'stochastic' }, state: null });
+      expect('ok' in sampled).toBe(true);
+      const failure = 'DDPPO worker 1 failed in learning: learn before sample';
+      await expect(sampler.learn(1e-3, 0, [1, 2], () => {})).rejects.toThrow(failure);
+      await expect(sampler.replicaWeights()).rejects.toThrow(`the DDPPO workers stopped after an error (${failure}); restore the last checkpoint`);
+    });
+  });
+
+  test('workers that all stopped waiting at the all-reduce, with no error among them, end the call with that said', async () => {
+    await withTrainer(config(), async (trainer) => {
+      const sampler = (trainer.algo as DDPPOAlgorithmTrainer).sampler;
+      await sampler.sample(trainer.getWeights(), null);
+      new AllReduce(threadsOf(trainer)[0].memory!, 0).abort();
+      await expect(sampler.learn(1e-3, 0, [1, 2], () => {})).rejects.toThrow('DDPPO learning: a worker stopped waiting for its peers, yet none reported an error');
+    });
+  });
+
+  test('an optimizer state that does not fit is refused by every worker, named as restoring', async () => {
+    await withTrainer(config(), async (trainer) => {
+      const sampler = (trainer.algo as DDPPOAlgorithmTrainer).sampler;
+      await expect(sampler.load(trainer.getWeights(), [Float32Array.of(0)])).rejects.toThrow(/^DDPPO worker 0 failed in restoring: optimizer state must be/);
+    });
+  });
+
+  test('a worker that cannot start (its env) fails the start with its error as one user error', async () => {
+    const c = config();
+    const layout = ppoModelLayout(4, new Discrete(2), c.model);
+    const start = DDPPOWorkers.start({ rollout: rolloutWorkerConfig('Nope-v0'), layout, numActions: 2, config: c, weights: initialWeights(layout, new Random(1)) });
+    const error = await start.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(/^DDPPO worker 0 failed in starting: unknown env id 'Nope-v0'/);
   });
 });
 
