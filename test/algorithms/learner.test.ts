@@ -92,6 +92,39 @@ test.each([
   }
 });
 
+test('split by network, a learner thread that fails after its value epochs: the caller restores the value network and Adam, and redoes them (same bits as no thread)', async () => {
+  const space = new Discrete(3);
+  const threaded = learner(space, true, SPLITS.networks);
+  const local = learner(space, false, SPLITS.networks);
+  for (let waited = 0; !threaded.threadReady; waited += 20) {
+    if (waited > 20000) throw new Error('the learner thread did not start in 20 s');
+    await sleep(20);
+  }
+  // the thread does the work and writes the value network, then counts as failed
+  const thread = (threaded as unknown as { thread: { finish(): boolean } }).thread;
+  const finish = thread.finish.bind(thread);
+  let failures = 0;
+  thread.finish = () => {
+    finish();
+    failures += 1;
+    return false;
+  };
+  const batch = randomBatch(space, 130, 5);
+  expect(threaded.learnOnBatch(batch, 1e-2, 0.01, new Random(3))).toEqual(local.learnOnBatch(batch, 1e-2, 0.01, new Random(3)));
+  expect(failures).toBe(1);
+  expect(Array.from(threaded.getWeights())).toEqual(Array.from(local.getWeights()));
+  expect(threaded.getOptimizerState().map((a) => Array.from(a))).toEqual(local.getOptimizerState().map((a) => Array.from(a)));
+});
+
+test('without a thread the learner is never thread-ready; dispose() ends the learner thread', async () => {
+  expect(learner(new Discrete(3), false).threadReady).toBe(false);
+  const threaded = learner(new Discrete(3), true);
+  const worker = (threaded as unknown as { thread: { worker: import('node:worker_threads').Worker } }).thread.worker;
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  threaded.dispose();
+  await expect(exited).resolves.toBeDefined();
+});
+
 test('the learner splits by network only when the networks share no layers, have a critic and nothing couples their gradients', () => {
   const separate = layoutFor(new Discrete(3));
   const shared = modelLayout(OBS, new Discrete(3), { fcnet_hiddens: [16, 12], fcnet_activation: 'tanh', vf_share_layers: true });

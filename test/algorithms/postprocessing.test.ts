@@ -108,6 +108,7 @@ test('adaptive KL coefficient follows RLlib: x1.5 above 2 x target, x0.5 below h
   expect(nextKlCoeff(0.2, 0.004, 0.01)).toBeCloseTo(0.1);
   expect(nextKlCoeff(0.2, 0.01, 0.01)).toBe(0.2);
   expect(nextKlCoeff(0.2, 0.02, 0.01)).toBe(0.2);
+  expect(nextKlCoeff(0.2, 0.005, 0.01)).toBe(0.2); // exactly half the target: kept, as RLlib's strict <
 });
 
 test('piecewise-linear schedules', () => {
