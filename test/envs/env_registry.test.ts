@@ -157,6 +157,20 @@ describe('registry.ts', () => {
     expect(registeredEnvs().some((s) => s.id === 'test/Kw')).toBe(true);
   });
 
+  test('a custom env that is not an object, or whose spaces are null or strings, is told what it lacks (no TypeError from reading its spaces)', async () => {
+    const lacks = async (body: string) => (await rejection(resolveEnv(moduleFile(body))))?.message.replace(/^env module \S+: /, '');
+    expect(await lacks('export default function make() { return null; }')).toBe(
+      "the env it creates lacks a reset() method, a step() method, an observation_space (Box), an action_space (Discrete or Box) (see Gymnasium's Env API)",
+    );
+    const env = (spaces: string) => `export default class E { constructor() { ${spaces} } reset() { return [[0], {}]; } step() { return [[0], 0, true, false, {}]; } }`;
+    expect(await lacks(env("this.observation_space = null; this.action_space = { type: 'Discrete', n: 2 };"))).toBe(
+      "the env it creates lacks an observation_space (Box) (see Gymnasium's Env API)",
+    );
+    expect(await lacks(env("this.observation_space = { type: 'Box', low: [0], high: [1] }; this.action_space = 'Discrete(2)';"))).toBe(
+      "the env it creates lacks an action_space (Discrete or Box) (see Gymnasium's Env API)",
+    );
+  });
+
   test('unknown ids: up to three ids within the distance, closest first, else the closest; paths are named as not loaded', () => {
     register({ id: 'test/Abcdefgh-v0', entryPoint: () => new CartPoleEnv() });
     register({ id: 'test/Abcdefgh-v1', entryPoint: () => new CartPoleEnv() });
@@ -177,6 +191,8 @@ describe('registry.ts', () => {
     // far from every id: the single closest one
     expect(message('Zzzzzzzzzzzzzzzzzzzzzzzzzzz')).toMatch(/^unknown env id 'Zzzzzzzzzzzzzzzzzzzzzzzzzzz': did you mean '[^']+'\? Run/);
     expect(message('CartPole-v')).toMatch(/did you mean 'CartPole-v0' or 'CartPole-v1'\?/);
+    // 'CartPole' is 3 edits from both CartPole ids: the distance allowed is at least 3, and both are named
+    expect(message('CartPole')).toMatch(/^unknown env id 'CartPole': did you mean 'CartPole-v0' or 'CartPole-v1'\? Run/);
     expect(message('./nowhere.js')).toBe("env module './nowhere.js' is not loaded; load it with resolveEnv('./nowhere.js') first");
   });
 
