@@ -61,6 +61,29 @@ describe('Canvas', () => {
     expect(sorted(painted(l, RED))).toEqual(sorted(inside((x, y) => x < 2 || y < 2, 6, 6)));
   });
 
+  test('fillPolygon: clipped at the right edge (nothing wraps onto the next row); rows half-open, so polygons sharing an edge on pixel centres neither overlap nor leave a gap', () => {
+    const c = new Canvas(8, 8);
+    c.fillPolygon([[5.2, 1.2], [5.2, 3.8], [12, 3.8], [12, 1.2]], RED);
+    expect(sorted(painted(c, RED))).toEqual(sorted(new Set(['5,1', '6,1', '7,1', '5,2', '6,2', '7,2', '5,3', '6,3', '7,3'])));
+    const rows = (y0: number, y1: number) => {
+      const canvas = new Canvas(8, 8);
+      canvas.fillPolygon([[1, y0], [1, y1], [5, y1], [5, y0]], RED); // up the left edge, down the right one
+      return sorted(painted(canvas, RED));
+    };
+    const cells = (ys: number[]) => sorted(new Set(ys.flatMap((y) => [1, 2, 3, 4].map((x) => `${x},${y}`))));
+    expect(rows(1.5, 3.5)).toEqual(cells([1, 2]));
+    expect(rows(3.5, 5.5)).toEqual(cells([3, 4]));
+  });
+
+  test('fillCircle: a pixel whose centre lies exactly at the radius is filled', () => {
+    const c = new Canvas(12, 12);
+    c.fillCircle(5.5, 5.5, 2, RED);
+    const expected = new Set<string>();
+    for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) if ((x + 0.5 - 5.5) ** 2 + (y + 0.5 - 5.5) ** 2 <= 4) expected.add(`${x},${y}`);
+    expect(['5,3', '5,7', '3,5', '7,5'].every((p) => expected.has(p))).toBe(true);
+    expect(sorted(painted(c, RED))).toEqual(sorted(expected));
+  });
+
   test('fillCircle fills the pixels whose centres lie within the radius', () => {
     const c = new Canvas(12, 12);
     const [cx, cy, r] = [5.2, 4.7, 3.3];
@@ -228,6 +251,39 @@ describe('renderFrame', () => {
     const turned = frameOf('Pendulum-v1', [Math.PI / 2, 0]); // counter-clockwise by theta: pointing left
     expect(px(turned, 250 - 0.5 * scale, 250)).toEqual(ROD);
     expect(px(turned, 250, 250 + 0.5 * scale)).toEqual(WHITE);
+  });
+
+  test("each shape's extent has Gymnasium's sizes: the cart 50x30, the pole 10 wide from 5 below the axle, the car 40 wide, the flag's triangle, the full-width height line, the rod 0.2 wide and its pivot end", () => {
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    /** x of the pixels of this colour in row y (Gymnasium's y, up), within [x0, x1]. */
+    const row = (c: Canvas, y: number, color: number[], x0 = 0, x1 = c.width - 1) => range(x0, x1).filter((x) => px(c, x, y).join() === color.join());
+    /** y (up) of the pixels of this colour in column x. */
+    const column = (c: Canvas, x: number, color: number[]) => range(0, c.height - 1).filter((y) => px(c, x, y).join() === color.join());
+    const cart = frameOf('CartPole-v1', [0, 0, 0, 0]);
+    const POLE = [202, 152, 101];
+    expect(row(cart, 90, BLACK)).toEqual(range(275, 324)); // 300 -+ 25
+    expect(column(cart, 280, BLACK)).toEqual(range(85, 114)); // 100 -+ 15 (the track's row 100 among them)
+    expect(row(cart, 150, POLE)).toEqual(range(295, 304)); // 300 -+ 5
+    const pole = column(cart, 296, POLE);
+    expect([pole[0], pole[pole.length - 1]]).toEqual([102, 226]); // from 107.5 - 5 to 107.5 + 125 - 5
+    const scale = 600 / (0.6 - -1.2);
+    const height = (x: number) => Math.sin(3 * x) * 0.45 + 0.55;
+    const position = Math.PI / 6; // cos(3 x) = 0: the car level
+    const car = frameOf('MountainCar-v0', [position, 0]);
+    const [ox, oy] = [(position + 1.2) * scale, 10 + height(position) * scale];
+    const body = row(car, Math.floor(oy) + 15, BLACK, Math.floor(ox) - 40, Math.floor(ox) + 40);
+    expect([body.length, body[0]]).toEqual([40, Math.ceil(ox - 20.5)]);
+    const flagx = Math.trunc((0.5 + 1.2) * scale);
+    const flagy2 = Math.trunc(height(0.5) * scale) + 50;
+    const flag = range(flagx, flagx + 30).flatMap((x) => column(car, x, [204, 204, 0]));
+    expect([Math.min(...flag), Math.max(...flag)]).toEqual([flagy2 - 10, flagy2 - 1]);
+    const acrobot = frameOf('Acrobot-v1', [0, 0, 0, 0]);
+    expect(row(acrobot, Math.round(250 + 500 / 4.4), BLACK, 400, 499)).toEqual(range(400, 499)); // the line spans the frame
+    const pendulumScale = 500 / 4.4;
+    const ROD = [204, 77, 77];
+    const pendulum = frameOf('Pendulum-v1', [0, 0]);
+    expect(row(pendulum, Math.floor(250 + 0.5 * pendulumScale), ROD)).toEqual(range(239, 260)); // 250 -+ 0.1 x scale
+    expect(row(pendulum, 244, ROD)).toEqual(range(240, 259)); // below the rod: its round pivot end, radius trunc(11.4), 5.5 under its centre
   });
 
   test('an env without a picture gives null; a wrapped env is drawn from the env inside', () => {
