@@ -1,7 +1,7 @@
 // PPOAlgorithmTrainer's checkpoint parts without workers (kl_coeff as its state, Adam as its arrays,
 // weights in and out), the state rule a checkpoint is checked against, and PPOTrainer.restore's
 // refusal of another algorithm's checkpoint.
-import { afterAll, expect, test } from '@jest/globals';
+import { afterAll, expect, jest, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,3 +70,22 @@ test('PPOTrainer.restore refuses a checkpoint of another algorithm, naming it', 
     throw error;
   }).message).toMatch(/ was trained with DQN, not PPO$/);
 });
+
+test("dispose() disposes the learner (its thread); trainIteration reports the learner's SGD progress", async () => {
+  const trainer = await PPOTrainer.create(
+    resolvePPOConfig([{ source: 'test', config: { env: 'CartPole-v1', num_workers: 0, train_batch_size: 64, rollout_fragment_length: 64, sgd_minibatch_size: 16, num_sgd_iter: 2, model: { fcnet_hiddens: [4] } } }]),
+  );
+  try {
+    const progress: [number, number][] = [];
+    await trainer.train({ onLearnProgress: (done, total) => progress.push([done, total]) });
+    // 2 epochs of 4 minibatches
+    expect(progress[progress.length - 1]).toEqual([8, 8]);
+  } finally {
+    await trainer.stop();
+  }
+  const algo = makeTrainer();
+  const dispose = jest.spyOn(algo.learner, 'dispose');
+  algo.dispose();
+  expect(dispose).toHaveBeenCalledTimes(1);
+});
+

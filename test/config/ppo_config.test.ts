@@ -8,6 +8,32 @@ import { userErrorOf } from '../helpers.js';
 const one = (config: unknown, source = 'configs/x.json'): ConfigLayer[] => [{ source, config }];
 const messageFor = (config: unknown, source = 'configs/x.json') => userErrorOf(() => resolvePPOConfig(one(config, source))).message;
 
+test("PPO_DEFAULTS are RLlib 1.x's ppo.DEFAULT_CONFIG", () => {
+  // ray/rllib/agents/ppo/ppo.py (1.x)
+  expect(PPO_DEFAULTS).toMatchObject({
+    use_critic: true,
+    use_gae: true,
+    lambda: 1.0,
+    kl_coeff: 0.2,
+    rollout_fragment_length: 200,
+    train_batch_size: 4000,
+    sgd_minibatch_size: 128,
+    shuffle_sequences: true,
+    num_sgd_iter: 30,
+    lr: 5e-5,
+    lr_schedule: null,
+    vf_loss_coeff: 1.0,
+    entropy_coeff: 0.0,
+    entropy_coeff_schedule: null,
+    clip_param: 0.3,
+    vf_clip_param: 10.0,
+    grad_clip: null,
+    kl_target: 0.01,
+    batch_mode: 'truncate_episodes',
+    observation_filter: 'NoFilter',
+  });
+});
+
 describe('merging', () => {
   test('no layers gives the defaults, as a copy that does not share objects with PPO_DEFAULTS', () => {
     const config = resolvePPOConfig([]);
