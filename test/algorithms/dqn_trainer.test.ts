@@ -14,6 +14,8 @@ import { dqnTrainerFactory, type DQNAlgorithmTrainer } from '../../src/algorithm
 import { DQNPolicy, makeDQNPolicy } from '../../src/algorithms/dqn/policy.js';
 import { QNetwork, argmaxRows, qModelLayout } from '../../src/algorithms/dqn/q_network.js';
 import { postprocessNStep } from '../../src/execution/n_step.js';
+import { getAlgorithm } from '../../src/algorithms/registry.js';
+import { Trainer } from '../../src/training/trainer.js';
 
 const OBS_SIZE = 3;
 
@@ -273,3 +275,25 @@ describe('DQNPolicy', () => {
     expect(() => new DQNPolicy({ ...context(true), actionSpace: new Box(-1, 1, [1]) })).toThrow(new TypeError('DQN needs a Discrete action space'));
   });
 });
+
+describe("DQN's registry entry", () => {
+  test('its result keys are exactly the numeric keys of a result record (what stop criteria and schedulers are checked against)', async () => {
+    const trainer = await Trainer.create('DQN', dqnConfig({ num_workers: 0, timesteps_per_iteration: 16, rollout_fragment_length: 4 }));
+    try {
+      const result = (await trainer.train()) as unknown as Record<string, unknown>;
+      const numericKeys = (node: Record<string, unknown>, prefix = ''): string[] =>
+        Object.entries(node).flatMap(([key, value]) =>
+          typeof value === 'number' ? [`${prefix}${key}`] : value !== null && typeof value === 'object' ? numericKeys(value as Record<string, unknown>, `${prefix}${key}.`) : [],
+        );
+      expect([...getAlgorithm('DQN').resultKeys].sort()).toEqual(numericKeys(result).sort());
+    } finally {
+      await trainer.stop();
+    }
+  });
+
+  test('fragments are at least n_step long, as RLlib raises rollout_fragment_length to n_step', () => {
+    const fragment = getAlgorithm('DQN').fragmentLength!;
+    expect([fragment(dqnConfig({ rollout_fragment_length: 4, n_step: 5 })), fragment(dqnConfig({ rollout_fragment_length: 6, n_step: 3 }))]).toEqual([5, 6]);
+  });
+});
+
