@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { Trainer, type TrainResult } from '../../src/training/trainer.js';
 import { resolveDDPPOConfig, type DDPPOConfig } from '../../src/algorithms/ddppo/defaults.js';
 import type { DDPPOAlgorithmTrainer } from '../../src/algorithms/ddppo/trainer.js';
@@ -265,11 +265,15 @@ describe("DD-PPO workers' failures", () => {
   test('a worker that cannot start (its env) fails the start with its error as one user error', async () => {
     const c = config();
     const layout = ppoModelLayout(4, new Discrete(2), c.model);
+    const close = jest.spyOn(RequestThread.prototype, 'close');
     const start = DDPPOWorkers.start({ rollout: rolloutWorkerConfig('Nope-v0'), layout, numActions: 2, config: c, weights: initialWeights(layout, new Random(1)) });
     const error = await start.then(
       () => null,
       (e: unknown) => e,
     );
+    // and its threads are shut down, the good one too
+    expect(close).toHaveBeenCalledTimes(2);
+    close.mockRestore();
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/^DDPPO worker 0 failed in starting: unknown env id 'Nope-v0'/);
   });
