@@ -121,8 +121,11 @@ export const dqnTrainerFactory: AlgorithmTrainerFactory<DQNConfig> = {
   stateShape: { num_steps_trained: count, num_target_updates: count, last_target_update_ts: count, replay_credit: z.number().nonnegative() },
 };
 
-/** The shared Trainer running DQN. */
-export const DQNTrainer = {
+/**
+ * The shared Trainer running DQN. Typed where declared, so that a mutant of the object (Stryker's
+ * `{}`) type-checks for its callers and the mutation-test build compiles.
+ */
+export const DQNTrainer: { create(config: DQNConfig, options?: TrainerOptions): Promise<Trainer<DQNConfig>> } = {
   create(config: DQNConfig, options: TrainerOptions = {}): Promise<Trainer<DQNConfig>> {
     return Trainer.create('DQN', config, options);
   },

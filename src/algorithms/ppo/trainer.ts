@@ -79,8 +79,15 @@ export const ppoTrainerFactory: AlgorithmTrainerFactory<PPOConfig> = {
   stateShape: { kl_coeff: z.number().nonnegative() },
 };
 
-/** The shared Trainer running PPO, as the library has always offered it. */
-export const PPOTrainer = {
+/**
+ * The shared Trainer running PPO, as the library has always offered it. Typed where declared, so
+ * that a mutant of the object (Stryker's `{}`) type-checks for its callers and the mutation-test
+ * build compiles.
+ */
+export const PPOTrainer: {
+  create(config: PPOConfig, options?: TrainerOptions): Promise<Trainer<PPOConfig>>;
+  restore(checkpoint: string, overrides?: ConfigLayer[], options?: TrainerOptions): Promise<Trainer<PPOConfig>>;
+} = {
   create(config: PPOConfig, options: TrainerOptions = {}): Promise<Trainer<PPOConfig>> {
     return Trainer.create('PPO', config, options);
   },
