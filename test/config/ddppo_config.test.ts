@@ -50,6 +50,20 @@ describe("DD-PPO's refusals (RLlib's validate_config)", () => {
     expect(messageFor(config)).toBe(message);
   });
 
+  test.each([
+    ['sgd_minibatch_size', { rollout_fragment_length: 10, num_envs_per_worker: 2 }, { sgd_minibatch_size: 21 }],
+    ['rollout_fragment_length', { sgd_minibatch_size: 21, num_envs_per_worker: 2 }, { rollout_fragment_length: 10 }],
+    ['num_envs_per_worker', { sgd_minibatch_size: 21, rollout_fragment_length: 10 }, { num_envs_per_worker: 2 }],
+  ])('a minibatch larger than the worker batch is blamed on the later layer, here the one that set %s', (_key, first, second) => {
+    const message = userErrorOf(() =>
+      resolveDDPPOConfig([
+        { source: 'configs/ddppo.yaml', config: first },
+        { source: '--config', config: second },
+      ]),
+    ).message;
+    expect(message).toMatch(/^--config: sgd_minibatch_size \(21\) must be <= rollout_fragment_length x num_envs_per_worker \(20\)/);
+  });
+
   test('the edges are accepted: one worker, a minibatch of exactly the worker batch', () => {
     const config = resolveDDPPOConfig(one({ num_workers: 1, rollout_fragment_length: 10, num_envs_per_worker: 2, sgd_minibatch_size: 20 }));
     expect([config.num_workers, config.sgd_minibatch_size]).toEqual([1, 20]);
