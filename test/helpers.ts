@@ -107,3 +107,10 @@ export function ppoTestManifest(env: string, config: unknown, iteration: number,
   return { algorithm: 'PPO', env, config: config as Record<string, unknown>, iteration, timesteps_total: 0, time_total_s: 0, metrics: {}, filter: null, state: {}, ...more };
 }
 
+/** The dotted paths of a result record's numeric values ("info.learner.kl"): what stop criteria and schedulers may name. */
+export function numericKeys(node: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(node).flatMap(([key, value]) =>
+    typeof value === 'number' ? [`${prefix}${key}`] : value !== null && typeof value === 'object' ? numericKeys(value as Record<string, unknown>, `${prefix}${key}.`) : [],
+  );
+}
+

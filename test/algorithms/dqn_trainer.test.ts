@@ -16,6 +16,7 @@ import { QNetwork, argmaxRows, qModelLayout } from '../../src/algorithms/dqn/q_n
 import { postprocessNStep } from '../../src/execution/n_step.js';
 import { getAlgorithm } from '../../src/algorithms/registry.js';
 import { Trainer } from '../../src/training/trainer.js';
+import { numericKeys } from '../helpers.js';
 
 const OBS_SIZE = 3;
 
@@ -281,10 +282,6 @@ describe("DQN's registry entry", () => {
     const trainer = await Trainer.create('DQN', dqnConfig({ num_workers: 0, timesteps_per_iteration: 16, rollout_fragment_length: 4 }));
     try {
       const result = (await trainer.train()) as unknown as Record<string, unknown>;
-      const numericKeys = (node: Record<string, unknown>, prefix = ''): string[] =>
-        Object.entries(node).flatMap(([key, value]) =>
-          typeof value === 'number' ? [`${prefix}${key}`] : value !== null && typeof value === 'object' ? numericKeys(value as Record<string, unknown>, `${prefix}${key}.`) : [],
-        );
       expect([...getAlgorithm('DQN').resultKeys].sort()).toEqual(numericKeys(result).sort());
     } finally {
       await trainer.stop();

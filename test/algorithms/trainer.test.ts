@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { PPOTrainer } from '../../src/algorithms/ppo/trainer.js';
 import { nonFiniteLearnerOutput } from '../../src/training/trainer.js';
 import { PPO_RESULT_KEYS } from '../../src/algorithms/ppo/result_keys.js';
-import { ppoPolicy } from '../helpers.js';
+import { numericKeys, ppoPolicy } from '../helpers.js';
 import { resolvePPOConfig } from '../../src/algorithms/ppo/defaults.js';
 
 function smallConfig(overrides: Record<string, unknown>) {
@@ -145,10 +145,6 @@ test('PPO_RESULT_KEYS, which stop criteria are checked against, are exactly the 
   const trainer = await PPOTrainer.create(smallConfig({ num_workers: 0, train_batch_size: 200, sgd_minibatch_size: 100, num_sgd_iter: 1 }), { backend: 'wasm' });
   try {
     const result = (await trainer.train()) as unknown as Record<string, unknown>;
-    const numericKeys = (node: Record<string, unknown>, prefix = ''): string[] =>
-      Object.entries(node).flatMap(([key, value]) =>
-        typeof value === 'number' ? [`${prefix}${key}`] : value !== null && typeof value === 'object' ? numericKeys(value as Record<string, unknown>, `${prefix}${key}.`) : [],
-      );
     expect([...PPO_RESULT_KEYS].sort()).toEqual(numericKeys(result).sort());
   } finally {
     await trainer.stop();
