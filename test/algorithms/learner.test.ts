@@ -13,6 +13,7 @@ import { MlpReplicas } from '../../src/nn/replicas.js';
 import { FlatAdam, KernelAdam } from '../../src/nn/adam.js';
 import { MlpKernel } from '../../src/nn/mlp.js';
 import { HP, layoutFor, OBS, randomBatch } from './ppo_setup.js';
+import { ACTION_DIST_INPUTS, ACTION_LOGP, ADVANTAGES, VALUE_TARGETS, VF_PREDS } from '../../src/algorithms/ppo/policy.js';
 
 const disposeAfter: PPOLearner[] = [];
 afterAll(() => disposeAfter.forEach((learner) => learner.dispose()));
@@ -134,6 +135,27 @@ test('the learner splits by network only when the networks share no layers, have
   expect(learnerSplit(shared, free, {})).toBe('rows');
   expect(learnerSplit(separate, { ...free, useCritic: false }, {})).toBe('rows');
   expect(learnerSplit(separate, free, { reduceGradients: () => {} })).toBe('rows');
+});
+
+test("gather copies the chosen rows' observations, actions, log-likelihoods, distribution inputs, V(s), advantages and value targets, in the order's order", () => {
+  const space = new Box(-1, 1, [2]);
+  const layout = layoutFor(space);
+  const half = new LearnerHalf(new PPONetworks(layout, 4, new MlpReplicas(layout, [4]).placement(0)), layout, 0, HP);
+  const batch = randomBatch(space, 10, 6);
+  const order = Int32Array.of(5, 8, 1, 6, 3, 0);
+  half.gather(batch, order, 2, 3); // rows 1, 6, 3
+  const pick = (name: string, width: number) => [1, 6, 3].flatMap((i) => Array.from(batch.columns[name].subarray(i * width, (i + 1) * width)));
+  const P = layout.policyOutputs;
+  const { rows } = half;
+  expect(Array.from(half.kernel.input.subarray(0, 3 * OBS))).toEqual(pick('obs', OBS));
+  expect([rows.actions, rows.logp, rows.distInputs, rows.vfPreds, rows.advantages, rows.valueTargets].map((a, k) => Array.from(a.subarray(0, 3 * [2, 1, P, 1, 1, 1][k])))).toEqual([
+    pick('actions', 2),
+    pick(ACTION_LOGP, 1),
+    pick(ACTION_DIST_INPUTS, P),
+    pick(VF_PREDS, 1),
+    pick(ADVANTAGES, 1),
+    pick(VALUE_TARGETS, 1),
+  ]);
 });
 
 test('two halves with means over the whole add up to the whole minibatch: loss terms and gradients to 1e-5', () => {
