@@ -159,9 +159,11 @@ describe('registry.ts', () => {
 
   test('a custom env that is not an object, or whose spaces are null or strings, is told what it lacks (no TypeError from reading its spaces)', async () => {
     const lacks = async (body: string) => (await rejection(resolveEnv(moduleFile(body))))?.message.replace(/^env module \S+: /, '');
-    expect(await lacks('export default function make() { return null; }')).toBe(
-      "the env it creates lacks a reset() method, a step() method, an observation_space (Box), an action_space (Discrete or Box) (see Gymnasium's Env API)",
-    );
+    for (const made of ['null', 'undefined', '7']) {
+      expect(await lacks(`export default function make() { return ${made}; }`)).toBe(
+        "the env it creates lacks a reset() method, a step() method, an observation_space (Box), an action_space (Discrete or Box) (see Gymnasium's Env API)",
+      );
+    }
     const env = (spaces: string) => `export default class E { constructor() { ${spaces} } reset() { return [[0], {}]; } step() { return [[0], 0, true, false, {}]; } }`;
     expect(await lacks(env("this.observation_space = null; this.action_space = { type: 'Discrete', n: 2 };"))).toBe(
       "the env it creates lacks an observation_space (Box) (see Gymnasium's Env API)",
