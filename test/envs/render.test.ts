@@ -73,6 +73,13 @@ describe('Canvas', () => {
     const cells = (ys: number[]) => sorted(new Set(ys.flatMap((y) => [1, 2, 3, 4].map((x) => `${x},${y}`))));
     expect(rows(1.5, 3.5)).toEqual(cells([1, 2]));
     expect(rows(3.5, 5.5)).toEqual(cells([3, 4]));
+    // a vertex exactly on a row's centre, on each side, in either orientation: one crossing a side, the row filled
+    const hexagon: Point[] = [[1, 1.5], [0, 3.5], [1, 5.5], [5, 5.5], [6, 3.5], [5, 1.5]];
+    for (const points of [hexagon, [...hexagon].reverse()]) {
+      const canvas = new Canvas(8, 8);
+      canvas.fillPolygon(points, RED);
+      expect([...painted(canvas, RED)].filter((p) => p.endsWith(',3')).sort()).toEqual(['0,3', '1,3', '2,3', '3,3', '4,3', '5,3']);
+    }
   });
 
   test('fillCircle: a pixel whose centre lies exactly at the radius is filled', () => {
