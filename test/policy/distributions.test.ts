@@ -195,3 +195,46 @@ test('distributionFor: Categorical for Discrete, DiagGaussian over the Box size'
   expect(gaussian.inputSize).toBe(6);
   expect(() => distributionFor({ type: 'Tuple' } as never)).toThrow(/unsupported action space/);
 });
+
+describe('sampling and greedy actions at their edges', () => {
+  /** A Random whose uniform() returns the given values in turn. */
+  const uniforms = (...values: number[]) => ({ uniform: () => values.shift()! }) as unknown as Random;
+
+  test('Categorical.sample: a draw equal to the first cumulative probability is the next category; one past the rounded total is the last', () => {
+    const dist = new Categorical(4);
+    // float rounding leaves these probabilities' running sum at 0.9999999999999998, below the largest draw
+    const logits = Float32Array.of(1.6400370597839355, -0.8356133699417114, -1.8875075578689575, -0.3360862135887146, 9);
+    const max = Math.max(...logits.subarray(0, 4));
+    let sum = 0;
+    for (let k = 0; k < 4; k++) sum += Math.exp(logits[k] - max);
+    const lse = max + Math.log(sum);
+    const actions = new Float32Array(1);
+    expect(dist.sample(logits, 0, uniforms(1 - 2 ** -53), actions, 0)).toBeCloseTo(logits[3] - lse, 12);
+    expect(actions[0]).toBe(3);
+    dist.sample(logits, 0, uniforms(Math.exp(logits[0] - lse)), actions, 0);
+    expect(actions[0]).toBe(1);
+  });
+
+  test("Categorical.deterministic reads only its own row, wherever it starts", () => {
+    const dist = new Categorical(3);
+    // the rows before and after hold larger values than this row's maximum (0.7, at index 2)
+    const inputs = Float32Array.of(9, 9, 9, 0.1, 0.5, 0.7, 9, 9);
+    const actions = new Float32Array(1);
+    dist.deterministic(inputs, 3, actions, 0);
+    expect(actions[0]).toBe(2);
+  });
+
+  test('DiagGaussian.sample writes its d actions and draws d normals, nothing more', () => {
+    const dist = new DiagGaussian(2);
+    const inputs = Float32Array.of(0.5, -0.5, -1, 0, 3, 1);
+    const actions = Float32Array.of(0, 0, 42);
+    const rng = new Random(3);
+    dist.sample(inputs, 0, rng, actions, 0);
+    const reference = new Random(3);
+    const [z0, z1, next] = [reference.normal(), reference.normal(), reference.normal()];
+    expect(actions[0]).toBeCloseTo(0.5 + Math.exp(-1) * z0, 6);
+    expect(actions[1]).toBeCloseTo(-0.5 + Math.exp(0) * z1, 6);
+    expect(actions[2]).toBe(42);
+    expect(rng.normal()).toBe(next);
+  });
+});
