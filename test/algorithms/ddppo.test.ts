@@ -267,15 +267,11 @@ describe("DD-PPO workers' failures", () => {
     const layout = ppoModelLayout(4, new Discrete(2), c.model);
     const close = jest.spyOn(RequestThread.prototype, 'close');
     const start = DDPPOWorkers.start({ rollout: rolloutWorkerConfig('Nope-v0'), layout, numActions: 2, config: c, weights: initialWeights(layout, new Random(1)) });
-    const error = await start.then(
-      () => null,
-      (e: unknown) => e,
-    );
+    await expect(start).rejects.toBeInstanceOf(UserError);
+    await expect(start).rejects.toThrow(/^DDPPO worker 0 failed in starting: unknown env id 'Nope-v0'/);
     // and its threads are shut down, the good one too
     expect(close).toHaveBeenCalledTimes(2);
     close.mockRestore();
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as Error).message).toMatch(/^DDPPO worker 0 failed in starting: unknown env id 'Nope-v0'/);
   });
 });
 

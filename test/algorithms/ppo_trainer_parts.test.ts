@@ -13,7 +13,7 @@ import { resolvePPOConfig, type PPOConfig } from '../../src/algorithms/ppo/defau
 import { PPOTrainer, ppoTrainerFactory, type PPOAlgorithmTrainer } from '../../src/algorithms/ppo/trainer.js';
 import { resolveDQNConfig } from '../../src/algorithms/dqn/defaults.js';
 import { Trainer } from '../../src/training/trainer.js';
-import { userErrorOf } from '../helpers.js';
+import { UserError } from '../../src/utils/errors.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rl-ppo-parts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,13 +62,9 @@ test('PPOTrainer.restore refuses a checkpoint of another algorithm, naming it', 
   } finally {
     await dqn.stop();
   }
-  const error = await PPOTrainer.restore(checkpoint).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(userErrorOf(() => {
-    throw error;
-  }).message).toMatch(/ was trained with DQN, not PPO$/);
+  const restoring = PPOTrainer.restore(checkpoint);
+  await expect(restoring).rejects.toBeInstanceOf(UserError);
+  await expect(restoring).rejects.toThrow(/^[^\n]+ was trained with DQN, not PPO$/);
 });
 
 test("dispose() disposes the learner (its thread); trainIteration reports the learner's SGD progress", async () => {
