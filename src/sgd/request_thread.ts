@@ -17,8 +17,8 @@ export class RequestThread<Request extends object, Progress = never> {
   /** Called with what the thread posts as { progress }. */
   onProgress: ((progress: Progress) => void) | null = null;
 
-  constructor(url: URL) {
-    this.worker = new Worker(url);
+  constructor(url: URL, workerData?: unknown) {
+    this.worker = new Worker(url, { workerData });
     this.worker.on('message', (message: ThreadReply | { progress: Progress }) => {
       if ('progress' in message) return this.onProgress?.(message.progress);
       this.pending.get(message.id)?.(message);

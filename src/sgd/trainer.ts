@@ -60,7 +60,7 @@ class ThreadReplica extends RequestThread<Request, { step: number; steps: number
     readonly rank: number,
     onProgress?: (step: number, steps: number | null) => void,
   ) {
-    super(new URL('./worker_thread.js', import.meta.url));
+    super(new URL('./worker_thread.js', import.meta.url), { reportsProgress: onProgress !== undefined });
     if (onProgress) this.onProgress = ({ step, steps }) => onProgress(step, steps);
   }
 }

@@ -115,6 +115,20 @@ describe('SGDTrainer', () => {
     await expect(SGDTrainer.create({ creators, numWorkers: 2 })).rejects.toThrow(/creators are functions, which cannot cross to worker threads: put them in a module/);
   });
 
+  test("an epoch's progress: one worker's steps, in order, from the first to the last", async () => {
+    const seen: [number, number | null][] = [];
+    const trainer = await SGDTrainer.create({ module: regression, numWorkers: 2, config: { batch_size: 4 }, seed: 7, backend: 'cpu', onProgress: (step, steps) => seen.push([step, steps]) });
+    try {
+      await trainer.train();
+    } finally {
+      await trainer.shutdown();
+    }
+    // 96 rows in global batches of 4; a few reports a second between the first and the last
+    expect(seen[0]).toEqual([1, 24]);
+    expect(seen.at(-1)).toEqual([24, 24]);
+    expect(seen.every(([step, steps], i) => steps === 24 && (i === 0 || step > seen[i - 1][0]))).toBe(true);
+  });
+
   test.each(ENGINES)('save then load continues the run exactly (weights and optimizer state) (%s)', async (_, engine) => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'rl-sgd-ckpt-'));
     const straight = await withTrainer(2, { ...engine, batch_size: 16, lr: 0.02 }, async (t) => {
