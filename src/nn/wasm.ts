@@ -13,8 +13,9 @@ export interface DenseKernelExports {
   add_into(dst: number, src: number, n: number): void;
   zero_floats(ptr: number, n: number): void;
   adam_update(params: number, grads: number, m: number, v: number, n: number, lrT: number, b1: number, c1: number, b2: number, c2: number, eps: number): void;
-  tfjs_adam(params: number, sums: number, m: number, v: number, n: number, rows: number, b1: number, c1: number, b2: number, c2: number, a1: number, a2: number, eps: number, minusLr: number): void;
-  tfjs_sgd(params: number, sums: number, n: number, rows: number, c: number): void;
+  tfjs_adam(params: number, out: number, sums: number, m: number, v: number, n: number, rows: number, b1: number, c1: number, b2: number, c2: number, a1: number, a2: number, eps: number, minusLr: number): void;
+  tfjs_sgd(params: number, out: number, sums: number, n: number, rows: number, c: number): void;
+  copy_floats(dst: number, src: number, n: number): void;
 }
 
 const WASM_URL = new URL('./kernel/dense.wasm', import.meta.url);

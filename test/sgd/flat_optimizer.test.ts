@@ -118,23 +118,24 @@ test('other optimizers have no flat version, and say so', () => {
   expect(() => flatOptimizer(tf.train.adagrad(0.1), allocateSharedKernel(1, 4, 1))).toThrow(/no flat version of optimizer Adagrad/);
 });
 
-test("two workers' gradients are summed in rank order into the first's, then stepped: the step of their float32 sum", () => {
+test.each([2, 3])("%i workers' gradients are summed in rank order, then stepped: the step of their float32 sum", (workers) => {
   const rng = new Random(9);
   const weights = Float32Array.from({ length: 23 }, () => rng.normal());
-  const two = flatFrom(tf.train.adam(0.01), weights, 2);
-  const one = flatFrom(tf.train.adam(0.01), weights);
-  for (let step = 0; step < 3; step++) {
-    two.grads.forEach((g) => g.forEach((_, i) => (g[i] = rng.normal())));
-    const [a, b] = two.grads;
-    one.grads[0].set(a.map((x, i) => Math.fround(x + b[i])));
-    // in the workers' two chunks, as each worker steps its own
-    two.flat.stepRange(two.grads, 5, 9, 23);
-    two.flat.stepRange(two.grads, 5, 0, 9);
-    one.flat.stepRange(one.grads, 5, 0, 23);
-    expect(bits(two.grads[0]).equals(bits(one.grads[0]))).toBe(true);
+  for (const make of [() => tf.train.adam(0.01), () => tf.train.sgd(0.1)]) {
+    const many = flatFrom(make(), weights, workers);
+    const one = flatFrom(make(), weights);
+    for (let step = 0; step < 3; step++) {
+      many.grads.forEach((g) => g.forEach((_, i) => (g[i] = rng.normal())));
+      // ((g0 + g1) + g2) in float32: another order gives other bits for some of the 23
+      one.grads[0].set(many.grads[0].map((_, i) => many.grads.slice(1).reduce((sum, g) => Math.fround(sum + g[i]), many.grads[0][i])));
+      // in the workers' two chunks, as each worker steps its own
+      many.flat.stepRange(many.grads, 5, 9, 23);
+      many.flat.stepRange(many.grads, 5, 0, 9);
+      one.flat.stepRange(one.grads, 5, 0, 23);
+    }
+    expect(bits(many.flat.weights).equals(bits(one.flat.weights))).toBe(true);
+    expect(many.flat.weights.some((w, i) => Math.abs(w - weights[i]) > 0.01)).toBe(true);
   }
-  expect(bits(two.flat.weights).equals(bits(one.flat.weights))).toBe(true);
-  expect(two.flat.weights.some((w, i) => Math.abs(w - weights[i]) > 0.01)).toBe(true);
   const outside = new Float32Array(4);
-  expect(() => two.flat.stepRange([outside], 1, 0, 4)).toThrow(/views of the optimizer's memory/);
+  expect(() => flatFrom(tf.train.adam(0.01), weights, workers).flat.stepRange([outside], 1, 0, 4)).toThrow(/views of the optimizer's memory/);
 });

@@ -469,6 +469,11 @@ export function zero_floats(ptr: usize, n: i32): void {
 }
 
 /** dst[k] += src[k] for n floats: the sum of two partial gradients, in that order. */
+/** dst[0, n) = src[0, n) (floats; the ranges do not overlap). */
+export function copy_floats(dst: usize, src: usize, n: i32): void {
+  memory.copy(dst, src, <usize>n << 2);
+}
+
 export function add_into(dst: usize, src: usize, n: i32): void {
   let k = 0;
   for (; k + 4 <= n; k += 4) {
@@ -520,9 +525,10 @@ export function adam_update(params: usize, grads: usize, m: usize, v: usize, n: 
  * tfjs's AdamOptimizer.applyGradients (tfjs-core adam_optimizer.ts) over n weights, float32 op for
  * op, so the weights are the bits tfjs makes: g = sum / rows, m = m b1 + g c1, v = v b2 + g^2 c2,
  * w = (m / a1) / (sqrt(v / a2) + eps) * minusLr + w, with c = 1 - b and a = 1 - b^t as tfjs rounds
- * them. rl sgd's workers each run it on their chunk of the summed gradients.
+ * them. rl sgd's workers each run it on their chunk of the summed gradients. The new weights go
+ * to out, which may be params, or sums (each sum is read before its weight is written).
  */
-export function tfjs_adam(params: usize, sums: usize, m: usize, v: usize, n: i32, rows: f32, b1: f32, c1: f32, b2: f32, c2: f32, a1: f32, a2: f32, eps: f32, minusLr: f32): void {
+export function tfjs_adam(params: usize, out: usize, sums: usize, m: usize, v: usize, n: i32, rows: f32, b1: f32, c1: f32, b2: f32, c2: f32, a1: f32, a2: f32, eps: f32, minusLr: f32): void {
   const R = f32x4.splat(rows);
   const B1 = f32x4.splat(b1);
   const C1 = f32x4.splat(c1);
@@ -541,7 +547,7 @@ export function tfjs_adam(params: usize, sums: usize, m: usize, v: usize, n: i32
     v128.store(m + off, m1);
     v128.store(v + off, v1);
     const step = f32x4.mul(f32x4.div(f32x4.div(m1, A1), f32x4.add(f32x4.sqrt(f32x4.div(v1, A2)), EPS)), LR);
-    v128.store(params + off, f32x4.add(step, v128.load(params + off)));
+    v128.store(out + off, f32x4.add(step, v128.load(params + off)));
   }
   for (; k < n; k++) {
     const off = <usize>k << 2;
@@ -550,14 +556,14 @@ export function tfjs_adam(params: usize, sums: usize, m: usize, v: usize, n: i32
     const v1 = load<f32>(v + off) * b2 + g * g * c2;
     store<f32>(m + off, m1);
     store<f32>(v + off, v1);
-    store<f32>(params + off, ((m1 / a1) / (Mathf.sqrt(v1 / a2) + eps)) * minusLr + load<f32>(params + off));
+    store<f32>(out + off, ((m1 / a1) / (Mathf.sqrt(v1 / a2) + eps)) * minusLr + load<f32>(params + off));
   }
 }
 
-/** tfjs's SGDOptimizer.applyGradients over n weights: w = c (sum / rows) + w, c = -lr as a float32. */
-export function tfjs_sgd(params: usize, sums: usize, n: i32, rows: f32, c: f32): void {
+/** tfjs's SGDOptimizer.applyGradients over n weights: w = c (sum / rows) + w, c = -lr as a float32; out as tfjs_adam's. */
+export function tfjs_sgd(params: usize, out: usize, sums: usize, n: i32, rows: f32, c: f32): void {
   for (let k = 0; k < n; k++) {
     const off = <usize>k << 2;
-    store<f32>(params + off, c * (load<f32>(sums + off) / rows) + load<f32>(params + off));
+    store<f32>(out + off, c * (load<f32>(sums + off) / rows) + load<f32>(params + off));
   }
 }
