@@ -1,6 +1,8 @@
 // Data-parallel SGD throughput on the MNIST example (examples/sgd/mnist-mlp.js): samples/s of one
 // epoch with 1 and 2 workers, next to tfjs's own model.fit in this thread on the same model, data,
-// batch and optimizer. Medians over SGD_BENCH_REPEATS epochs (default 5), after a warm-up epoch.
+// batch and optimizer. Medians over SGD_BENCH_REPEATS epochs of rl sgd (default 15: an MNIST epoch
+// is ~0.1 s, and this machine's cores change speed for seconds at a time) and 5 of model.fit
+// (~1 s each), after a warm-up epoch.
 // `npm run bench -- sgd`; SGD_BENCH_REPEATS=1 SGD_BENCH_FRACTION=0.05 for a smoke run.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,19 +61,23 @@ async function fitRate(config: Record<string, unknown>, repeats: number): Promis
 }
 
 export async function benchSGD(): Promise<void> {
-  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 5);
+  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 15);
+  const fitRepeats = Math.min(repeats, 5);
   const config = { batch_size: 128, lr: 0.001, train_fraction: Number(process.env.SGD_BENCH_FRACTION ?? 0.85) };
   const measure = async (label: string, rates: Promise<number[]>) => {
     const value = median(await rates);
     process.stderr.write(`${label}: ${value.toFixed(0)} samples/s\n`);
     return value;
   };
-  const fit = await measure('model.fit', fitRate(config, repeats));
+  const fit = await measure('model.fit', fitRate(config, fitRepeats));
   const rates = await sgdRates(config, repeats);
   const one = await measure('1 worker', Promise.resolve(rates.one));
   const two = await measure('2 workers', Promise.resolve(rates.two));
   const ratio = median(rates.ratios);
-  process.stdout.write(`\nrl sgd on examples/sgd/mnist-mlp.js, global batch ${config.batch_size}, medians of ${repeats} epochs after a warm-up (2 workers against 1: the median of interleaved pairs)\n`);
+  const pairs = `${Math.min(...rates.ratios).toFixed(2)}-${Math.max(...rates.ratios).toFixed(2)}x`;
+  process.stdout.write(
+    `\nrl sgd on examples/sgd/mnist-mlp.js, global batch ${config.batch_size}, medians of ${repeats} epochs (model.fit: ${fitRepeats}) after a warm-up (2 workers against 1: the median of interleaved pairs, which ranged ${pairs})\n`,
+  );
   process.stdout.write(
     `${renderTable(
       ['trainer', 'samples/s', 'vs model.fit'],
