@@ -4,8 +4,10 @@
 import { resolvePPOConfig } from '../src/algorithms/ppo/defaults.js';
 import { PPOTrainer } from '../src/algorithms/ppo/trainer.js';
 import { median } from './stats.js';
+import { coreGauges } from './core_gauge.js';
 
 export async function benchDefaultTrain(): Promise<void> {
+  const before = coreGauges();
   const trainer = await PPOTrainer.create(resolvePPOConfig([{ source: 'bench', config: { env: 'CartPole-v1', seed: 1 } }]));
   const times: number[] = [];
   const learn: number[] = [];
@@ -21,4 +23,5 @@ export async function benchDefaultTrain(): Promise<void> {
     await trainer.stop();
   }
   process.stdout.write(`rl train --env CartPole-v1 (RLlib defaults): ${median(times).toFixed(2)} s an iteration, of which learning ${median(learn).toFixed(2)} s (median of iterations 2-4)\n`);
+  process.stdout.write(`  before: ${before}\n  after:  ${coreGauges()}\n`);
 }

@@ -12,6 +12,7 @@ import { SGDTrainer } from '../src/sgd/index.js';
 import { initBackend } from '../src/utils/tensor_backend.js';
 import { renderTable } from '../src/report/table.js';
 import { median } from './stats.js';
+import { coreGauges } from './core_gauge.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const moduleFile = path.join(root, 'examples', 'sgd', 'mnist-mlp.js');
@@ -70,7 +71,9 @@ export async function benchSGD(): Promise<void> {
     return value;
   };
   const fit = await measure('model.fit', fitRate(config, fitRepeats));
+  const before = coreGauges();
   const rates = await sgdRates(config, repeats);
+  const after = coreGauges();
   const one = await measure('1 worker', Promise.resolve(rates.one));
   const two = await measure('2 workers', Promise.resolve(rates.two));
   const ratio = median(rates.ratios);
@@ -87,6 +90,6 @@ export async function benchSGD(): Promise<void> {
         ['rl sgd, 2 workers', two.toFixed(0), `${(two / fit).toFixed(2)}x (${ratio.toFixed(2)}x 1 worker)`],
       ],
       ['left', 'right', 'right'],
-    )}\n`,
+    )}\n  before: ${before}\n  after:  ${after}\n`,
   );
 }
