@@ -43,11 +43,11 @@ export abstract class FlatOptimizer {
    * path divides by rows), taken into grads[0][start, end) in rank order. grads: views of the
    * shared memory, one a worker.
    *
-   * With more than one worker, the new weights first replace the sums, then are copied over the
-   * weights: the other workers' forward passes read these weights, so each store into them waits
-   * for the other core to give the cache line up, which in the optimizer's loop, among its
-   * divisions, held a step of half of MNIST's weights at the time of all of them (110 us); a copy
-   * alone streams them (15 us).
+   * With more than one worker the new weights first replace those sums, then are copied over the
+   * weights. The other workers' forward passes read the weights, so a store into them must first
+   * take its cache line back from another core: among the optimizer's divisions those stores
+   * stalled its loop (half of MNIST's weights took 110 us, all of them on one worker 120 us),
+   * where a copy on its own streams them (the whole step: 80 us).
    */
   stepRange(grads: Float32Array[], rows: number, start: number, end: number): void {
     if (grads.some((g) => g.buffer !== this.shared.memory.buffer)) throw new RangeError("the gradients must be views of the optimizer's memory");

@@ -468,12 +468,12 @@ export function zero_floats(ptr: usize, n: i32): void {
   memory.fill(ptr, 0, <usize>n << 2);
 }
 
-/** dst[k] += src[k] for n floats: the sum of two partial gradients, in that order. */
 /** dst[0, n) = src[0, n) (floats; the ranges do not overlap). */
 export function copy_floats(dst: usize, src: usize, n: i32): void {
   memory.copy(dst, src, <usize>n << 2);
 }
 
+/** dst[k] += src[k] for n floats: the sum of two partial gradients, in that order. */
 export function add_into(dst: usize, src: usize, n: i32): void {
   let k = 0;
   for (; k + 4 <= n; k += 4) {
