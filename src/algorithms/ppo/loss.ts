@@ -76,8 +76,10 @@ export function policyTerms(
       surrogateSum += unclippedTerm;
       dRatio = adv;
     } else {
+      // the clipped term is smaller only when the clip is active (inside [1 - c, 1 + c],
+      // min(max(r, 1 - c), 1 + c) is r exactly and the terms tie): a clipped r passes no gradient
       surrogateSum += clippedTerm;
-      dRatio = ratio >= 1 - clipParam && ratio <= 1 + clipParam ? adv : 0;
+      dRatio = 0;
     }
     klSum += dist.rowKl;
     entropySum += dist.rowEntropy;
@@ -118,8 +120,9 @@ export function valueLoss(rows: Pick<LossRows, 'vfPreds' | 'valueTargets'>, n: n
       sum += loss1;
       dValues[i] += (scale * 2 * (v - target)) / meanOver;
     } else {
+      // loss2 is larger only when delta is outside [-vc, vc] (inside, V_old + (V - V_old)
+      // is V exactly for float32 V and V_old), where the clip passes no gradient
       sum += loss2;
-      if (delta >= -vfClipParam && delta <= vfClipParam) dValues[i] += (scale * 2 * (clippedV - target)) / meanOver;
     }
   }
   return sum / meanOver;
