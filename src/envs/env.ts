@@ -92,7 +92,11 @@ export function checkAction(space: Space, action: unknown): void {
 }
 
 function formatAction(action: unknown): string {
-  if (ArrayBuffer.isView(action)) return `[${Array.from(action as unknown as ArrayLike<number>).join(', ')}]`;
+  // numbers as JavaScript writes them (JSON.stringify writes NaN and Infinity as null)
+  if (typeof action === 'number') return String(action);
+  if (ArrayBuffer.isView(action) || (Array.isArray(action) && action.every((v) => typeof v === 'number'))) {
+    return `[${Array.from(action as unknown as ArrayLike<number>).join(', ')}]`;
+  }
   try {
     return JSON.stringify(action) ?? String(action);
   } catch {

@@ -44,7 +44,7 @@ describe('env.ts', () => {
     checkAction(box, Float32Array.of(9, 9)); // bounds are not checked: actions are clipped elsewhere
     expect(() => checkAction(box, 0.5)).toThrow('invalid action 0.5: expected 2 number(s) for Box(-1, 1, (2,), float32)');
     expect(() => checkAction(box, [1])).toThrow('invalid action [1]: expected 2 number(s)');
-    expect(() => checkAction(box, [1, Number.POSITIVE_INFINITY])).toThrow('invalid action [1,null]: every value must be a finite number for Box(-1, 1, (2,), float32)');
+    expect(() => checkAction(box, [1, Number.POSITIVE_INFINITY])).toThrow('invalid action [1, Infinity]: every value must be a finite number for Box(-1, 1, (2,), float32)');
     expect(() => checkAction(box, Float64Array.of(0, Number.NaN))).toThrow('invalid action [0, NaN]: every value must be a finite number');
     const circular: Record<string, unknown> = {};
     circular.self = circular;
@@ -52,7 +52,7 @@ describe('env.ts', () => {
     expect(() => checkAction(box, 3n)).toThrow('invalid action 3: expected 2 number(s)');
     const one = new Box(-1, 1, [1]);
     checkAction(one, 0.25); // a number for a one-value Box
-    expect(() => checkAction(one, Number.NaN)).toThrow(/^invalid action null: every value must be a finite number/); // JSON's NaN
+    expect(() => checkAction(one, Number.NaN)).toThrow(/^invalid action NaN: every value must be a finite number/);
     expect(() => checkAction(one, '0.25')).toThrow('invalid action "0.25": expected 1 number(s)');
   });
 

@@ -81,7 +81,7 @@ describe('VectorEnv', () => {
     venv.step(Float32Array.of(1, 2, 3, 4));
     expect(Array.from(venv.observations)).toEqual([1, 2, 3, 4]);
     expect(Array.from(venv.rewards)).toEqual([2, 2]);
-    expect(() => venv.step(Float32Array.of(1, 2, 3, Number.NaN))).toThrow(/invalid action \[3,null\]: every value must be a finite number/);
+    expect(() => venv.step(Float32Array.of(1, 2, 3, Number.NaN))).toThrow(/invalid action \[3, NaN\]: every value must be a finite number/);
     expect(() => venv.step(Float32Array.of(1, 2, 3))).toThrow('VectorEnv.step needs 4 action values, got 3');
   });
 
