@@ -13,6 +13,7 @@
 // faster), it does the work itself for the next 1, 2, 4 ... 64 requests before trying again.
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { logger } from '../utils/log.js';
 
 const REQUEST = 0;
 const DONE = 1;
@@ -47,6 +48,8 @@ export class ReplicaThread {
   private pending = false;
   /** Requests the thread did (not the ones the caller redid after a failure). */
   completed = 0;
+  /** Why the thread failed (its error's message), once the caller knows it did; said once as a warning. */
+  failure: string | null = null;
   private startedAt = 0;
   /** Requests left to do without the thread, and how many to skip after the next slow one. */
   private skip = 0;
@@ -59,7 +62,10 @@ export class ReplicaThread {
     this.port = port1;
     this.worker = new Worker(module, { workerData: { ...data, channel: { ...channel, port: port2 } }, transferList: [port2] });
     this.worker.unref(); // never keeps the process alive
-    this.worker.on('error', () => Atomics.store(this.control, FAILED, 1));
+    this.worker.on('error', (error) => {
+      Atomics.store(this.control, FAILED, 1);
+      this.fail(error.message);
+    });
   }
 
   /** Whether the thread started and has not failed. */
@@ -112,9 +118,20 @@ export class ReplicaThread {
       this.skip = this.backoff;
       this.backoff = Math.min(64, 2 * this.backoff);
     } else this.backoff = 1;
-    if (this.failed) return false;
+    if (this.failed) {
+      // the thread posted why before it set FAILED, and a posted message is on this port at once
+      const posted = receiveMessageOnPort(this.port)?.message as { failure?: string } | undefined;
+      this.fail(posted?.failure ?? 'it gave no reason');
+      return false;
+    }
     this.completed += 1;
     return true;
+  }
+
+  private fail(why: string): void {
+    if (this.failure !== null) return;
+    this.failure = why;
+    logger.warn(`a learner thread failed (${why}); the calling thread does its work from now on: the same results, more slowly`);
   }
 
   /** Ends the thread's loop and the thread. */
@@ -157,7 +174,8 @@ export function serveReplica(channel: ReplicaChannel, work: (slots: Float64Array
     seen = request;
     try {
       work(slots, receive);
-    } catch {
+    } catch (error) {
+      port?.postMessage({ failure: error instanceof Error ? error.message : String(error) });
       Atomics.store(control, FAILED, 1);
     }
     Atomics.store(control, DONE, seen);

@@ -50,7 +50,9 @@ test('a message posted before a request is what the request receives', async () 
 test('a request whose work throws comes back false; the thread is then not ready and takes no more', async () => {
   const thread = await started();
   expect(request(thread, 3)).toBe(true);
+  expect(thread.failure).toBeNull();
   expect(request(thread, -1)).toBe(false);
+  expect(thread.failure).toBe('asked to fail');
   expect(thread.ready).toBe(false);
   expect(thread.take()).toBe(false);
   expect(thread.completed).toBe(1);
@@ -64,6 +66,7 @@ test('finish() before any start() is refused', async () => {
 test('a request that receives without a message posted fails, as a throw does', async () => {
   const thread = await started();
   expect(request(thread, 7)).toBe(false);
+  expect(thread.failure).toBe('receive(): no message was posted before this request');
   expect(thread.ready).toBe(false);
 });
 
@@ -75,6 +78,7 @@ test('a thread whose module fails to load is never ready, and is never given a r
     if (waited > 20000) throw new Error('the failure was not reported in 20 s');
     await sleep(10);
   }
+  expect(thread.failure).toBe('this learner thread module is broken');
   expect(thread.ready).toBe(false);
   expect(thread.take()).toBe(false);
 });
