@@ -3,7 +3,7 @@
 // where tfjs's global engine (globalThis._tfengine) exists only once tfjs has been loaded.
 import { expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,11 @@ test('a trainer starts and trains without loading tfjs; its first checkpoint loa
       console.log(JSON.stringify({ afterCreate, afterTrain, afterSave: loaded(), backend: t.backend }));
       await t.stop();
     `;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    // a file, not --input-type=module -e: a process started that way cannot start file-based worker
+    // threads (Node refuses the inherited --input-type), so the learner thread would fail
+    const file = path.join(dir, 'lazy.mjs');
+    writeFileSync(file, script);
+    const result = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 120_000 });
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout.trim().split('\n').at(-1) as string)).toEqual({ afterCreate: false, afterTrain: false, afterSave: true, backend: 'wasm' });
   } finally {
