@@ -44,6 +44,7 @@ describe('env.ts', () => {
     checkAction(box, Float32Array.of(9, 9)); // bounds are not checked: actions are clipped elsewhere
     expect(() => checkAction(box, 0.5)).toThrow('invalid action 0.5: expected 2 number(s) for Box(-1, 1, (2,), float32)');
     expect(() => checkAction(box, [1])).toThrow('invalid action [1]: expected 2 number(s)');
+    expect(() => checkAction(box, ['1', 2])).toThrow('invalid action ["1",2]: expected 2 number(s)'); // not all numbers: JSON
     expect(() => checkAction(box, [1, Number.POSITIVE_INFINITY])).toThrow('invalid action [1, Infinity]: every value must be a finite number for Box(-1, 1, (2,), float32)');
     expect(() => checkAction(box, Float64Array.of(0, Number.NaN))).toThrow('invalid action [0, NaN]: every value must be a finite number');
     const circular: Record<string, unknown> = {};

@@ -1,7 +1,7 @@
 // The learner thread's hand-over (src/nn/replica_thread.ts): requests and answers through shared
 // slots, messages posted for a request, and a thread whose work throws: the caller is told (and
 // then does the work itself, as the learner does), and the thread is not given more.
-import { afterAll, expect, test } from '@jest/globals';
+import { afterAll, expect, jest, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplicaThread, replicaChannel } from '../../src/nn/replica_thread.js';
 
@@ -51,8 +51,18 @@ test('a request whose work throws comes back false; the thread is then not ready
   const thread = await started();
   expect(request(thread, 3)).toBe(true);
   expect(thread.failure).toBeNull();
-  expect(request(thread, -1)).toBe(false);
+  const written: string[] = [];
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((text) => (written.push(String(text)), true));
+  try {
+    expect(request(thread, -1)).toBe(false);
+  } finally {
+    stderr.mockRestore();
+  }
   expect(thread.failure).toBe('asked to fail');
+  // said once, with the reason
+  expect(written).toEqual([
+    'WARN: a learner thread failed (asked to fail); the calling thread does its work from now on: the same results, more slowly\n',
+  ]);
   expect(thread.ready).toBe(false);
   expect(thread.take()).toBe(false);
   expect(thread.completed).toBe(1);
