@@ -1,6 +1,6 @@
 // Data-parallel SGD throughput on the MNIST example (examples/sgd/mnist-mlp.js): samples/s of one
 // epoch with 1 and 2 workers, next to tfjs's own model.fit in this thread on the same model, data,
-// batch and optimizer. Medians over SGD_BENCH_REPEATS epochs of rl sgd (default 15: an MNIST epoch
+// batch and optimizer. Medians over SGD_BENCH_REPEATS epochs of rl sgd (default 25: an MNIST epoch
 // is ~0.1 s, and this machine's cores change speed for seconds at a time) and 5 of model.fit
 // (~1 s each), after a warm-up epoch.
 // `npm run bench -- sgd`; SGD_BENCH_REPEATS=1 SGD_BENCH_FRACTION=0.05 for a smoke run.
@@ -62,7 +62,7 @@ async function fitRate(config: Record<string, unknown>, repeats: number): Promis
 }
 
 export async function benchSGD(): Promise<void> {
-  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 15);
+  const repeats = Number(process.env.SGD_BENCH_REPEATS ?? 25);
   const fitRepeats = Math.min(repeats, 5);
   const config = { batch_size: 128, lr: 0.001, train_fraction: Number(process.env.SGD_BENCH_FRACTION ?? 0.85) };
   const measure = async (label: string, rates: Promise<number[]>) => {
