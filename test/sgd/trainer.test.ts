@@ -138,6 +138,24 @@ describe('SGDTrainer', () => {
     }
   });
 
+  test('a slow epoch reports progress in between, at most every 100 ms', async () => {
+    const seen: [number, number | null][] = [];
+    const trainer = await SGDTrainer.create({ module: regression, numWorkers: 2, config: { batch_delay_ms: 10 }, seed: 7, backend: 'cpu', onProgress: (step, steps) => seen.push([step, steps]) });
+    const start = performance.now();
+    try {
+      await trainer.train();
+    } finally {
+      await trainer.shutdown();
+    }
+    const ms = performance.now() - start;
+    // 48 batches from a generator (so the step count is unknown), each at least 10 ms after the
+    // last: step 47 comes at least 460 ms after step 1, so a report falls due in between
+    expect(seen[0]).toEqual([1, null]);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.every(([step, steps], i) => steps === null && step <= 48 && (i === 0 || step > seen[i - 1][0]))).toBe(true);
+    expect(seen.length).toBeLessThanOrEqual(1 + Math.ceil(ms / 100));
+  });
+
   test.each(ENGINES)('save then load continues the run exactly (weights and optimizer state) (%s)', async (_, engine) => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'rl-sgd-ckpt-'));
     const straight = await withTrainer(2, { ...engine, batch_size: 16, lr: 0.02 }, async (t) => {
